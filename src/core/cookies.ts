@@ -1,0 +1,83 @@
+import { FST_ERR_CF_COOKIE_TOO_LARGE } from './errors.js'
+import type { CloudFrontCookies } from './signer.js'
+
+/** The names CloudFront reads. */
+export const CLOUDFRONT_COOKIE_NAMES = ['CloudFront-Policy', 'CloudFront-Expires', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'CloudFront-Hash-Algorithm'] as const
+export type CloudFrontCookieName = typeof CLOUDFRONT_COOKIE_NAMES[number]
+
+/** Browsers keep at most 4,096 bytes per cookie (name, value and attributes). */
+export const MAX_COOKIE_BYTES = 4096
+/** Browsers refuse a cookie Path longer than 1,024 bytes. */
+export const MAX_COOKIE_PATH_BYTES = 1024
+
+/**
+ * Reads the CloudFront-* cookies of a Cookie header, raw (CloudFront values need no decoding).
+ * Each name maps to every value sent for it, in order: a browser sends one per matching Path.
+ */
+export function readCloudFrontCookies (header: string | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  if (typeof header !== 'string' || !header.includes('CloudFront-')) return out
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq === -1) continue
+    const name = part.slice(0, eq).trim()
+    if (!name.startsWith('CloudFront-')) continue
+    let value = part.slice(eq + 1).trim()
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+    const list = out.get(name)
+    if (list) list.push(value)
+    else out.set(name, [value])
+  }
+  return out
+}
+
+export type SameSite = 'Strict' | 'Lax' | 'None'
+
+export interface CookieAttributes {
+  /** Domain shared by the app and the CDN (e.g. `example.com` for `app.example.com` and `media.example.com`); host-only when absent. */
+  domain?: string | undefined
+  /** The cookie Path: the granted prefix. */
+  path: string
+  secure: boolean
+  httpOnly: boolean
+  sameSite: SameSite
+  /** Absolute expiry (epoch seconds), so one prepared string is right for every response. */
+  expires?: number | undefined
+}
+
+/**
+ * Serialises a cookie set into `Set-Cookie` strings, once per set. Refuses a set a browser would
+ * drop: a cookie over 4,096 bytes, or a Path over 1,024 bytes.
+ */
+export function serializeCookieSet (cookies: CloudFrontCookies | Record<string, string>, attrs: CookieAttributes): string[] {
+  if (Buffer.byteLength(attrs.path) > MAX_COOKIE_PATH_BYTES) {
+    throw new FST_ERR_CF_COOKIE_TOO_LARGE(`the cookie Path is longer than ${MAX_COOKIE_PATH_BYTES} bytes`)
+  }
+  let suffix = `; Path=${attrs.path}`
+  if (attrs.domain) suffix += `; Domain=${attrs.domain}`
+  if (attrs.expires !== undefined) suffix += `; Expires=${new Date(attrs.expires * 1000).toUTCString()}`
+  if (attrs.secure) suffix += '; Secure'
+  if (attrs.httpOnly) suffix += '; HttpOnly'
+  suffix += `; SameSite=${attrs.sameSite}`
+  const out: string[] = []
+  for (const [name, value] of Object.entries(cookies)) {
+    if (value === undefined) continue
+    const line = `${name}=${value}${suffix}`
+    if (Buffer.byteLength(line) > MAX_COOKIE_BYTES) {
+      throw new FST_ERR_CF_COOKIE_TOO_LARGE(`${name} would be ${Buffer.byteLength(line)} bytes, over the ${MAX_COOKIE_BYTES} bytes browsers keep (shorten the resource or drop conditions)`)
+    }
+    out.push(line)
+  }
+  return out
+}
+
+/** `Set-Cookie` strings that delete a cookie set at a Path. */
+export function serializeClearCookies (attrs: Omit<CookieAttributes, 'expires'>): string[] {
+  let suffix = `; Path=${attrs.path}`
+  if (attrs.domain) suffix += `; Domain=${attrs.domain}`
+  suffix += '; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0'
+  if (attrs.secure) suffix += '; Secure'
+  if (attrs.httpOnly) suffix += '; HttpOnly'
+  suffix += `; SameSite=${attrs.sameSite}`
+  return CLOUDFRONT_COOKIE_NAMES.map((name) => `${name}=${suffix}`)
+}

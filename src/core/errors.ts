@@ -1,0 +1,27 @@
+import createError from '@fastify/error'
+
+// Every error the library raises is made here, once, with a code users can switch on.
+// Messages never interpolate key material: callers pass names and reasons, never key bytes.
+
+/** A private or public key could not be used (wrong type, curve, size, passphrase, or a public key given as private). */
+export const FST_ERR_CF_INVALID_KEY = createError('FST_ERR_CF_INVALID_KEY', 'Invalid CloudFront key: %s', 500)
+/** An option given to the signer, the verifier, the plugin, the middleware or the edge is wrong. */
+export const FST_ERR_CF_INVALID_OPTION = createError('FST_ERR_CF_INVALID_OPTION', 'Invalid option %s: %s', 500)
+/** A time (expires, notBefore, expiresIn, ttl) is not usable in a CloudFront policy. */
+export const FST_ERR_CF_INVALID_TIME = createError('FST_ERR_CF_INVALID_TIME', 'Invalid time %s: %s', 500)
+/** A resource or URL cannot be signed as given. */
+export const FST_ERR_CF_INVALID_RESOURCE = createError('FST_ERR_CF_INVALID_RESOURCE', 'Invalid resource: %s', 500)
+/** An IP address condition is not one IPv4 address or CIDR. */
+export const FST_ERR_CF_INVALID_IP = createError('FST_ERR_CF_INVALID_IP', 'Invalid IP address condition: %s', 500)
+/** A raw policy given to sign is not a policy CloudFront accepts. */
+export const FST_ERR_CF_INVALID_POLICY = createError('FST_ERR_CF_INVALID_POLICY', 'Invalid policy: %s', 500)
+/** A route parameter that would be pasted into a resource is not a safe path segment. */
+export const FST_ERR_CF_INVALID_PARAM = createError('FST_ERR_CF_INVALID_PARAM', 'Route parameter "%s" is not allowed in a CloudFront resource: %s', 400)
+/** A cookie set would be larger than browsers keep, or its Path too long. */
+export const FST_ERR_CF_COOKIE_TOO_LARGE = createError('FST_ERR_CF_COOKIE_TOO_LARGE', 'CloudFront cookie set too large: %s', 500)
+/** Two rules grant prefixes that overlap, so a browser would send two cookie sets. */
+export const FST_ERR_CF_OVERLAPPING_RULES = createError('FST_ERR_CF_OVERLAPPING_RULES', 'CloudFront rules overlap: %s', 500)
+/** The signing function failed (custom signer, HSM, KMS). */
+export const FST_ERR_CF_SIGN_FAILED = createError('FST_ERR_CF_SIGN_FAILED', 'Signing failed: %s', 500)
+/** A grant was asked for where none can be given (no user, not authorised, IPv6 client on an IP-bound rule). */
+export const FST_ERR_CF_GRANT_REFUSED = createError('FST_ERR_CF_GRANT_REFUSED', 'CloudFront grant refused: %s', 403)

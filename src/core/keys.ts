@@ -1,0 +1,92 @@
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto'
+import { FST_ERR_CF_INVALID_KEY } from './errors.js'
+
+/** A key as users hold it: a PEM string or Buffer (PKCS#1, PKCS#8, SPKI; encrypted PEM with a passphrase), or a `KeyObject`. */
+export type KeyInput = string | Buffer | KeyObject
+
+export type KeyType = 'rsa' | 'ec'
+
+export interface LoadedKey {
+  key: KeyObject
+  type: KeyType
+  /** RSA modulus length in bits (256 for P-256). */
+  bits: number
+}
+
+function describe (key: KeyObject, want: 'private' | 'public'): LoadedKey {
+  const type = key.asymmetricKeyType
+  if (type === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+    if (bits < 1024 || bits > 4096) {
+      throw new FST_ERR_CF_INVALID_KEY(`RSA keys must have 1024 to 4096 bits (CloudFront key groups use 2048); this ${want} key has ${bits}`)
+    }
+    return { key, type, bits }
+  }
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve
+    if (curve !== 'prime256v1') {
+      throw new FST_ERR_CF_INVALID_KEY(`ECDSA keys must use the P-256 curve (prime256v1); this ${want} key uses ${curve ?? 'an unknown curve'}`)
+    }
+    return { key, type, bits: 256 }
+  }
+  throw new FST_ERR_CF_INVALID_KEY(`CloudFront signs with RSA (PKCS#1 v1.5) or ECDSA P-256 keys; this ${want} key is ${type ?? 'of an unknown type'}`)
+}
+
+function looksLikePem (input: string | Buffer): boolean {
+  return (typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))).includes('-----BEGIN ')
+}
+
+/**
+ * Parses a private key once. The message of every error names what is wrong and what to do,
+ * never the key itself (OpenSSL's own messages are not passed on).
+ */
+export function loadPrivateKey (input: unknown, passphrase?: string | Buffer): LoadedKey {
+  if (input instanceof KeyObject) {
+    if (input.type !== 'private') {
+      throw new FST_ERR_CF_INVALID_KEY(`a ${input.type} KeyObject was given where the private key is needed`)
+    }
+    return describe(input, 'private')
+  }
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) {
+    throw new FST_ERR_CF_INVALID_KEY('privateKey must be a PEM string, a Buffer or a KeyObject')
+  }
+  if (!looksLikePem(input)) {
+    throw new FST_ERR_CF_INVALID_KEY('privateKey is not PEM text (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----"): did you pass a file path instead of the file contents?')
+  }
+  const text = typeof input === 'string' ? input : input.toString('latin1')
+  if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text) && !/PRIVATE KEY-----/.test(text)) {
+    throw new FST_ERR_CF_INVALID_KEY('a public key was given where the private key is needed (CloudFront keeps the public key; you sign with the private one)')
+  }
+  let key: KeyObject
+  try {
+    key = createPrivateKey(passphrase === undefined ? { key: input, format: 'pem' } : { key: input, format: 'pem', passphrase })
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? ''
+    if (code === 'ERR_MISSING_PASSPHRASE') {
+      throw new FST_ERR_CF_INVALID_KEY('the private key is encrypted: pass its passphrase')
+    }
+    if (/DECRYPT|BAD_PASSWORD|PASSPHRASE/i.test(code) || (passphrase !== undefined && /ENCRYPTED/.test(text))) {
+      throw new FST_ERR_CF_INVALID_KEY('the passphrase does not decrypt the private key')
+    }
+    throw new FST_ERR_CF_INVALID_KEY('the private key could not be parsed (expected PEM in PKCS#1 or PKCS#8)')
+  }
+  return describe(key, 'private')
+}
+
+/** Parses a public key (SPKI or PKCS#1 PEM, a KeyObject; a private key is reduced to its public half). */
+export function loadPublicKey (input: unknown): LoadedKey {
+  if (input instanceof KeyObject) {
+    if (input.type === 'secret') throw new FST_ERR_CF_INVALID_KEY('a secret KeyObject is not a public key')
+    return describe(input.type === 'private' ? createPublicKey(input) : input, 'public')
+  }
+  if ((typeof input !== 'string' && !Buffer.isBuffer(input)) || !looksLikePem(input)) {
+    throw new FST_ERR_CF_INVALID_KEY('a public key must be PEM text ("-----BEGIN PUBLIC KEY-----"), a Buffer of it, or a KeyObject')
+  }
+  let key: KeyObject
+  try {
+    key = createPublicKey({ key: input, format: 'pem' })
+  } catch {
+    throw new FST_ERR_CF_INVALID_KEY('the public key could not be parsed (expected SPKI or PKCS#1 PEM)')
+  }
+  return describe(key, 'public')
+}

@@ -1,0 +1,64 @@
+import { FST_ERR_CF_INVALID_TIME } from './errors.js'
+
+/** The largest time a CloudFront policy can carry (2038-01-19T03:14:07Z). */
+export const MAX_EPOCH_SECONDS = 2147483647
+
+/** A point in time: a `Date`, or integer Unix epoch **seconds**. */
+export type TimeInput = Date | number
+/** A duration: integer seconds, or a string such as `'90s'`, `'15m'`, `'12h'`, `'7d'`. */
+export type DurationInput = number | string
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+const DURATION_RE = /^(\d{1,10})\s*([smhd]?)$/
+
+/**
+ * Converts a time to integer epoch seconds, refusing the common mistakes:
+ * milliseconds, fractions, negative numbers, and values past 2147483647.
+ */
+export function toEpochSeconds (value: unknown, name: string): number {
+  if (value instanceof Date) {
+    const ms = value.getTime()
+    if (Number.isNaN(ms)) throw new FST_ERR_CF_INVALID_TIME(name, 'the Date is invalid')
+    // Rounded as @aws-sdk/cloudfront-signer does, so the same Date signs the same policy.
+    return checkRange(Math.round(ms / 1000), name)
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new FST_ERR_CF_INVALID_TIME(name, 'expected a Date or integer epoch seconds')
+  }
+  if (!Number.isInteger(value)) {
+    throw new FST_ERR_CF_INVALID_TIME(name, `${value} is not an integer number of seconds`)
+  }
+  return checkRange(value, name)
+}
+
+function checkRange (seconds: number, name: string): number {
+  if (seconds > MAX_EPOCH_SECONDS) {
+    // 1e11 seconds is the year 5138; anything that large is almost surely Date.now() in milliseconds.
+    const hint = seconds >= 1e11 ? ' (it looks like milliseconds: divide by 1000)' : ''
+    throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is past ${MAX_EPOCH_SECONDS}${hint}`)
+  }
+  if (seconds <= 0) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is not a positive epoch time`)
+  return seconds
+}
+
+/** Parses a duration into a positive integer number of seconds. */
+export function parseDuration (value: unknown, name: string): number {
+  let seconds: number | undefined
+  if (typeof value === 'number') {
+    if (Number.isInteger(value)) seconds = value
+  } else if (typeof value === 'string') {
+    const m = DURATION_RE.exec(value.trim())
+    if (m) seconds = Number(m[1]) * (UNIT_SECONDS[m[2] || 's'] as number)
+  }
+  if (seconds === undefined) {
+    throw new FST_ERR_CF_INVALID_TIME(name, 'expected integer seconds or a duration such as "90s", "15m", "12h", "7d"')
+  }
+  if (seconds <= 0) throw new FST_ERR_CF_INVALID_TIME(name, 'a duration must be more than 0 seconds')
+  if (seconds > MAX_EPOCH_SECONDS) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} seconds is too long (it looks like milliseconds?)`)
+  return seconds
+}
+
+/** Seconds since the epoch for a clock that returns milliseconds like `Date.now`. */
+export function nowSeconds (now: () => number): number {
+  return Math.floor(now() / 1000)
+}

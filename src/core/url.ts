@@ -1,0 +1,84 @@
+// Splitting and matching of URLs and Resource patterns, on the raw, percent-encoded text.
+// Nothing here decodes: CloudFront compares the URL as it was sent on the wire.
+
+export interface UrlParts {
+  /** Lower-case scheme without `://` (`https`, `http`, or `*` in a pattern). */
+  scheme: string
+  /** Host (and port), as written. */
+  host: string
+  /** Path, from the first `/` after the host, without the query. */
+  path: string
+  /** Query without the `?`, or null when there is no `?`. */
+  query: string | null
+}
+
+/** Splits `scheme://host/path?query`. Returns null when there is no `scheme://`. */
+export function splitUrl (url: string): UrlParts | null {
+  const sep = url.indexOf('://')
+  if (sep <= 0) return null
+  const scheme = url.slice(0, sep).toLowerCase()
+  const afterScheme = sep + 3
+  let hostEnd = afterScheme
+  while (hostEnd < url.length && url[hostEnd] !== '/' && url[hostEnd] !== '?') hostEnd++
+  const host = url.slice(afterScheme, hostEnd)
+  const q = url.indexOf('?', hostEnd)
+  const path = q === -1 ? url.slice(hostEnd) : url.slice(hostEnd, q)
+  const query = q === -1 ? null : url.slice(q + 1)
+  return { scheme, host, path, query }
+}
+
+/**
+ * Glob match where `*` is zero or more characters and `?` exactly one. Iterative with a single
+ * backtrack point, so it runs in O(pattern × text) at worst and cannot be made to blow up.
+ */
+export function globMatch (pattern: string, text: string): boolean {
+  let p = 0
+  let t = 0
+  let star = -1
+  let mark = 0
+  while (t < text.length) {
+    const pc = pattern.charCodeAt(p)
+    if (p < pattern.length && (pc === 63 /* ? */ || pc === text.charCodeAt(t))) {
+      p++
+      t++
+    } else if (p < pattern.length && pc === 42 /* * */) {
+      star = p++
+      mark = t
+    } else if (star !== -1) {
+      p = star + 1
+      t = ++mark
+    } else {
+      return false
+    }
+  }
+  while (p < pattern.length && pattern.charCodeAt(p) === 42) p++
+  return p === pattern.length
+}
+
+/**
+ * Whether a policy Resource covers a request URL, the way CloudFront decides:
+ * each part (scheme, host, path, query) is matched on its own; `*://` matches either scheme;
+ * the host is compared case-insensitively, the path and query case-sensitively and raw;
+ * a path pattern that ends in `*` (with no query part of its own) also covers any query string.
+ */
+export function resourceMatches (resource: string, url: string): boolean {
+  const r = splitUrl(resource)
+  const u = splitUrl(url)
+  if (!r || !u) return false
+  if (r.scheme !== '*' && r.scheme !== u.scheme) return false
+  if (!globMatch(r.host.toLowerCase(), u.host.toLowerCase())) return false
+  if (r.query === null) {
+    if (!globMatch(r.path, u.path)) return false
+    return u.query === null || r.path.endsWith('*')
+  }
+  return globMatch(r.path, u.path) && globMatch(r.query, u.query ?? '')
+}
+
+/** Whether a Resource contains wildcards (anything but one exact URL). */
+export function hasWildcard (resource: string): boolean {
+  if (resource.includes('*')) return true
+  const parts = splitUrl(resource)
+  // The first `?` after the host starts the query; any other `?` is a wildcard.
+  if (!parts) return resource.includes('?')
+  return parts.host.includes('?') || (parts.query !== null && parts.query.includes('?'))
+}
