@@ -17,3 +17,9 @@ export {
   readCloudFrontCookies, serializeCookieSet, serializeClearCookies, CLOUDFRONT_COOKIE_NAMES,
   MAX_COOKIE_BYTES, MAX_COOKIE_PATH_BYTES, type CookieAttributes, type SameSite
 } from './cookies.js'
+export {
+  GrantEngine, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRule, type GrantRuleSettings,
+  type SigningKey, type CookieOptions, type GetUserFunction, type AuthorizeFunction, type UserId, type PendingGrant,
+  type ClientInfo, type Issued, type GrantStats, type MaybePromise
+} from './grants.js'
+export { compilePattern, matchPattern, defaultParamCheck, type ParamCheck } from './rules.js'
