@@ -419,8 +419,8 @@ export class GrantEngine<Req = unknown> {
     const id = String(user)
     if (pendings.length === 1) return this.one(request, id, pendings[0] as PendingGrant<Req>, client)
     const results = pendings.map((p) => this.one(request, id, p, client))
-    if (!results.some(isThenable)) return combine(results as Array<Issued | null>)
-    return Promise.all(results).then(combine)
+    if (!results.some(isThenable)) return combineIssued(results as Array<Issued | null>)
+    return Promise.all(results).then(combineIssued)
   }
 
   private one (request: Req, user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
@@ -572,7 +572,8 @@ export class GrantEngine<Req = unknown> {
   }
 }
 
-function combine (results: Array<Issued | null>): Issued | null {
+/** Joins the grants of one response: all their cookies, the earliest expiry. */
+export function combineIssued (results: Array<Issued | null>): Issued | null {
   let out: Issued | null = null
   for (const r of results) {
     if (r === null) continue

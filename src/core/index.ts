@@ -18,7 +18,7 @@ export {
   MAX_COOKIE_BYTES, MAX_COOKIE_PATH_BYTES, type CookieAttributes, type SameSite
 } from './cookies.js'
 export {
-  GrantEngine, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRule, type GrantRuleSettings,
+  GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRule, type GrantRuleSettings,
   type SigningKey, type CookieOptions, type GetUserFunction, type AuthorizeFunction, type UserId, type PendingGrant,
   type ClientInfo, type Issued, type GrantStats, type MaybePromise
 } from './grants.js'

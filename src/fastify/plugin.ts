@@ -1,0 +1,248 @@
+import fp from 'fastify-plugin'
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler, onRequestHookHandler } from 'fastify'
+import {
+  GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRuleSettings,
+  type PendingGrant, type Issued, type GrantStats, type ClientInfo, type MaybePromise
+} from '../core/grants.js'
+import type { SignUrlOptions, SignCookiesOptions, CloudFrontCookies } from '../core/signer.js'
+import type { DurationInput } from '../core/time.js'
+
+/** Plugin options: see the README for each one and its default. */
+export interface FastifyCloudfrontCookiesOptions extends GrantEngineOptions<FastifyRequest> {}
+
+/** `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out. */
+export type CloudfrontRouteOptions = GrantRuleSettings<FastifyRequest>
+
+export interface GrantResult {
+  /** The granted prefix (cookie Path). */
+  prefix: string
+  /** When the set expires, epoch seconds. */
+  expires: number
+}
+
+/** `reply.cloudfront`: explicit grants and revocation from a handler. */
+export interface CloudfrontReply {
+  /**
+   * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
+   * Resolves to the grant, or null when there is no user. Nothing is sent if the response fails.
+   */
+  grant: (prefix: string, options?: { ttl?: DurationInput, ipBound?: boolean }) => Promise<GrantResult | null>
+  /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. */
+  revoke: (prefix?: string) => Promise<void>
+}
+
+/** `fastify.cloudfront`. */
+export interface CloudfrontDecorator {
+  signUrl: (url: string, options: SignUrlOptions) => Promise<string>
+  signCookies: (resource: string, options: SignCookiesOptions) => Promise<CloudFrontCookies>
+  stats: () => GrantStats
+  /** Makes another configured key the one that signs; the next request of each user gets a set signed by it. */
+  rotate: (keyPairId: string) => void
+  readonly activeKeyPairId: string
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    cloudfront?: CloudfrontRouteOptions | false
+  }
+  interface FastifyInstance {
+    cloudfront: CloudfrontDecorator
+  }
+  interface FastifyReply {
+    cloudfront: CloudfrontReply
+  }
+}
+
+const kState = Symbol('fastify-cloudfront-cookies.state')
+
+interface ReplyState {
+  pendings: Array<PendingGrant<FastifyRequest>>
+  explicit: Array<Promise<Issued | null>>
+  clears: Array<Promise<string[]>>
+  failed: boolean
+  revoked: boolean
+  api: CloudfrontReply | null
+}
+
+type StatefulReply = FastifyReply & { [kState]: ReplyState | null }
+
+function stateOf (reply: FastifyReply): ReplyState {
+  const r = reply as StatefulReply
+  let s = r[kState]
+  if (s === null) r[kState] = s = { pendings: [], explicit: [], clears: [], failed: false, revoked: false, api: null }
+  return s
+}
+
+function clientOf (request: FastifyRequest): ClientInfo {
+  return { cookieHeader: request.headers.cookie, ip: request.ip }
+}
+
+function rawPath (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+// Route parameter names in a Fastify path: `:id`, `:id(^\\d+)`, `:a-:b`, and the `*` wildcard.
+function routeParams (url: string): string[] {
+  const names = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string)
+  if (url.includes('*')) names.push('*')
+  return names
+}
+
+function applyIssued (reply: FastifyReply, issued: Issued, header: string | false): void {
+  if (issued.setCookie.length > 0) reply.header('set-cookie', mergeSetCookie(reply.getHeader('set-cookie'), issued.setCookie))
+  // A response about a user's grant is that user's alone: never stored by a shared cache.
+  reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
+  if (header !== false) reply.header(header, String(issued.expires))
+}
+
+const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify, options, done) => {
+  // Every option is checked here: a bad one fails register() with a coded error.
+  const engine = new GrantEngine<FastifyRequest>(options)
+  const expiresHeader = engine.expiresHeader
+
+  const decorator: CloudfrontDecorator = {
+    signUrl: (url, opts) => engine.signUrl(url, opts),
+    signCookies: (resource, opts) => engine.signCookies(resource, opts),
+    stats: () => engine.stats(),
+    rotate: (id) => engine.rotate(id),
+    get activeKeyPairId () { return engine.activeKeyPairId }
+  }
+  fastify.decorate('cloudfront', decorator)
+  fastify.decorateReply(kState, null)
+  fastify.decorateReply('cloudfront', {
+    getter (this: FastifyReply) {
+      const state = stateOf(this)
+      if (state.api === null) state.api = replyApi(this, state)
+      return state.api
+    }
+  })
+
+  function replyApi (reply: FastifyReply, state: ReplyState): CloudfrontReply {
+    const request = reply.request
+    return {
+      grant (prefix, opts) {
+        let pending: PendingGrant<FastifyRequest>
+        try {
+          pending = engine.explicit(prefix, opts)
+        } catch (err) {
+          return Promise.reject(err)
+        }
+        const result = Promise.resolve(engine.issue(request, [pending], clientOf(request)))
+        // onSend waits for it; a failure there answers the request with the error.
+        state.explicit.push(result)
+        return result.then((r) => (r === null ? null : { prefix: pending.path, expires: r.expires }))
+      },
+      revoke (prefix) {
+        state.revoked = true
+        const clears = Promise.resolve(engine.user(request)).then((user) => engine.revoke(user, prefix))
+        state.clears.push(clears)
+        return clears.then(() => {})
+      }
+    }
+  }
+
+  fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
+    const cfg = routeOptions.config?.cloudfront
+    if (cfg === undefined || cfg === false) return
+    // Resolved once per route, here, not per request.
+    const rule = engine.compileRule(cfg, `config.cloudfront of ${String(routeOptions.method)} ${routeOptions.url}`, routeParams(routeOptions.url ?? ''))
+    const hook: onRequestHookHandler = function cloudfrontRouteOnRequest (request, reply, next) {
+      try {
+        stateOf(reply).pendings.push(engine.pending(rule, request.params as Record<string, unknown>, false))
+      } catch (err) {
+        next(err as Error)
+        return
+      }
+      next()
+    }
+    const existing = routeOptions.onRequest
+    routeOptions.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook]
+  })
+
+  if (engine.hasRules) {
+    fastify.addHook('onRequest', function cloudfrontRulesOnRequest (request, reply, next) {
+      // A route's own config.cloudfront (or false) replaces the path rules.
+      if (request.routeOptions.config?.cloudfront !== undefined) {
+        next()
+        return
+      }
+      let pending
+      try {
+        pending = engine.match(rawPath(request.raw.url ?? '/'))
+      } catch (err) {
+        // Issue: hostile parameters are answered 400 before the handler runs, nothing issued.
+        next(err as Error)
+        return
+      }
+      if (pending !== null) stateOf(reply).pendings.push(pending)
+      next()
+    })
+  }
+
+  fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
+    // A handler that failed after grant() gets no grant, whatever status its error handler picks.
+    if ((reply as StatefulReply)[kState] !== null) stateOf(reply).failed = true
+    next()
+  })
+
+  const onSend: onSendHookHandler = function cloudfrontOnSend (request, reply, payload, next) {
+    const state = (reply as StatefulReply)[kState]
+    // Fast path: nothing to issue or clear on this response.
+    if (state === null) {
+      next(null, payload)
+      return
+    }
+    const grant = !state.failed && !state.revoked && engine.statusAllowed(reply.statusCode)
+    if (state.explicit.length === 0 && state.clears.length === 0) {
+      if (!grant || state.pendings.length === 0) {
+        next(null, payload)
+        return
+      }
+      let issued: MaybePromise<Issued | null>
+      try {
+        issued = engine.issue(request, state.pendings, clientOf(request))
+      } catch (err) {
+        next(err as Error)
+        return
+      }
+      if (issued === null || typeof (issued as PromiseLike<Issued>).then !== 'function') {
+        // Cached path: no promise, no extra tick.
+        if (issued !== null) applyIssued(reply, issued as Issued, expiresHeader)
+        next(null, payload)
+        return
+      }
+      Promise.resolve(issued).then((i) => {
+        if (i !== null) applyIssued(reply, i, expiresHeader)
+        next(null, payload)
+      }, (err) => next(err as Error))
+      return
+    }
+    settle(request, reply, state, grant).then(() => next(null, payload), (err) => next(err as Error))
+  }
+  fastify.addHook('onSend', onSend)
+
+  async function settle (request: FastifyRequest, reply: FastifyReply, state: ReplyState, grant: boolean): Promise<void> {
+    const clears = (await Promise.all(state.clears)).flat()
+    const explicit = await Promise.all(state.explicit)
+    if (clears.length > 0) {
+      reply.header('set-cookie', mergeSetCookie(reply.getHeader('set-cookie'), clears))
+      reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
+    }
+    if (!grant) return
+    const results: Array<Issued | null> = [...explicit]
+    if (state.pendings.length > 0) results.push(await engine.issue(request, state.pendings, clientOf(request)))
+    const issued = combineIssued(results)
+    if (issued !== null) applyIssued(reply, issued, expiresHeader)
+  }
+
+  done()
+}
+
+/** The Fastify plugin. Register it with `fastify.register(fastifyCloudfrontCookies, options)`. */
+export const fastifyCloudfrontCookies = fp(plugin, {
+  fastify: '5.x',
+  name: 'fastify-cloudfront-cookies'
+})
+
+export default fastifyCloudfrontCookies
