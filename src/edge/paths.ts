@@ -1,0 +1,82 @@
+// Request-path handling for the edge. The verifier always sees the raw URL; these helpers only
+// decide which behaviour applies, whether an origin may be asked for a path, and what to forward.
+
+const HEX = '0123456789ABCDEF'
+
+function isUnreserved (code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) ||
+    code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e
+}
+
+function removeDotSegments (path: string): string {
+  const segments = path.split('/')
+  const out: string[] = []
+  const last = segments.length - 1
+  for (let i = 1; i <= last; i++) {
+    const seg = segments[i] as string
+    if (seg === '.' || seg === '..') {
+      if (seg === '..') out.pop()
+      if (i === last) out.push('')
+    } else if (seg !== '' || i === last) {
+      out.push(seg)
+    }
+  }
+  return '/' + out.join('/')
+}
+
+/**
+ * The path CloudFront matches path patterns against: RFC 3986 normalisation (percent-encoded
+ * unreserved characters decoded, dot segments removed) plus merged slashes, as the CloudFront
+ * guide describes. Only behaviour selection uses it; signatures are checked on the raw URL.
+ */
+export function normalisePath (rawPath: string): string {
+  // Fast path: what browsers send for media almost always needs no normalisation.
+  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('//')) return rawPath
+  const decoded = rawPath.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
+    const code = parseInt(hex, 16)
+    return isUnreserved(code) ? String.fromCharCode(code) : '%' + (HEX[code >> 4] as string) + (HEX[code & 15] as string)
+  })
+  return removeDotSegments(decoded.startsWith('/') ? decoded : '/' + decoded)
+}
+
+/**
+ * Whether an origin can be asked for this raw path without it resolving to another file: after
+ * percent-decoding there must be no `.` or `..` segment (counting `\` and encoded `/` as
+ * separators), no NUL, and no broken escape. A grant for `/courses/42/*` covers the raw
+ * `/courses/42/%2e%2e/43/x`, exactly as at CloudFront; refusing such paths here keeps the origins
+ * from serving course 43 for it.
+ */
+export function isSafeOriginPath (rawPath: string): boolean {
+  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('\\')) return true
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(rawPath)
+  } catch {
+    return false
+  }
+  if (decoded.includes('\0')) return false
+  for (const seg of decoded.split(/[/\\]/)) {
+    if (seg === '.' || seg === '..') return false
+  }
+  return true
+}
+
+const SIGNING_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'])
+
+/** The query without CloudFront's signing parameters (other parameters kept byte for byte, in order). */
+export function stripSigningParams (query: string): string {
+  let kept = ''
+  for (const pair of query.split('&')) {
+    const eq = pair.indexOf('=')
+    if (SIGNING_PARAMS.has(eq === -1 ? pair : pair.slice(0, eq))) continue
+    kept = kept === '' ? pair : kept + '&' + pair
+  }
+  return kept
+}
+
+/** The Cookie header without CloudFront-* cookies; undefined when nothing else is left. */
+export function stripCloudFrontCookies (header: string | undefined): string | undefined {
+  if (header === undefined || !header.includes('CloudFront-')) return header
+  const kept = header.split(';').map((c) => c.trim()).filter((c) => c !== '' && !c.startsWith('CloudFront-'))
+  return kept.length > 0 ? kept.join('; ') : undefined
+}

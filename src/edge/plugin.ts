@@ -1,0 +1,171 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import fp from 'fastify-plugin'
+import fastifyStatic from '@fastify/static'
+import fastifyReplyFrom from '@fastify/reply-from'
+import { matchBehavior, resolveEdgeOptions, type CloudFrontEdgeOptions, type EdgeDenial } from './options.js'
+import { isSafeOriginPath, normalisePath, stripCloudFrontCookies, stripSigningParams } from './paths.js'
+
+/** What the edge exposes on the Fastify instance (`fastify.cloudfrontEdge`). */
+export interface CloudFrontEdgeHandle {
+  /** Signature checks done, and requests served from the cache of verified grants. */
+  stats: () => { verifications: number, cacheHits: number }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cloudfrontEdge: CloudFrontEdgeHandle
+  }
+}
+
+/** The header that carries the refusal reason when `debug` is on. */
+export const EDGE_REASON_HEADER = 'x-cloudfront-edge-reason'
+
+const EXPOSED_HEADERS = 'Accept-Ranges, Content-Length, Content-Range, Content-Type, ETag'
+
+// A reason may quote a decoded policy, which the viewer controls: keep the header valid.
+function headerSafe (text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)
+}
+
+async function cloudfrontEdgePlugin (fastify: FastifyInstance, options: CloudFrontEdgeOptions): Promise<void> {
+  const config = resolveEdgeOptions(options)
+  const { behaviors, cors, debug, onDeny, origin } = config
+  const fixedScheme = config.scheme
+  const fixedHost = config.host
+
+  fastify.decorate('cloudfrontEdge', {
+    stats () {
+      let verifications = 0
+      let cacheHits = 0
+      for (const v of config.verifiers) {
+        const s = v.stats()
+        verifications += s.verifications
+        cacheHits += s.cacheHits
+      }
+      return { verifications, cacheHits }
+    }
+  })
+
+  function deny (request: FastifyRequest, reply: FastifyReply, denial: EdgeDenial): void {
+    reply.code(403).header('content-type', 'text/xml').header('x-cache', 'Error from cloudfront')
+    if (debug) reply.header(EDGE_REASON_HEADER, headerSafe(denial.reason))
+    // CloudFront's error document: the code and its fixed message, never the reason.
+    reply.send(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${denial.code}</Code><Message>${denial.message}</Message></Error>`)
+    if (onDeny) {
+      try {
+        onDeny(request, denial)
+      } catch (err) {
+        request.log.error({ err }, 'cloudfront edge: onDeny threw')
+      }
+    }
+  }
+
+  /** Adds the CORS headers for an allowed origin; answers its preflight. Returns true when it replied. */
+  function applyCors (request: FastifyRequest, reply: FastifyReply): boolean {
+    reply.header('vary', 'Origin')
+    const from = request.headers.origin
+    if (from === undefined || !(cors as NonNullable<typeof cors>).origins.has(from)) return false
+    reply.header('access-control-allow-origin', from)
+    reply.header('access-control-allow-credentials', 'true')
+    const preflightMethod = request.headers['access-control-request-method']
+    if (request.method === 'OPTIONS' && preflightMethod !== undefined) {
+      // A preflight never carries cookies, so it cannot be judged; it reveals nothing but the CORS rules.
+      reply.header('access-control-allow-methods', 'GET, HEAD')
+      const wanted = request.headers['access-control-request-headers']
+      if (wanted !== undefined) reply.header('access-control-allow-headers', wanted)
+      reply.header('access-control-max-age', String((cors as NonNullable<typeof cors>).maxAge))
+      reply.code(204).send()
+      return true
+    }
+    reply.header('access-control-expose-headers', EXPOSED_HEADERS)
+    return false
+  }
+
+  fastify.addHook('onRequest', function cloudfrontEdgeOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    if (cors && applyCors(request, reply)) return
+    const rawUrl = request.raw.url ?? '/'
+    const q = rawUrl.indexOf('?')
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q)
+    const behavior = matchBehavior(behaviors, normalisePath(rawPath))
+    if (behavior.verifier !== null) {
+      const result = behavior.verifier.verify({
+        // The URL as it was on the wire: the verifier compares it raw, like CloudFront.
+        url: (fixedScheme ?? request.protocol) + '://' + (fixedHost ?? request.host) + rawUrl,
+        cookieHeader: request.headers.cookie,
+        clientIp: request.ip
+      })
+      if (!result.ok) {
+        deny(request, reply, result)
+        return
+      }
+    }
+    if (!isSafeOriginPath(rawPath)) {
+      reply.code(400).type('text/plain; charset=utf-8').send('Bad Request: the path has dot segments or invalid percent-encoding')
+      return
+    }
+    done()
+  })
+
+  if (origin.kind === 'root') {
+    await fastify.register(fastifyStatic, {
+      root: origin.root,
+      prefix: '/',
+      // S3-like: no directory index, listing or redirect; the user's app may have its own reply.sendFile.
+      index: false,
+      redirect: false,
+      list: false,
+      decorateReply: false
+    })
+  } else {
+    await fastify.register(fastifyReplyFrom, { base: origin.upstream, disableRequestLogging: true })
+    const rewriteRequestHeaders = (_request: unknown, headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+      const cookie = stripCloudFrontCookies(headers.cookie)
+      if (cookie === undefined) delete headers.cookie
+      else headers.cookie = cookie
+      return headers
+    }
+    const rewriteHeaders = cors
+      ? (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+          // The edge's CORS answer wins over the origin's, as with a CloudFront response headers policy that overrides the origin.
+          for (const name of Object.keys(headers)) {
+            if (name.startsWith('access-control-')) delete headers[name]
+          }
+          if (headers.vary !== undefined && !/(^|,)\s*origin\s*(,|$)/i.test(String(headers.vary))) headers.vary = `${String(headers.vary)}, Origin`
+          return headers
+        }
+      : undefined
+    fastify.route({
+      method: ['GET', 'HEAD'],
+      url: '/*',
+      handler: function cloudfrontEdgeForward (request, reply) {
+        const rawUrl = request.raw.url ?? '/'
+        const q = rawUrl.indexOf('?')
+        const query = q === -1 ? '' : stripSigningParams(rawUrl.slice(q + 1))
+        return reply.from(q === -1 ? rawUrl : rawUrl.slice(0, q), {
+          queryString: () => query,
+          rewriteRequestHeaders,
+          ...(rewriteHeaders ? { rewriteHeaders } : {})
+        })
+      }
+    })
+  }
+
+  // CloudFront's default allowed methods; anything else gets a clear answer rather than a 404.
+  fastify.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/*',
+    handler: function cloudfrontEdgeMethodNotAllowed (_request, reply) {
+      reply.code(405).header('allow', 'GET, HEAD').type('text/plain; charset=utf-8').send('Method Not Allowed')
+    }
+  })
+}
+
+/**
+ * A local CloudFront edge: judges every request like CloudFront, with the core verifier, then
+ * serves it from a directory or forwards it to an upstream server.
+ */
+export const cloudfrontEdge = fp(cloudfrontEdgePlugin, {
+  fastify: '5.x',
+  name: 'fastify-cloudfront-cookies-edge'
+})
