@@ -38,12 +38,13 @@ export function globMatch (pattern: string, text: string): boolean {
   let mark = 0
   while (t < text.length) {
     const pc = pattern.charCodeAt(p)
-    if (p < pattern.length && (pc === 63 /* ? */ || pc === text.charCodeAt(t))) {
-      p++
-      t++
-    } else if (p < pattern.length && pc === 42 /* * */) {
+    // `*` is tested first: it is a wildcard even where the text holds a literal `*` at that point.
+    if (p < pattern.length && pc === 42 /* * */) {
       star = p++
       mark = t
+    } else if (p < pattern.length && (pc === 63 /* ? */ || pc === text.charCodeAt(t))) {
+      p++
+      t++
     } else if (star !== -1) {
       p = star + 1
       t = ++mark
