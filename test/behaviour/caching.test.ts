@@ -1,0 +1,118 @@
+import t from 'tap'
+import { hosts } from './hosts.js'
+import { options, manualClock } from './options.js'
+import { cloudfrontSetCookies, cookieHeader, judge } from '../helpers/cookies.js'
+
+for (const host of hosts) {
+  t.test(host.name, async (t) => {
+    t.test('the second request of a user is served from the cache, byte for byte the same set', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const a = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      clock.advance(30)
+      const b = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      t.same(cloudfrontSetCookies(b.headers['set-cookie']), cloudfrontSetCookies(a.headers['set-cookie']))
+      const s = app.stats()
+      t.equal(s.signatures, 1)
+      t.equal(s.misses, 1)
+      t.equal(s.hits, 1)
+      t.equal(s.size, 1)
+    })
+
+    t.test('users do not share sets', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const a = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const b = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'bob' } })
+      t.equal(app.stats().signatures, 2)
+      t.equal(app.stats().size, 2)
+      t.not(cookieHeader(a.headers['set-cookie']), '')
+      t.not(cookieHeader(b.headers['set-cookie']), '')
+    })
+
+    t.test('a set is reissued once less than refreshBefore is left', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now, ttl: 600, refreshBefore: 120 }))
+      t.teardown(() => app.close())
+      const first = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const e1 = Number(first.headers['cloudfront-grant-expires'])
+      clock.advance(600 - 121)
+      const stillCached = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      t.equal(Number(stillCached.headers['cloudfront-grant-expires']), e1, '121 s left: still the cached set')
+      clock.advance(2)
+      const renewed = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const e2 = Number(renewed.headers['cloudfront-grant-expires'])
+      t.ok(e2 > e1, 'less than 120 s left: a new set')
+      t.equal(e2, Math.floor(clock.now() / 1000) + 600)
+      t.equal(app.stats().reissues, 1)
+      t.equal(app.stats().signatures, 2)
+      // The renewed set keeps playback going past the first set's expiry.
+      const cookie = cookieHeader(renewed.headers['set-cookie'])
+      t.equal(judge('/courses/42/seg-9.ts', cookie, { now: () => (e1 + 10) * 1000 }).ok, true)
+    })
+
+    t.test('concurrent misses for the same set share one signature', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const all = await Promise.all(Array.from({ length: 8 }, () =>
+        app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })))
+      const sets = new Set(all.map((r) => cookieHeader(r.headers['set-cookie'])))
+      t.equal(sets.size, 1, 'every response carries the same set')
+      t.equal(app.stats().signatures, 1)
+      t.equal(app.stats().coalesced + app.stats().hits, 7)
+      t.ok(app.stats().coalesced > 0, 'some requests waited on the signature in flight')
+    })
+
+    t.test('a client that already holds the fresh set gets nothing again', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const first = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const cookie = cookieHeader(first.headers['set-cookie'])
+      const again = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
+      t.same(cloudfrontSetCookies(again.headers['set-cookie']), [])
+      t.equal(again.headers['cloudfront-grant-expires'], first.headers['cloudfront-grant-expires'], 'still told when it expires')
+      t.equal(app.stats().clientFresh, 1)
+    })
+
+    t.test('a client holding a valid set from before a restart is recognised without signing', async (t) => {
+      const clock = manualClock()
+      const before = await host.build(options({ now: clock.now }))
+      const first = await before.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      await before.close()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const cookie = cookieHeader(first.headers['set-cookie'])
+      const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
+      t.same(cloudfrontSetCookies(res.headers['set-cookie']), [])
+      t.equal(app.stats().signatures, 0)
+      // A set for another prefix does not count for this one.
+      const other = await app.request({ url: '/courses/43/player', headers: { 'x-user': 'alice', cookie } })
+      t.equal(cloudfrontSetCookies(other.headers['set-cookie']).length, 3)
+    })
+
+    t.test('a client holding a set close to expiry gets a new one', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now, ttl: 600, refreshBefore: 120 }))
+      t.teardown(() => app.close())
+      const first = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const cookie = cookieHeader(first.headers['set-cookie'])
+      clock.advance(500)
+      const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
+      t.equal(cloudfrontSetCookies(res.headers['set-cookie']).length, 3)
+    })
+
+    t.test('the cache is bounded', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now, cache: { max: 3 } }))
+      t.teardown(() => app.close())
+      for (const user of ['u1', 'u2', 'u3', 'u4', 'u5']) {
+        await app.request({ url: '/courses/42/player', headers: { 'x-user': user } })
+      }
+      t.equal(app.stats().size, 3)
+    })
+  })
+}

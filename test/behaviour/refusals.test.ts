@@ -1,0 +1,96 @@
+import t, { type Test } from 'tap'
+import { hosts } from './hosts.js'
+import { options, manualClock } from './options.js'
+import { cloudfrontSetCookies } from '../helpers/cookies.js'
+
+function assertNothingIssued (t: Test, res: { headers: Record<string, unknown> }, why: string): void {
+  t.same(cloudfrontSetCookies(res.headers['set-cookie']), [], `${why}: no CloudFront cookie`)
+  t.equal(res.headers['cloudfront-grant-expires'], undefined, `${why}: no expiry header`)
+}
+
+for (const host of hosts) {
+  t.test(host.name, async (t) => {
+    const clock = manualClock()
+    const calls: Array<{ params: Record<string, string>, prefix: string }> = []
+    const app = await host.build(options({
+      now: clock.now,
+      authorize: async (req, params, prefix) => {
+        calls.push({ params, prefix })
+        return (req as { headers: Record<string, unknown> }).headers['x-user'] === 'owner'
+      }
+    }))
+    t.teardown(() => app.close())
+
+    t.test('anonymous: nothing issued', async (t) => {
+      const res = await app.request({ url: '/courses/42/player' })
+      t.equal(res.status, 200)
+      assertNothingIssued(t, res, 'anonymous')
+    })
+
+    t.test('unauthorised: nothing issued; authorize sees the checked params and prefix', async (t) => {
+      calls.length = 0
+      const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'stranger' } })
+      t.equal(res.status, 200)
+      assertNothingIssued(t, res, 'unauthorised')
+      t.same(calls, [{ params: { courseId: '42' }, prefix: '/courses/42/' }])
+    })
+
+    t.test('authorised: issued', async (t) => {
+      const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
+      t.equal(cloudfrontSetCookies(res.headers['set-cookie']).length, 3)
+    })
+
+    t.test('404: nothing issued', async (t) => {
+      const res = await app.request({ url: '/courses/42/missing', headers: { 'x-user': 'owner' } })
+      t.equal(res.status, 404)
+      assertNothingIssued(t, res, '404')
+    })
+
+    t.test('thrown error: nothing issued', async (t) => {
+      const res = await app.request({ url: '/courses/42/crash', headers: { 'x-user': 'owner' } })
+      t.equal(res.status, 500)
+      assertNothingIssued(t, res, 'thrown error')
+    })
+
+    t.test('thrown error after grant(): nothing issued', async (t) => {
+      const res = await app.request({ method: 'POST', url: '/progress-crash/42', headers: { 'x-user': 'owner' } })
+      t.equal(res.status, 500)
+      assertNothingIssued(t, res, 'error after grant')
+    })
+
+    t.test('explicit grant without a user: nothing issued', async (t) => {
+      const res = await app.request({ method: 'POST', url: '/progress/42' })
+      t.equal(res.status, 200)
+      assertNothingIssued(t, res, 'explicit, anonymous')
+    })
+
+    t.test('unknown route under a rule: 404, nothing issued', async (t) => {
+      const res = await app.request({ url: '/courses/42/nope', headers: { 'x-user': 'owner' } })
+      t.equal(res.status, 404)
+      assertNothingIssued(t, res, 'unknown route')
+    })
+  })
+
+  t.test(`${host.name}: a sync authorize returning a truthy non-true value grants nothing`, async (t) => {
+    const app = await host.build(options({ authorize: () => 'yes' as unknown as boolean }))
+    t.teardown(() => app.close())
+    const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
+    assertNothingIssued(t, res, 'truthy authorize')
+  })
+
+  t.test(`${host.name}: getUser failing fails the request, nothing issued`, async (t) => {
+    const app = await host.build(options({ getUser: async () => { throw new Error('session store down') } }))
+    t.teardown(() => app.close())
+    const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
+    t.equal(res.status, 500)
+    assertNothingIssued(t, res, 'getUser failure')
+  })
+
+  t.test(`${host.name}: only the configured statuses carry grants`, async (t) => {
+    const app = await host.build(options({ statuses: [201] }))
+    t.teardown(() => app.close())
+    const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
+    t.equal(res.status, 200)
+    assertNothingIssued(t, res, '200 not listed')
+  })
+}

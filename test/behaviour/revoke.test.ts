@@ -1,0 +1,42 @@
+import t from 'tap'
+import { hosts } from './hosts.js'
+import { options, manualClock } from './options.js'
+import { setCookies, cloudfrontSetCookies, attr } from '../helpers/cookies.js'
+
+for (const host of hosts) {
+  t.test(host.name, async (t) => {
+    t.test('revoke() clears every cached prefix of the user and drops them from the cache', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'alice' } })
+      await app.request({ url: '/courses/2/player', headers: { 'x-user': 'alice' } })
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'bob' } })
+      t.equal(app.stats().size, 3)
+      const res = await app.request({ method: 'POST', url: '/logout', headers: { 'x-user': 'alice' } })
+      t.equal(res.status, 200)
+      const cleared = setCookies(res.headers['set-cookie'])
+      t.ok(cleared.length > 0)
+      for (const c of cleared) {
+        t.match(c, /^CloudFront-[A-Za-z-]+=;/, 'an empty value')
+        t.equal(attr(c, 'Max-Age'), '0')
+      }
+      t.same(new Set(cleared.map((c) => attr(c, 'Path'))), new Set(['/courses/1/', '/courses/2/']))
+      t.equal(res.headers['cache-control'], 'private, no-store')
+      t.equal(app.stats().size, 1, 'bob keeps his set')
+      const again = await app.request({ url: '/courses/1/player', headers: { 'x-user': 'alice' } })
+      t.equal(cloudfrontSetCookies(again.headers['set-cookie']).filter((c) => !/Max-Age=0/.test(c)).length, 3, 'a later visit signs anew')
+      t.equal(app.stats().signatures, 4)
+    })
+
+    t.test('revoke(prefix) clears that prefix only', async (t) => {
+      const app = await host.build(options())
+      t.teardown(() => app.close())
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'alice' } })
+      await app.request({ url: '/courses/2/player', headers: { 'x-user': 'alice' } })
+      const res = await app.request({ method: 'POST', url: '/logout/2', headers: { 'x-user': 'alice' } })
+      t.same(new Set(setCookies(res.headers['set-cookie']).map((c) => attr(c, 'Path'))), new Set(['/courses/2/']))
+      t.equal(app.stats().size, 1)
+    })
+  })
+}
