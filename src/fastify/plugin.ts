@@ -89,8 +89,15 @@ function routeParams (url: string): string[] {
   return names
 }
 
+// Fastify appends to set-cookie on reply.header(), so the merged list replaces the old one.
+function addSetCookie (reply: FastifyReply, add: string[]): void {
+  const merged = mergeSetCookie(reply.getHeader('set-cookie'), add)
+  reply.removeHeader('set-cookie')
+  reply.header('set-cookie', merged)
+}
+
 function applyIssued (reply: FastifyReply, issued: Issued, header: string | false): void {
-  if (issued.setCookie.length > 0) reply.header('set-cookie', mergeSetCookie(reply.getHeader('set-cookie'), issued.setCookie))
+  if (issued.setCookie.length > 0) addSetCookie(reply, issued.setCookie)
   // A response about a user's grant is that user's alone: never stored by a shared cache.
   reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
   if (header !== false) reply.header(header, String(issued.expires))
@@ -98,7 +105,13 @@ function applyIssued (reply: FastifyReply, issued: Issued, header: string | fals
 
 const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify, options, done) => {
   // Every option is checked here: a bad one fails register() with a coded error.
-  const engine = new GrantEngine<FastifyRequest>(options)
+  let engine: GrantEngine<FastifyRequest>
+  try {
+    engine = new GrantEngine<FastifyRequest>(options)
+  } catch (err) {
+    done(err as Error)
+    return
+  }
   const expiresHeader = engine.expiresHeader
 
   const decorator: CloudfrontDecorator = {
@@ -226,7 +239,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
     const clears = (await Promise.all(state.clears)).flat()
     const explicit = await Promise.all(state.explicit)
     if (clears.length > 0) {
-      reply.header('set-cookie', mergeSetCookie(reply.getHeader('set-cookie'), clears))
+      addSetCookie(reply, clears)
       reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
     }
     if (!grant) return

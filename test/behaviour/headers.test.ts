@@ -53,3 +53,13 @@ for (const host of hosts) {
     })
   })
 }
+
+for (const host of hosts) {
+  t.test(`${host.name}: the app cookie appears exactly once`, async (t) => {
+    const app = await host.build(options())
+    t.teardown(() => app.close())
+    const res = await app.request({ url: '/courses/42/app-cookie', headers: { 'x-user': 'alice' } })
+    t.equal(setCookies(res.headers['set-cookie']).filter((c) => c.startsWith('app=')).length, 1)
+    t.equal(setCookies(res.headers['set-cookie']).length, 4)
+  })
+}
