@@ -13,8 +13,13 @@
 //   POST /logout                           revoke(), 200
 //   POST /logout/:courseId                 revoke("/courses/<courseId>/"), 200
 // Identity: the `x-user` header (read by the options' getUser). Client IP: X-Forwarded-For (hosts trust the proxy).
+import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyRequest } from 'fastify'
-import fastifyCloudfrontCookies, { type FastifyCloudfrontCookiesOptions, type GrantStats } from '../../src/index.js'
+import middie from '@fastify/middie'
+import express, { type ErrorRequestHandler } from 'express'
+import fastifyCloudfrontCookies, { type GrantEngineOptions, type GrantStats } from '../../src/index.js'
+import { expressCloudfrontCookies, type CloudfrontIncomingMessage } from '../../src/express/index.js'
 
 export interface HostResponse {
   status: number
@@ -36,7 +41,7 @@ export interface HostApp {
 }
 
 /** Options as the suite writes them: getUser and authorize read only `headers`, present on every host's request. */
-export type SharedOptions = FastifyCloudfrontCookiesOptions
+export type SharedOptions = GrantEngineOptions<{ headers: IncomingHttpHeaders }>
 
 export interface Host {
   name: string
@@ -85,5 +90,115 @@ export const fastifyHost: Host = {
   }
 }
 
+// Errors answered as Fastify does (statusCode, code, message as JSON), without logging them.
+const expressErrors: ErrorRequestHandler = (err, req, res, next) => {
+  const status = Number.isInteger(err?.statusCode) && err.statusCode >= 400 ? err.statusCode as number : 500
+  res.status(status).json({ statusCode: status, code: err?.code, message: String(err?.message) })
+}
+
+/** The middleware in a real Express 5 app, over real HTTP on loopback. */
+export const expressHost: Host = {
+  name: 'express middleware',
+  async build (options) {
+    const app = express()
+    app.set('trust proxy', true)
+    const cloudfront = expressCloudfrontCookies(options)
+    app.use(cloudfront)
+    app.get('/public', (req, res) => { res.send('public') })
+    app.get('/courses/:courseId/player', (req, res) => { res.send('ok') })
+    app.get('/courses/:courseId/missing', (req, res) => { res.status(404).send('missing') })
+    app.get('/courses/:courseId/crash', async () => { throw new Error('boom') })
+    app.get('/courses/:courseId/app-cookie', (req, res) => {
+      res.setHeader('set-cookie', 'app=1; Path=/')
+      res.setHeader('cache-control', 'public, max-age=600')
+      res.send('ok')
+    })
+    app.post('/progress/:courseId', async (req, res) => {
+      res.json(await req.cloudfront.grant(`/courses/${req.params.courseId}/`))
+    })
+    app.post('/progress-crash/:courseId', async (req) => {
+      await req.cloudfront.grant(`/courses/${req.params.courseId}/`)
+      throw new Error('boom after grant')
+    })
+    app.post('/logout', async (req, res) => {
+      await req.cloudfront.revoke()
+      res.send('bye')
+    })
+    app.post('/logout/:courseId', async (req, res) => {
+      await req.cloudfront.revoke(`/courses/${req.params.courseId}/`)
+      res.send('bye')
+    })
+    app.use(expressErrors)
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(0, '127.0.0.1', (err?: Error) => { if (err) reject(err); else resolve(s) })
+    })
+    const { port } = server.address() as AddressInfo
+    return {
+      request: (req) => new Promise<HostResponse>((resolve, reject) => {
+        const r = httpRequest({ host: '127.0.0.1', port, method: req.method ?? 'GET', path: req.url, headers: req.headers ?? {}, agent: false }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+          res.on('error', reject)
+        })
+        r.on('error', reject)
+        r.end()
+      }),
+      stats: () => cloudfront.stats(),
+      rotate: (id) => cloudfront.rotate(id),
+      close: () => new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+    }
+  }
+}
+
+/** The same middleware inside Fastify through @fastify/middie: raw request and response. */
+export const middieHost: Host = {
+  name: 'express middleware in fastify (middie)',
+  async build (options) {
+    const app = Fastify({ trustProxy: true })
+    await app.register(middie)
+    const cloudfront = expressCloudfrontCookies(options)
+    app.use(cloudfront)
+    const cf = (request: FastifyRequest): CloudfrontIncomingMessage['cloudfront'] => (request.raw as CloudfrontIncomingMessage).cloudfront
+    app.get('/public', async () => 'public')
+    app.get('/courses/:courseId/player', async () => 'ok')
+    app.get('/courses/:courseId/missing', async (request, reply) => reply.code(404).send('missing'))
+    app.get('/courses/:courseId/crash', async () => { throw new Error('boom') })
+    app.get('/courses/:courseId/app-cookie', async (request, reply) => {
+      reply.header('set-cookie', 'app=1; Path=/')
+      reply.header('cache-control', 'public, max-age=600')
+      return 'ok'
+    })
+    app.post('/progress/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
+      return await cf(request).grant(`/courses/${request.params.courseId}/`)
+    })
+    app.post('/progress-crash/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
+      await cf(request).grant(`/courses/${request.params.courseId}/`)
+      throw new Error('boom after grant')
+    })
+    app.post('/logout', async (request) => {
+      await cf(request).revoke()
+      return 'bye'
+    })
+    app.post('/logout/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
+      await cf(request).revoke(`/courses/${request.params.courseId}/`)
+      return 'bye'
+    })
+    await app.ready()
+    return {
+      async request (req) {
+        const res = await app.inject({ method: req.method ?? 'GET', url: req.url, headers: req.headers ?? {} })
+        return { status: res.statusCode, headers: res.headers, body: res.body }
+      },
+      stats: () => cloudfront.stats(),
+      rotate: (id) => cloudfront.rotate(id),
+      close: () => app.close()
+    }
+  }
+}
+
 /** Every host the behaviour suite runs on. */
-export const hosts: Host[] = [fastifyHost]
+export const hosts: Host[] = [fastifyHost, expressHost, middieHost]
