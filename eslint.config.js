@@ -1,6 +1,9 @@
 'use strict'
 
-module.exports = require('neostandard')({
+const neostandard = require('neostandard')
+
+module.exports = neostandard({
   ts: true,
-  ignores: require('neostandard').resolveIgnoresFromGitignore()
+  // example/media holds MPEG-TS video segments, which share the .ts extension.
+  ignores: [...neostandard.resolveIgnoresFromGitignore(), 'example/media/**']
 })
