@@ -66,7 +66,8 @@ export function resourceMatches (resource: string, url: string): boolean {
   const r = splitUrl(resource)
   const u = splitUrl(url)
   if (!r || !u) return false
-  if (r.scheme !== '*' && r.scheme !== u.scheme) return false
+  // `*://` stands for http or https, the only schemes CloudFront serves; it never admits another scheme.
+  if (r.scheme === '*' ? u.scheme !== 'https' && u.scheme !== 'http' : r.scheme !== u.scheme) return false
   if (!globMatch(r.host.toLowerCase(), u.host.toLowerCase())) return false
   if (r.query === null) {
     if (!globMatch(r.path, u.path)) return false

@@ -105,3 +105,8 @@ export function splitSigned (signed: string, url: string): { base: string, param
 export function fromCloudFrontBase64 (text: string): Buffer {
   return Buffer.from(text.replace(/-/g, '+').replace(/_/g, '=').replace(/~/g, '/'), 'base64')
 }
+
+/** A cookie set as a plain name-to-string map. */
+export function asRecord (cookies: object): Record<string, string> {
+  return Object.fromEntries(Object.entries(cookies).map(([k, v]) => [k, String(v)]))
+}
