@@ -91,18 +91,21 @@ function clientOf (req: RawRequest): ClientInfo {
 // Headers given to writeHead() override those set earlier with setHeader(), so what is already
 // there is read from, and ours written into, the argument when it names the header.
 function readHeader (res: ServerResponse, headers: HeaderArg, name: string): unknown {
+  let value: unknown
   if (Array.isArray(headers)) {
     const found: string[] = []
     for (let i = 0; i + 1 < headers.length; i += 2) {
       if (String(headers[i]).toLowerCase() === name) found.push(...[headers[i + 1] as OutgoingHttpHeader].flat().map(String))
     }
-    if (found.length > 0) return found
+    if (found.length > 0) value = found
   } else if (headers !== undefined && headers !== null) {
     for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === name && headers[key] !== undefined) return headers[key]
+      if (key.toLowerCase() === name && headers[key] !== undefined) value = headers[key]
     }
   }
-  return res.getHeader(name)
+  if (value === undefined) value = res.getHeader(name)
+  // Set-Cookie is a list; any other header given as several values is one comma-separated list.
+  return Array.isArray(value) && name !== 'set-cookie' ? value.join(', ') : value
 }
 
 function writeHeader (res: ServerResponse, headers: HeaderArg, name: string, value: string | string[]): void {
