@@ -57,12 +57,17 @@ export function loadPrivateKey (input: unknown, passphrase?: string | Buffer): L
   if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text) && !/PRIVATE KEY-----/.test(text)) {
     throw new FST_ERR_CF_INVALID_KEY('a public key was given where the private key is needed (CloudFront keeps the public key; you sign with the private one)')
   }
+  const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)
+  // OpenSSL 3 reports a missing passphrase as an interrupted read, not as ERR_MISSING_PASSPHRASE: check first.
+  if (encrypted && passphrase === undefined) {
+    throw new FST_ERR_CF_INVALID_KEY('the private key is encrypted: pass its passphrase')
+  }
   let key: KeyObject
   try {
     key = createPrivateKey(passphrase === undefined ? { key: input, format: 'pem' } : { key: input, format: 'pem', passphrase })
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
-    if (code === 'ERR_MISSING_PASSPHRASE') {
+    if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
       throw new FST_ERR_CF_INVALID_KEY('the private key is encrypted: pass its passphrase')
     }
     if (/DECRYPT|BAD_PASSWORD|PASSPHRASE/i.test(code) || (passphrase !== undefined && /ENCRYPTED/.test(text))) {
