@@ -26,7 +26,7 @@ make () {
   mkdir -p "$out"
   local text=""
   if [ -f "$FONT" ]; then
-    text=",drawtext=fontfile=$FONT:text='$title':fontsize=20:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6:x=(w-text_w)/2:y=12"
+    text=",drawtext=fontfile=$FONT:text='$title':fontsize=20:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=6:x=w-text_w-12:y=12"
     text="$text,drawtext=fontfile=$FONT:text='%{pts\\:hms}':fontsize=16:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=4:x=(w-text_w)/2:y=h-th-14"
   fi
   ffmpeg -hide_banner -loglevel error -y \

@@ -1,0 +1,33 @@
+// The example's data: two demo users and two courses, each owned by one user.
+// A real app would keep these in a database.
+
+export interface User {
+  id: string
+  name: string
+}
+
+export interface Course {
+  id: string
+  title: string
+  owner: string
+  /** The course's folder at the edge, in example/media/. */
+  prefix: string
+}
+
+export const users: Record<string, User> = {
+  alice: { id: 'alice', name: 'Alice' },
+  bob: { id: 'bob', name: 'Bob' }
+}
+
+export const courses: Record<string, Course> = {
+  'hls-basics': { id: 'hls-basics', title: 'HLS Basics', owner: 'alice', prefix: '/courses/hls-basics/' },
+  'edge-caching': { id: 'edge-caching', title: 'Caching at the Edge', owner: 'bob', prefix: '/courses/edge-caching/' }
+}
+
+export function findCourse (id: string): Course | undefined {
+  return Object.hasOwn(courses, id) ? courses[id] : undefined
+}
+
+export function owns (userId: string | null, courseId: string): boolean {
+  return userId !== null && findCourse(courseId)?.owner === userId
+}

@@ -1,0 +1,165 @@
+// The example in a real browser: Debian's Chromium, driven by playwright-core (which never
+// downloads a browser), plays a course through the local edge with the plugin's signed cookies.
+import t from 'tap'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { chromium, type Page, type Response } from 'playwright-core'
+import { startExample } from '../../example/server.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+// Short enough that playback outlives the first grant: the stream lasts 16 s.
+const TTL = 6
+const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'screenshot.png')
+const OWNED = '/courses/hls-basics/'
+const OTHER = '/courses/edge-caching/'
+
+interface EdgeHit {
+  path: string
+  status: number
+  /** When the browser sent the request (epoch ms, the same clock as the app and the edge). */
+  sentAt: number
+}
+
+/** Polls a condition (events recorded by listeners) until it holds; fails with `what` after `timeout` ms. */
+async function until (what: string, condition: () => boolean | Promise<boolean>, timeout = 30_000): Promise<void> {
+  const deadline = Date.now() + timeout
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+function currentTime (page: Page): Promise<number> {
+  return page.evaluate('document.getElementById("video").currentTime') as Promise<number>
+}
+
+if (!existsSync(CHROMIUM)) {
+  t.fail(`${CHROMIUM} is missing: the browser test needs Debian's Chromium. Install it with ` +
+    '`sudo apt-get install -y chromium` (.ci/run does), then run npm test again.')
+} else {
+  t.test('the example course player in Chromium', async (t) => {
+    const keysDir = mkdtempSync(join(tmpdir(), 'cf-example-keys-'))
+    const userDataDir = mkdtempSync(join(tmpdir(), 'cf-example-chromium-'))
+    t.teardown(() => {
+      rmSync(userDataDir, { recursive: true, force: true })
+      rmSync(keysDir, { recursive: true, force: true })
+    })
+
+    // The first run creates the development key pair with the CLI, as `npm run example` does.
+    const example = await startExample({ appPort: 0, edgePort: 0, ttl: TTL, keysDir })
+    t.teardown(() => example.close())
+    const { appUrl, edgeUrl } = example
+    t.ok(example.keysCreated && existsSync(join(keysDir, 'private.pem')) && existsSync(join(keysDir, 'public.pem')), 'a development key pair was created')
+    t.match(example.keyPairId, /^K[A-Z2-7]{13}$/, 'the key ID printed by cloudfront-cookies keygen')
+
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'
+      ],
+      viewport: { width: 900, height: 760 },
+      timeout: 60_000
+    })
+    t.teardown(() => context.close())
+    const page = context.pages()[0] ?? await context.newPage()
+    page.setDefaultTimeout(30_000)
+
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+    const edgeHits: EdgeHit[] = []
+    const grantsSeen: number[] = []
+    page.on('response', (response: Response) => {
+      const url = response.url()
+      if (url.startsWith(edgeUrl + '/')) {
+        edgeHits.push({ path: new URL(url).pathname, status: response.status(), sentAt: response.request().timing().startTime })
+      } else if (url.startsWith(appUrl + '/')) {
+        const expires = response.headers()['cloudfront-grant-expires']
+        if (expires !== undefined) grantsSeen.push(Number(expires))
+      }
+    })
+    const hits = (prefix: string, status?: number): EdgeHit[] =>
+      edgeHits.filter((h) => h.path.startsWith(prefix) && (status === undefined || h.status === status))
+    const segments = (prefix: string, status?: number): EdgeHit[] => hits(prefix, status).filter((h) => h.path.endsWith('.ts'))
+
+    let firstExpires = 0
+
+    await t.test('sign in, open the owned course: the playlist and segments load with 200 and the video plays', async (t) => {
+      await page.goto(appUrl)
+      await Promise.all([page.waitForURL(`${appUrl}/`), page.click('button[value="alice"]')])
+      t.match(await page.textContent('header'), /Signed in as Alice/)
+
+      const [coursePage] = await Promise.all([
+        page.waitForResponse(`${appUrl}/courses/hls-basics`),
+        page.click('a[href="/courses/hls-basics"]')
+      ])
+      t.equal(coursePage.status(), 200)
+      firstExpires = Number(await coursePage.headerValue('cloudfront-grant-expires'))
+      const now = Date.now() / 1000
+      t.ok(firstExpires > now && firstExpires <= now + TTL + 1, `the page response announces the grant's end (${firstExpires})`)
+      const cookies = (await context.cookies(`${edgeUrl}${OWNED}`)).filter((c) => c.name.startsWith('CloudFront-'))
+      t.same(cookies.map((c) => c.name).sort(), ['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature'])
+      for (const c of cookies) {
+        t.match(c, { path: OWNED, httpOnly: true, secure: true, sameSite: 'Lax' }, `${c.name}: Path is the course folder, HttpOnly, Secure, Lax`)
+      }
+
+      await page.waitForFunction('document.getElementById("video").currentTime > 1', null, { timeout: 30_000 })
+      t.ok(hits(`${OWNED}index.m3u8`, 200).length >= 1, 'the playlist answered 200 at the edge')
+      t.ok(segments(OWNED, 200).length >= 1, 'segments answered 200 at the edge')
+      t.same(hits(OWNED).filter((h) => h.status !== 200 && h.status !== 304), [], 'nothing else answered for the course')
+      t.equal(await page.evaluate('document.getElementById("video").paused'), false, 'the video is playing')
+    })
+
+    await t.test('with a short ttl, playback continues past the first expiry: progress reports renew the grant', async (t) => {
+      const expiredAt = firstExpires * 1000
+      // A segment the browser asked for after the first grant had ended, answered 200: only a renewed set opens it.
+      await until('a segment requested after the first grant expired', () => segments(OWNED, 200).some((h) => h.sentAt > expiredAt + 250), 45_000)
+      const late = segments(OWNED).filter((h) => h.sentAt > expiredAt + 250)
+      t.ok(late.length >= 1 && late.every((h) => h.status === 200), `segments requested after the first expiry answered 200 (${late.map((h) => h.path.split('/').pop()).join(', ')})`)
+      t.ok(grantsSeen.some((e) => e > firstExpires), 'a progress report brought a renewed grant')
+      t.same(hits(OWNED, 403), [], 'the edge never refused the course during playback')
+
+      const position = await currentTime(page)
+      await until('the video to keep playing', async () => (await currentTime(page)) > position + 0.5)
+      t.pass(`the video plays on (at ${position.toFixed(1)} s)`)
+      t.notMatch(await page.textContent('#renewals'), /^0$/, 'the page counts the renewals')
+
+      mkdirSync(dirname(SCREENSHOT), { recursive: true })
+      await page.screenshot({ path: SCREENSHOT })
+    })
+
+    await t.test("the other user's course: the page opens, the edge answers 403 to its media", async (t) => {
+      const [coursePage, playlist] = await Promise.all([
+        page.waitForResponse(`${appUrl}/courses/edge-caching`),
+        page.waitForResponse(`${edgeUrl}${OTHER}index.m3u8`),
+        page.goto(`${appUrl}/courses/edge-caching`)
+      ])
+      t.equal(coursePage.status(), 200, 'the page itself opens')
+      t.equal(await coursePage.headerValue('cloudfront-grant-expires'), null, 'but carries no grant')
+      t.equal(playlist.status(), 403, 'the edge refuses the playlist')
+      // Alice's cookies have her course's folder as their Path: the browser does not even send them here.
+      t.match(await playlist.text(), /<Code>MissingKey<\/Code>/, "Alice's cookies are not sent for Bob's course")
+      await page.waitForSelector('#player.refused')
+      t.match(await page.textContent('#player'), /refused/, 'the player says so')
+
+      const status = await page.evaluate(`fetch(${JSON.stringify(`${edgeUrl}${OTHER}segment-00.ts`)}, { credentials: 'include' }).then((r) => r.status)`)
+      t.equal(status, 403, 'a segment of the other course answers 403')
+    })
+
+    await t.test('after sign-out, new segment requests answer 403', async (t) => {
+      const segment = `${edgeUrl}${OWNED}segment-03.ts`
+      const fetchStatus = `fetch(${JSON.stringify(segment)}, { credentials: 'include' }).then((r) => r.status)`
+      t.equal(await page.evaluate(fetchStatus), 200, 'before sign-out, a segment of the owned course opens')
+
+      await Promise.all([page.waitForURL(`${appUrl}/`), page.click('header button[type="submit"]')])
+      t.match(await page.textContent('main'), /Sign in/, 'signed out')
+      const left = (await context.cookies(`${edgeUrl}${OWNED}`)).filter((c) => c.name.startsWith('CloudFront-'))
+      t.same(left, [], 'the course cookies were cleared')
+      t.equal(await page.evaluate(fetchStatus), 403, 'the same segment now answers 403')
+    })
+
+    t.same(pageErrors, [], 'no script errors in the pages')
+  })
+}
