@@ -6,7 +6,7 @@ import { createSigner, type CustomSignFunction, type HashAlgorithm, type Signer,
 import { createVerifier, type Verifier } from './verifier.js'
 import { normaliseClientIp } from './ip.js'
 import { parseDuration, nowSeconds, type DurationInput } from './time.js'
-import { serializeCookieSet, serializeClearCookies, type SameSite } from './cookies.js'
+import { serializeCookieSet, serializeClearCookies, flat, type SameSite } from './cookies.js'
 import { splitUrl } from './url.js'
 import {
   compilePattern, matchPattern, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
@@ -140,16 +140,13 @@ export interface Issued {
   setCookie: string[]
   /** The earliest expiry (epoch seconds) among the granted sets. */
   expires: number
-  /** The prefixes granted. */
-  paths: string[]
 }
 
 interface CacheEntry {
   setCookie: string[]
-  signature: string
+  /** Where the signature ends in `setCookie[SIGNATURE]`: the signature is read from there, not stored twice. */
+  signatureEnd: number
   expires: number
-  user: string
-  path: string
 }
 
 export interface GrantStats {
@@ -164,6 +161,20 @@ export interface GrantStats {
   size: number
   bytes: number
 }
+
+// Cache keys are `keyPairId \0 user \0 path \0 ip \0 ttl`: an entry keeps no other copy of its
+// user and path. Only the user may contain \0, so the key is read from both ends.
+function cacheKey (keyPairId: string, user: string, path: string, ip: string, ttl: number): string {
+  return `${keyPairId}\u0000${user}\u0000${path}\u0000${ip}\u0000${ttl}`
+}
+
+function keyParts (key: string): { user: string, path: string } {
+  const fields = key.split('\u0000')
+  return { user: fields.slice(1, -3).join('\u0000'), path: fields[fields.length - 3] as string }
+}
+
+/** Index of the CloudFront-Signature cookie in a custom set (Policy, Signature, Key-Pair-Id). */
+const SIGNATURE = 1
 
 function isThenable<T> (v: unknown): v is PromiseLike<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
@@ -202,7 +213,8 @@ export class GrantEngine<Req = unknown> {
   private readonly now: () => number
   private readonly cache: LRUCache<string, CacheEntry>
   private readonly inflight = new Map<string, Promise<CacheEntry>>()
-  private readonly byUser = new Map<string, Set<string>>()
+  // Cache keys of each user, for revoke(). One key is stored bare: most users hold one prefix.
+  private readonly byUser = new Map<string, string | Set<string>>()
   private readonly counters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, clientFresh: 0, refused: 0 }
 
   constructor (options: GrantEngineOptions<Req>) {
@@ -310,8 +322,8 @@ export class GrantEngine<Req = unknown> {
       max,
       maxSize: maxBytes,
       // Strings are counted at one byte a character: every value here is ASCII.
-      sizeCalculation: (e, key) => key.length + e.signature.length + e.setCookie.reduce((n, s) => n + s.length, 0) + 64,
-      dispose: (e, key) => this.forget(e.user, key)
+      sizeCalculation: (e, key) => key.length + e.setCookie.reduce((n, s) => n + s.length, 0) + 64,
+      dispose: (e, key) => this.forget(key)
     })
 
     if (options.rules !== undefined && !Array.isArray(options.rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
@@ -446,7 +458,7 @@ export class GrantEngine<Req = unknown> {
       if (v4 !== null) ip = v4
     }
     const signer = this.active
-    const key = `${signer.keyPairId}\u0000${user}\u0000${p.path}\u0000${ip ?? ''}\u0000${p.rule.ttl}`
+    const key = cacheKey(signer.keyPairId, user, p.path, ip ?? '', p.rule.ttl)
     const entry = this.cache.get(key)
     const nowSec = nowSeconds(this.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
@@ -465,7 +477,7 @@ export class GrantEngine<Req = unknown> {
     } else {
       this.counters.reissues++
     }
-    const signing = this.sign(signer, key, user, p, ip).finally(() => this.inflight.delete(key))
+    const signing = this.signSet(signer, key, user, p, ip).finally(() => this.inflight.delete(key))
     this.inflight.set(key, signing)
     return signing.then((e) => this.present(e, client))
   }
@@ -479,41 +491,48 @@ export class GrantEngine<Req = unknown> {
     if (pol.resource !== this.distribution + p.path + '*' || pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
     if (pol.expires - nowSec <= p.rule.refreshBefore) return null
     this.counters.clientFresh++
-    return { setCookie: [], expires: pol.expires, paths: [p.path] }
+    return { setCookie: [], expires: pol.expires }
   }
 
-  private async sign (signer: Signer, key: string, user: string, p: PendingGrant<Req>, ip: string | undefined): Promise<CacheEntry> {
+  private async signSet (signer: Signer, key: string, user: string, p: PendingGrant<Req>, ip: string | undefined): Promise<CacheEntry> {
     const opts: SignCookiesOptions = { expiresIn: p.rule.ttl }
     if (ip !== undefined) opts.ipAddress = ip
     const { cookies, policy } = await signer.signCookieSet(this.distribution + p.path + '*', opts)
     this.counters.signatures++
+    // Prepared once per set: every response that carries this set reuses these strings.
+    const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path: p.path, expires: policy.expires })
     const entry: CacheEntry = {
-      // Prepared once per set: every response that carries this set reuses these strings.
-      setCookie: serializeCookieSet(cookies, { ...this.cookieAttrs, path: p.path, expires: policy.expires }),
-      signature: cookies['CloudFront-Signature'],
-      expires: policy.expires,
-      user,
-      path: p.path
+      setCookie,
+      signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'),
+      expires: policy.expires
     }
-    this.cache.set(key, entry)
-    let keys = this.byUser.get(user)
-    if (keys === undefined) this.byUser.set(user, (keys = new Set()))
-    keys.add(key)
+    const stored = flat(key)
+    this.cache.set(stored, entry)
+    const keys = this.byUser.get(user)
+    if (keys === undefined) this.byUser.set(user, stored)
+    else if (typeof keys === 'string') {
+      if (keys !== stored) this.byUser.set(user, new Set([keys, stored]))
+    } else keys.add(stored)
     return entry
   }
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {
     // The client sent back the very set we would send: it holds it already.
-    if (client.cookieHeader !== undefined && client.cookieHeader.includes(entry.signature)) {
+    if (client.cookieHeader !== undefined && client.cookieHeader.includes((entry.setCookie[SIGNATURE] as string).slice(0, entry.signatureEnd))) {
       this.counters.clientFresh++
-      return { setCookie: [], expires: entry.expires, paths: [entry.path] }
+      return { setCookie: [], expires: entry.expires }
     }
-    return { setCookie: entry.setCookie, expires: entry.expires, paths: [entry.path] }
+    return { setCookie: entry.setCookie, expires: entry.expires }
   }
 
-  private forget (user: string, key: string): void {
+  private forget (key: string): void {
+    const user = keyParts(key).user
     const keys = this.byUser.get(user)
     if (keys === undefined) return
+    if (typeof keys === 'string') {
+      if (keys === key) this.byUser.delete(user)
+      return
+    }
     keys.delete(key)
     if (keys.size === 0) this.byUser.delete(user)
   }
@@ -528,10 +547,11 @@ export class GrantEngine<Req = unknown> {
     if (prefix !== undefined) paths.add(this.explicit(prefix).path)
     if (user !== null && user !== undefined && user !== false && user !== '') {
       const id = String(user)
-      for (const key of [...(this.byUser.get(id) ?? [])]) {
-        const e = this.cache.peek(key)
-        if (e !== undefined && (prefix === undefined || e.path === prefix)) {
-          paths.add(e.path)
+      const keys = this.byUser.get(id)
+      for (const key of typeof keys === 'string' ? [keys] : [...(keys ?? [])]) {
+        const { path } = keyParts(key)
+        if (prefix === undefined || path === prefix) {
+          paths.add(path)
           this.cache.delete(key)
         }
       }
@@ -577,11 +597,10 @@ export function combineIssued (results: Array<Issued | null>): Issued | null {
   let out: Issued | null = null
   for (const r of results) {
     if (r === null) continue
-    if (out === null) out = { setCookie: [...r.setCookie], expires: r.expires, paths: [...r.paths] }
+    if (out === null) out = { setCookie: [...r.setCookie], expires: r.expires }
     else {
       out.setCookie.push(...r.setCookie)
       out.expires = Math.min(out.expires, r.expires)
-      out.paths.push(...r.paths)
     }
   }
   return out
