@@ -68,7 +68,8 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     const expires = reply.getHeader('cloudfront-grant-expires')
     const setCookie = String(reply.getHeader('set-cookie') ?? '')
     if (expires !== undefined && setCookie.includes('CloudFront-Signature=')) {
-      log(`app   signed a cookie set for ${currentUser(request)?.name ?? '?'}, valid until ${new Date(Number(expires) * 1000).toLocaleTimeString()} (${request.method} ${request.url})`)
+      const until = new Date(Number(expires) * 1000).toLocaleTimeString()
+      log(`app   sent ${currentUser(request)?.name ?? '?'} a CloudFront cookie set valid until ${until} (${request.method} ${request.url})`)
     }
     return payload
   })

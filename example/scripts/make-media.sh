@@ -5,8 +5,9 @@
 #   sudo apt-get install -y ffmpeg fonts-dejavu-core   # Debian's ffmpeg has libx264
 #   example/scripts/make-media.sh
 #
-# H.264 (baseline) and AAC in MPEG-TS segments: the usual HLS encoding, and what hls.js plays
-# through Media Source Extensions in Debian's Chromium (checked by test/example/browser.test.ts).
+# H.264 and AAC in MPEG-TS segments: the usual HLS encoding, which hls.js plays through Media
+# Source Extensions (checked in Debian's Chromium by test/example/browser.test.ts). Baseline
+# profile: Debian's Chromium decodes H.264 with OpenH264, which does not do Main or High.
 # The output is bit-exact for a given ffmpeg version, so regenerating does not churn git.
 set -euo pipefail
 cd "$(dirname "$0")/.."
