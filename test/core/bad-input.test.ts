@@ -2,7 +2,7 @@
 // and never with key material in the message or stack.
 import t from 'tap'
 import { createSigner, type Signer, type SignerOptions } from '../../src/index.js'
-import { rsaKey, fixedNow, NOW_MS, NOW_S, caught, rejected, leakedSecrets } from './helpers.js'
+import { rsaKey, fixedNow, NOW_MS, NOW_S, caught, rejected, leakedSecrets, type TapTest } from './helpers.js'
 
 const PASSPHRASE = 'ledger-otter-5521-quartz'
 const key = rsaKey(2048)
@@ -16,7 +16,6 @@ const PREFIX = 'https://media.example.com/courses/42/*'
 const LATER = NOW_S + 600
 const MAX = 2147483647
 
-type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 type Call = (s: Signer, sync: boolean) => unknown
 
 /** Asserts the call fails with `code` (and `pattern`) on the sync and async paths, quoting no key material. */

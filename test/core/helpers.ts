@@ -2,6 +2,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
+import type tap from 'tap'
+
+/** The type of the `t` a tap subtest receives. */
+export type TapTest = Parameters<Parameters<typeof tap.test>[0]>[0]
 
 export const FIXTURES = join(__dirname, '..', 'fixtures')
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import { createPrivateKey, createSecretKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, randomBytes, type KeyObject } from 'node:crypto'
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
 import { createSigner, createVerifier, loadPublicKey, type SignerOptions } from '../../src/index.js'
-import { rsaKey, ecKey, fixedNow, NOW_S, NOW_MS, caught, rejected, leakedSecrets, pemBodyLines, fromCloudFrontBase64, rubyKeyPem } from './helpers.js'
+import { rsaKey, ecKey, fixedNow, NOW_S, NOW_MS, caught, rejected, leakedSecrets, pemBodyLines, fromCloudFrontBase64, rubyKeyPem, type TapTest } from './helpers.js'
 
 const KEY_ID = 'K2JCJMDEHXQW5F'
 const URL_ = 'https://media.example.com/courses/42/index.m3u8'
@@ -28,8 +28,6 @@ const expectedRsaSignature = (hash: 'sha1' | 'sha256' = 'sha1') =>
 function signer (opts: Partial<SignerOptions>) {
   return createSigner({ keyPairId: KEY_ID, now: fixedNow, onWarning: () => {}, ...opts } as SignerOptions)
 }
-
-type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
 
 function expectKeyError (t: TapTest, fn: () => unknown, pattern: RegExp, what: string): void {
   const err = caught(fn) as { code?: string, message?: string } | undefined

@@ -4,7 +4,7 @@ import t from 'tap'
 import fc from 'fast-check'
 import { sign as cryptoSign } from 'node:crypto'
 import { createSigner, createVerifier, type VerifyResult } from '../../src/index.js'
-import { rsaKey, ecKey, fixedNow, NOW_MS, NOW_S, caught, asRecord } from './helpers.js'
+import { rsaKey, ecKey, fixedNow, NOW_MS, NOW_S, caught, asRecord, type TapTest } from './helpers.js'
 import { urlPartsArb, urlOf } from './arbitraries.js'
 
 const MAX = 2147483647
@@ -38,8 +38,6 @@ const CF_MESSAGES = {
   AccessDenied: 'Access denied'
 } as const
 type Code = keyof typeof CF_MESSAGES
-type TapTest = Parameters<Parameters<typeof t.test>[0]>[0]
-
 function expectDenied (t: TapTest, r: VerifyResult, code: Code, msg: string): void {
   const got = r.ok ? { ok: true } : { ok: r.ok, status: r.status, code: r.code, message: r.message }
   t.strictSame(got, { ok: false, status: 403, code, message: CF_MESSAGES[code] }, msg)
