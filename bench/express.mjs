@@ -1,7 +1,10 @@
 // Requests per second of a bare Express 5 route against the same route behind
 // expressCloudfrontCookies serving one user's grant from its cache (same user, same prefix: one
 // signature, then every response carries the prepared Set-Cookie strings), in one run.
-// Also the middleware on a path no rule matches (its pass-through cost).
+// Two more rows make the ratio readable: the bare route sending the very same grant headers
+// statically (what the bigger response costs by itself), and the middleware on a path no rule
+// matches (its pass-through cost). Beside requests per second, the server process's CPU time per
+// request, which a busy machine distorts less than throughput.
 // Run with `npm run bench:express` (builds first). BENCH_DURATION=seconds per measurement (default 3).
 //
 // The servers run in a child process so the load generator does not share their event loop.
@@ -10,6 +13,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
 const USER = { 'x-user': 'alice' }
+const GRANTED_PATH = '/courses/42/player'
 
 if (process.argv[2] === 'serve') {
   await serve()
@@ -23,10 +27,6 @@ async function serve () {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
 
   const ok = (req, res) => { res.send('ok') }
-  const bare = express()
-  bare.get('/courses/:courseId/player', ok)
-  bare.get('/public', ok)
-
   const cloudfront = expressCloudfrontCookies({
     keyPairId: 'KBENCH',
     privateKey,
@@ -42,10 +42,29 @@ async function serve () {
   const listen = (app) => new Promise((resolve, reject) => {
     const server = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(server)))
   })
-  const servers = [await listen(bare), await listen(granted)]
+  const grantedServer = await listen(granted)
+
+  // The headers the middleware adds, captured once, for the static row.
+  const sample = await fetch(`http://127.0.0.1:${grantedServer.address().port}${GRANTED_PATH}`, { headers: USER })
+  const setCookie = sample.headers.getSetCookie()
+  if (setCookie.filter((c) => c.startsWith('CloudFront-')).length !== 3) {
+    throw new Error(`expected a CloudFront cookie set on ${GRANTED_PATH}, got ${JSON.stringify(setCookie)}`)
+  }
+  const cacheControl = sample.headers.get('cache-control')
+  const expires = sample.headers.get('cloudfront-grant-expires')
+
+  const bare = express()
+  bare.get('/courses/:courseId/player', ok)
+  bare.get('/static/courses/:courseId/player', (req, res) => {
+    res.setHeader('set-cookie', setCookie)
+    res.setHeader('cache-control', cacheControl)
+    res.setHeader('cloudfront-grant-expires', expires)
+    res.send('ok')
+  })
+  const bareServer = await listen(bare)
 
   const stop = () => {
-    for (const s of servers) {
+    for (const s of [bareServer, grantedServer]) {
       s.closeAllConnections()
       s.close()
     }
@@ -53,9 +72,10 @@ async function serve () {
   process.on('disconnect', stop)
   process.on('message', (msg) => {
     if (msg === 'stats') process.send({ stats: cloudfront.stats() })
+    else if (msg === 'cpu') process.send({ cpu: process.cpuUsage() })
     else if (msg === 'stop') process.disconnect()
   })
-  process.send({ bare: servers[0].address().port, granted: servers[1].address().port })
+  process.send({ bare: bareServer.address().port, granted: grantedServer.address().port })
 }
 
 async function measure () {
@@ -64,53 +84,58 @@ async function measure () {
   const rounds = 3
   const child = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const next = () => new Promise((resolve, reject) => {
-    child.once('message', resolve)
-    child.once('exit', (code) => reject(new Error(`the bench servers exited early (code ${code})`)))
+    const early = (code) => reject(new Error(`the bench servers exited early (code ${code})`))
+    child.once('exit', early)
+    child.once('message', (msg) => {
+      child.off('exit', early)
+      resolve(msg)
+    })
   })
   const ports = await next()
-
-  async function run (port, path, seconds) {
-    const result = await autocannon({ url: `http://127.0.0.1:${port}${path}`, connections: 10, duration: seconds, headers: USER })
-    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-      throw new Error(`${path} on port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`)
-    }
-    return result.requests.average
+  const cpu = async () => {
+    child.send('cpu')
+    const { cpu: { user, system } } = await next()
+    return user + system
   }
 
-  const cases = [
-    { label: 'matching route (grant from the cache)', path: '/courses/42/player' },
-    { label: 'route no rule matches', path: '/public' }
+  async function run (side, seconds) {
+    const before = await cpu()
+    const result = await autocannon({ url: `http://127.0.0.1:${side.port}${side.path}`, connections: 10, duration: seconds, headers: USER })
+    const used = await cpu() - before
+    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+      throw new Error(`${side.path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`)
+    }
+    return { rps: result.requests.average, cpu: used / result.requests.total }
+  }
+
+  const sides = [
+    { label: 'bare Express route', port: ports.bare, path: GRANTED_PATH },
+    { label: 'bare route sending the same grant headers statically', port: ports.bare, path: `/static${GRANTED_PATH}` },
+    { label: 'middleware, grant from its cache', port: ports.granted, path: GRANTED_PATH },
+    { label: 'middleware, path no rule matches', port: ports.granted, path: '/public' }
   ]
-  const rows = []
   try {
-    // What is measured must be what is claimed: the matching route carries a grant, the others none.
-    const sample = await fetch(`http://127.0.0.1:${ports.granted}${cases[0].path}`, { headers: USER })
-    const set = sample.headers.getSetCookie().filter((c) => c.startsWith('CloudFront-'))
-    if (set.length !== 3) throw new Error(`expected a CloudFront cookie set on ${cases[0].path}, got ${set.length} cookies`)
-    for (const c of cases) {
-      // Warm-up: JIT, and the one signature for this user and prefix.
-      await run(ports.bare, c.path, 1)
-      await run(ports.granted, c.path, 1)
-      // Alternating rounds, so drift on a shared machine hits both sides alike.
-      const bare = []
-      const granted = []
-      for (let i = 0; i < rounds; i++) {
-        bare.push(await run(ports.bare, c.path, duration))
-        granted.push(await run(ports.granted, c.path, duration))
-      }
-      const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
-      rows.push({ label: c.label, bare: mean(bare), granted: mean(granted) })
+    // Warm-up: JIT on every side.
+    for (const side of sides) await run(side, 1)
+    // Alternating rounds, so drift on a shared machine hits every side alike.
+    const results = sides.map(() => [])
+    for (let i = 0; i < rounds; i++) {
+      for (const [j, side] of sides.entries()) results[j].push(await run(side, duration))
     }
     child.send('stats')
     const { stats } = await next()
 
-    console.log(`\nExpress 5: bare route vs expressCloudfrontCookies, loopback, 10 connections, ${rounds} x ${duration}s alternating rounds per side, Node ${process.version}\n`)
-    console.log('| request | bare Express req/s | with the middleware req/s | ratio |')
-    console.log('|---|---:|---:|---:|')
+    const mean = (xs, k) => xs.reduce((a, b) => a + b[k], 0) / xs.length
+    const rows = sides.map((side, j) => ({ label: side.label, rps: mean(results[j], 'rps'), cpu: mean(results[j], 'cpu') }))
+    const [bare, statics, cached] = rows
+    console.log(`\nExpress 5 with expressCloudfrontCookies, loopback, 10 connections, ${rounds} x ${duration}s alternating rounds per row, Node ${process.version}\n`)
+    console.log('| request | req/s | vs bare | server CPU µs/req | vs bare |')
+    console.log('|---|---:|---:|---:|---:|')
     for (const r of rows) {
-      console.log(`| ${r.label} | ${Math.round(r.bare)} | ${Math.round(r.granted)} | ${(r.granted / r.bare).toFixed(2)}x |`)
+      console.log(`| ${r.label} | ${Math.round(r.rps)} | ${(r.rps / bare.rps).toFixed(2)}x | ${r.cpu.toFixed(1)} | ${(r.cpu / bare.cpu).toFixed(2)}x |`)
     }
-    console.log(`\nSignatures: ${stats.signatures}; grants served from the cache: ${stats.hits}`)
+    console.log(`\nCached grant vs the same headers sent statically: ${(cached.rps / statics.rps).toFixed(2)}x req/s, ${(cached.cpu / statics.cpu).toFixed(2)}x CPU per request.`)
+    console.log(`Signatures: ${stats.signatures}; grants served from the cache: ${stats.hits}`)
   } finally {
     child.send('stop')
   }
