@@ -1,6 +1,6 @@
 // Keys in every form users hold them; every other key refused with a coded error that quotes no key material.
 import t from 'tap'
-import { createPrivateKey, createSecretKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, randomBytes, type KeyObject } from 'node:crypto'
+import { createSecretKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, randomBytes, type KeyObject } from 'node:crypto'
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
 import { createSigner, createVerifier, loadPublicKey, type SignerOptions } from '../../src/index.js'
 import { rsaKey, ecKey, fixedNow, NOW_S, NOW_MS, caught, rejected, leakedSecrets, pemBodyLines, fromCloudFrontBase64, rubyKeyPem, type TapTest } from './helpers.js'
@@ -267,5 +267,4 @@ t.test('a signer parses its key once', async (t) => {
   const s = signer({ privateKey: pem })
   pem.fill(0)
   t.equal(s.signCookiesSync(URL_, { expires: EXPIRES })['CloudFront-Signature'], expectedRsaSignature(), 'signs after the caller wiped its Buffer')
-  t.ok(createPrivateKey(rsa.privatePem), 'the PEM itself is fine')
 })
