@@ -100,5 +100,9 @@ export function checkPolicy (json: unknown): PolicyStatement {
   if (typeof json !== 'string') throw new FST_ERR_CF_INVALID_POLICY('expected the policy as a JSON string')
   const parsed = parsePolicy(json, true)
   if (typeof parsed === 'string') throw new FST_ERR_CF_INVALID_POLICY(parsed)
+  // Such a policy opens nothing, ever: refused when signing, merely never valid when verifying.
+  if (parsed.notBefore !== undefined && parsed.notBefore >= parsed.expires) {
+    throw new FST_ERR_CF_INVALID_POLICY('DateGreaterThan must be before DateLessThan')
+  }
   return parsed
 }

@@ -80,7 +80,7 @@ export function resourceMatches (resource: string, url: string): boolean {
 export function hasWildcard (resource: string): boolean {
   if (resource.includes('*')) return true
   const parts = splitUrl(resource)
-  // The first `?` after the host starts the query; any other `?` is a wildcard.
+  // The first `?` after the host starts the query (a host cannot hold one); any later `?` is a wildcard.
   if (!parts) return resource.includes('?')
-  return parts.host.includes('?') || (parts.query !== null && parts.query.includes('?'))
+  return parts.query !== null && parts.query.includes('?')
 }
