@@ -26,7 +26,6 @@ export function checkResource (resource: unknown, what = 'resource'): string {
   if (Buffer.byteLength(resource) > MAX_URL_BYTES) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} is longer than ${MAX_URL_BYTES} bytes`)
   }
-  // eslint-disable-next-line no-control-regex
   if (/[^\x21-\x7e]/.test(resource)) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains whitespace, control or non-ASCII characters: percent-encode it as the browser sends it (a space is %20)`)
   }
