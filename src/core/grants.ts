@@ -611,7 +611,9 @@ export function combineIssued (results: Array<Issued | null>): Issued | null {
  * and other plugins; one of ours replaces an earlier cookie with the same name and Path.
  */
 export function mergeSetCookie (existing: unknown, add: string[]): string[] {
-  if (existing === undefined || existing === null || existing === '') return add
+  // Always a new list: `add` is the cached set, and whoever appends to the header later
+  // (Node's appendHeader, older Fastify) pushes into the stored array.
+  if (existing === undefined || existing === null || existing === '') return add.slice()
   const list = Array.isArray(existing) ? existing.map(String) : [String(existing)]
   const ours = new Set(add.map(cookieIdentity))
   return list.filter((c) => !ours.has(cookieIdentity(c))).concat(add)

@@ -43,3 +43,20 @@ t.test('a CloudFront cookie the app set for the same Path is replaced, not dupli
   t.notOk(sigs.some((c) => c.startsWith('CloudFront-Signature=stale')))
   t.ok(sigs.some((c) => c.startsWith('CloudFront-Signature=other')), 'another Path is kept')
 })
+
+t.test('cookies appended after ours never leak into the cached set of the next response', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyCloudfrontCookies, options())
+  // Registered after the plugin: its onSend appends to the set-cookie list ours wrote.
+  await app.register(fastifyCookie)
+  app.get('/courses/:courseId/player', async (request, reply) => {
+    reply.setCookie('session', String(request.headers['x-session']), { path: '/' })
+    return 'ok'
+  })
+  t.teardown(() => app.close())
+  const first = await app.inject({ url: '/courses/42/player', headers: { 'x-user': 'alice', 'x-session': 'first' } })
+  const second = await app.inject({ url: '/courses/42/player', headers: { 'x-user': 'alice', 'x-session': 'second' } })
+  t.same(setCookies(first.headers['set-cookie']).filter((c) => c.startsWith('session=')).map((c) => c.split(';')[0]), ['session=first'])
+  t.same(setCookies(second.headers['set-cookie']).filter((c) => c.startsWith('session=')).map((c) => c.split(';')[0]), ['session=second'])
+  t.equal(cloudfrontSetCookies(second.headers['set-cookie']).length, 3)
+})
