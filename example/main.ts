@@ -1,5 +1,6 @@
 // `npm run example`: starts the app and the local edge on localhost, then says what to try.
-// PORT, EDGE_PORT and TTL (seconds) change the defaults: 3000, 3001 and 30.
+// PORT, EDGE_PORT and TTL (seconds) change the defaults: 3000, 3001 and 30 (0 picks a free port);
+// KEYS_DIR, where the development key pair is kept (default example/.keys).
 import { relative } from 'node:path'
 import { startExample } from './server.js'
 
@@ -16,6 +17,7 @@ async function main (): Promise<void> {
     appPort: setting('PORT', 3000),
     edgePort: setting('EDGE_PORT', 3001),
     ttl,
+    ...(process.env.KEYS_DIR ? { keysDir: process.env.KEYS_DIR } : {}),
     log: (line) => console.log(`  ${line}`)
   })
   const { appUrl, edgeUrl } = example
