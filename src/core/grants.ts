@@ -9,7 +9,7 @@ import { parseDuration, nowSeconds, type DurationInput } from './time.js'
 import { serializeCookieSet, serializeClearCookies, flat, type SameSite } from './cookies.js'
 import { splitUrl } from './url.js'
 import {
-  compilePattern, matchPattern, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
+  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from './rules.js'
 
@@ -377,12 +377,17 @@ export class GrantEngine<Req = unknown> {
    * Matches a raw request path (query removed) against the path rules, first match wins.
    * Throws FST_ERR_CF_INVALID_PARAM (400) when a captured value is unsafe.
    */
-  match (path: string): PendingGrant<Req> | null {
-    for (const rule of this.rules) {
+  match (path: string, rules: ReadonlyArray<CompiledRule<Req>> = this.rules): PendingGrant<Req> | null {
+    for (const rule of rules) {
       const params = matchPattern(rule.match as PathPattern, path)
       if (params !== null) return this.pending(rule, params, false)
     }
     return null
+  }
+
+  /** The path rules that requests to a router template could match (none: the route needs no matching). */
+  rulesFor (routeUrl: string): Array<CompiledRule<Req>> {
+    return this.rules.filter((rule) => patternCouldMatchRoute(rule.match as PathPattern, routeUrl))
   }
 
   /** A pending grant for a compiled rule with parameters from the framework's router. */

@@ -53,6 +53,25 @@ export function matchPattern (pattern: PathPattern, path: string): Record<string
   return out
 }
 
+/**
+ * Whether requests to a router template (`/courses/:id/player`, `/files/*`) could match a pattern.
+ * Conservative: true when unsure, so a framework can skip matching only where it can never succeed.
+ */
+export function patternCouldMatchRoute (pattern: PathPattern, routeUrl: string): boolean {
+  const pat = pattern.source.split('/').slice(1)
+  const route = routeUrl.split('/').slice(1)
+  for (let i = 0; i < pat.length; i++) {
+    const p = pat[i] as string
+    if (p === '*') return true
+    const r = route[i]
+    if (r === undefined) return false
+    if (r.includes('*')) return true
+    if (r.includes(':') || p.startsWith(':')) continue
+    if (p !== r) return false
+  }
+  return route.length === pat.length
+}
+
 /** A parameter check: true when the value may be pasted into a resource. */
 export type ParamCheck = (value: string, name: string) => boolean
 

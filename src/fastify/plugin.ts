@@ -155,43 +155,45 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
     }
   }
 
-  fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
-    const cfg = routeOptions.config?.cloudfront
-    if (cfg === undefined || cfg === false) return
-    // Resolved once per route, here, not per request.
-    const rule = engine.compileRule(cfg, `config.cloudfront of ${String(routeOptions.method)} ${routeOptions.url}`, routeParams(routeOptions.url ?? ''))
-    const hook: onRequestHookHandler = function cloudfrontRouteOnRequest (request, reply, next) {
-      try {
-        stateOf(reply).pendings.push(engine.pending(rule, request.params as Record<string, unknown>, false))
-      } catch (err) {
-        next(err as Error)
-        return
-      }
-      next()
-    }
+  function addRouteHook (routeOptions: { onRequest?: unknown }, hook: onRequestHookHandler): void {
     const existing = routeOptions.onRequest
     routeOptions.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook]
-  })
+  }
 
-  if (engine.hasRules) {
-    fastify.addHook('onRequest', function cloudfrontRulesOnRequest (request, reply, next) {
-      // A route's own config.cloudfront (or false) replaces the path rules.
-      if (request.routeOptions.config?.cloudfront !== undefined) {
+  // Everything a route needs is decided here, once per route: its own config.cloudfront, or the
+  // path rules its URL could match. A route that can match nothing gets no hook at all.
+  fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
+    const cfg = routeOptions.config?.cloudfront
+    if (cfg === false) return
+    const url = routeOptions.url ?? ''
+    if (cfg !== undefined) {
+      const rule = engine.compileRule(cfg, `config.cloudfront of ${String(routeOptions.method)} ${url}`, routeParams(url))
+      addRouteHook(routeOptions, function cloudfrontRouteOnRequest (request, reply, next) {
+        try {
+          stateOf(reply).pendings.push(engine.pending(rule, request.params as Record<string, unknown>, false))
+        } catch (err) {
+          next(err as Error)
+          return
+        }
         next()
-        return
-      }
+      })
+      return
+    }
+    const rules = engine.rulesFor(url)
+    if (rules.length === 0) return
+    addRouteHook(routeOptions, function cloudfrontRulesOnRequest (request, reply, next) {
       let pending
       try {
-        pending = engine.match(rawPath(request.raw.url ?? '/'))
+        pending = engine.match(rawPath(request.raw.url ?? '/'), rules)
       } catch (err) {
-        // Issue: hostile parameters are answered 400 before the handler runs, nothing issued.
+        // Hostile parameters are answered 400 before the handler runs, nothing issued.
         next(err as Error)
         return
       }
       if (pending !== null) stateOf(reply).pendings.push(pending)
       next()
     })
-  }
+  })
 
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
     // A handler that failed after grant() gets no grant, whatever status its error handler picks.
