@@ -5,7 +5,8 @@ t.test('patternCouldMatchRoute: false only where no request to the route can mat
   const p = compilePattern('/courses/:courseId/*', 'test')
   const table: Array<[string, boolean]> = [
     ['/courses/:id/player', true],
-    ['/courses/:id', false],
+    // With ignoreTrailingSlash, /courses/42/ reaches this route and matches the pattern.
+    ['/courses/:id', true],
     ['/courses/:id/', true],
     ['/courses/42/player', true],
     ['/courses/*', true],
