@@ -1,6 +1,6 @@
 // Requests per second through the local edge (signed-cookie grant, verified once then served
 // from the verifier's cache) against the same files served by a bare @fastify/static, in one run.
-// Run with `npm run bench:edge` (builds first). BENCH_DURATION=seconds per measurement (default 3).
+// Run with `npm run bench:edge` (builds first). BENCH_DURATION=seconds per measurement (default 2).
 //
 // The servers run in a child process so the load generator does not share their event loop.
 import { fork } from 'node:child_process'
@@ -56,8 +56,8 @@ async function serve () {
 
 async function measure () {
   const { default: autocannon } = await import('autocannon')
-  const duration = Number(process.env.BENCH_DURATION ?? 3)
-  const rounds = 3
+  const duration = Number(process.env.BENCH_DURATION ?? 2)
+  const rounds = 5
   const child = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   const next = () => new Promise((resolve, reject) => {
     child.once('message', resolve)
@@ -77,14 +77,21 @@ async function measure () {
   try {
     for (const f of FILES) {
       const path = `/media/${f.name}`
-      await run(ready.bare, path, {}, 1)
-      await run(ready.edge, path, { cookie: ready.cookie }, 1)
-      // Alternating rounds, so drift on a shared machine hits both sides alike.
+      // Both servers get the same request bytes, cookie included.
+      const headers = { cookie: ready.cookie }
+      await run(ready.bare, path, headers, 1)
+      await run(ready.edge, path, headers, 1)
+      // Alternating rounds, each side going first in turn, so drift on a shared machine hits both alike.
       const bare = []
       const edge = []
       for (let i = 0; i < rounds; i++) {
-        bare.push(await run(ready.bare, path, {}, duration))
-        edge.push(await run(ready.edge, path, { cookie: ready.cookie }, duration))
+        if (i % 2 === 0) {
+          bare.push(await run(ready.bare, path, headers, duration))
+          edge.push(await run(ready.edge, path, headers, duration))
+        } else {
+          edge.push(await run(ready.edge, path, headers, duration))
+          bare.push(await run(ready.bare, path, headers, duration))
+        }
       }
       const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
       rows.push({ file: f.label, bare: mean(bare), edge: mean(edge) })
