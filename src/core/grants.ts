@@ -155,6 +155,8 @@ export interface GrantStats {
   signatures: number
   reissues: number
   coalesced: number
+  /** Misses served by a signature made in the same second for another user (identical policy). */
+  shared: number
   /** Clients that already held a fresh set: nothing was sent. */
   clientFresh: number
   refused: number
@@ -215,7 +217,9 @@ export class GrantEngine<Req = unknown> {
   private readonly inflight = new Map<string, Promise<CacheEntry>>()
   // Cache keys of each user, for revoke(). One key is stored bare: most users hold one prefix.
   private readonly byUser = new Map<string, string | Set<string>>()
-  private readonly counters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, clientFresh: 0, refused: 0 }
+  private readonly counters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
+  private readonly shared = new Map<string, Promise<CacheEntry>>()
+  private sharedSecond = -1
 
   constructor (options: GrantEngineOptions<Req>) {
     if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
@@ -500,17 +504,25 @@ export class GrantEngine<Req = unknown> {
   }
 
   private async signSet (signer: Signer, key: string, user: string, p: PendingGrant<Req>, ip: string | undefined): Promise<CacheEntry> {
-    const opts: SignCookiesOptions = { expiresIn: p.rule.ttl }
-    if (ip !== undefined) opts.ipAddress = ip
-    const { cookies, policy } = await signer.signCookieSet(this.distribution + p.path + '*', opts)
-    this.counters.signatures++
-    // Prepared once per set: every response that carries this set reuses these strings.
-    const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path: p.path, expires: policy.expires })
-    const entry: CacheEntry = {
-      setCookie,
-      signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'),
-      expires: policy.expires
+    // Policies hold no user: users granted the same prefix in the same second get byte-identical
+    // policies, so one signature (and one set of prepared strings) serves them all.
+    const nowSec = nowSeconds(this.now)
+    if (nowSec !== this.sharedSecond) {
+      this.shared.clear()
+      this.sharedSecond = nowSec
     }
+    const expires = nowSec + p.rule.ttl
+    const sharedKey = `${signer.keyPairId}\u0000${p.path}\u0000${expires}\u0000${ip ?? ''}`
+    let made = this.shared.get(sharedKey)
+    if (made === undefined) {
+      made = this.makeEntry(signer, p.path, expires, ip)
+      const pending = made
+      this.shared.set(sharedKey, pending)
+      pending.catch(() => { if (this.shared.get(sharedKey) === pending) this.shared.delete(sharedKey) })
+    } else {
+      this.counters.shared++
+    }
+    const entry = await made
     const stored = flat(key)
     this.cache.set(stored, entry)
     const keys = this.byUser.get(user)
@@ -519,6 +531,16 @@ export class GrantEngine<Req = unknown> {
       if (keys !== stored) this.byUser.set(user, new Set([keys, stored]))
     } else keys.add(stored)
     return entry
+  }
+
+  private async makeEntry (signer: Signer, path: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
+    const opts: SignCookiesOptions = { expires }
+    if (ip !== undefined) opts.ipAddress = ip
+    const { cookies } = await signer.signCookieSet(this.distribution + path + '*', opts)
+    this.counters.signatures++
+    // Prepared once per set: every response that carries this set reuses these strings.
+    const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path, expires })
+    return { setCookie, signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'), expires }
   }
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {

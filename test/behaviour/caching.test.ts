@@ -22,16 +22,24 @@ for (const host of hosts) {
       t.equal(s.size, 1)
     })
 
-    t.test('users do not share sets', async (t) => {
+    t.test('each user has an entry of their own; the same prefix in the same second is signed once', async (t) => {
       const clock = manualClock()
       const app = await host.build(options({ now: clock.now }))
       t.teardown(() => app.close())
       const a = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
       const b = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'bob' } })
-      t.equal(app.stats().signatures, 2)
       t.equal(app.stats().size, 2)
-      t.not(cookieHeader(a.headers['set-cookie']), '')
-      t.not(cookieHeader(b.headers['set-cookie']), '')
+      t.equal(app.stats().signatures, 1)
+      t.equal(app.stats().shared, 1)
+      t.equal(cookieHeader(b.headers['set-cookie']), cookieHeader(a.headers['set-cookie']), 'policies hold no user: the sets are identical')
+      t.equal(judge('/courses/42/x.ts', cookieHeader(b.headers['set-cookie']), { now: clock.now }).ok, true)
+      clock.advance(1)
+      const c = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'carol' } })
+      t.equal(app.stats().signatures, 2, 'a second later, a policy of its own')
+      t.not(cookieHeader(c.headers['set-cookie']), cookieHeader(a.headers['set-cookie']))
+      const d = await app.request({ url: '/courses/43/player', headers: { 'x-user': 'alice' } })
+      t.equal(app.stats().signatures, 3, 'another prefix, another signature')
+      t.equal(judge('/courses/42/x.ts', cookieHeader(d.headers['set-cookie']), { now: clock.now }).ok, false)
     })
 
     t.test('a set is reissued once less than refreshBefore is left', async (t) => {
