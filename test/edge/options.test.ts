@@ -54,7 +54,7 @@ t.test('bad options fail registration with a coded error naming the option', asy
   for (const [name, options, code, message] of cases) {
     const app = Fastify()
     app.register(cloudfrontEdge, options as CloudFrontEdgeOptions)
-    await t.rejects(app.ready(), { code, message }, name)
+    await t.rejects(async () => { await app.ready() }, { code, message }, name)
     await app.close()
   }
   await t.rejects(createEdgeServer({ ...good, scheme: 'ftp' } as unknown as CloudFrontEdgeOptions), { code: 'FST_ERR_CF_INVALID_OPTION' }, 'createEdgeServer rejects too')
