@@ -74,7 +74,11 @@ function stateOf (reply: FastifyReply): ReplyState {
 }
 
 function clientOf (request: FastifyRequest): ClientInfo {
-  return { cookieHeader: request.headers.cookie, ip: request.ip }
+  return {
+    cookieHeader: request.headers.cookie,
+    // Read only when a grant is IP-bound or a presented set is checked: with trustProxy, request.ip parses X-Forwarded-For.
+    get ip () { return request.ip }
+  }
 }
 
 function rawPath (url: string): string {
