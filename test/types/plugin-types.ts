@@ -16,15 +16,13 @@ const opts: FastifyCloudfrontCookiesOptions = {
   cache: { max: 1000, maxBytes: 1_000_000 },
   statuses: [200, 204]
 }
-void app.register(fastifyCloudfrontCookies, opts)
+export const registered = app.register(fastifyCloudfrontCookies, opts)
 
 // @ts-expect-error getUser is required
-const noUser: FastifyCloudfrontCookiesOptions = { distribution: 'https://media.example.com' }
-void noUser
+export const noUser: FastifyCloudfrontCookiesOptions = { distribution: 'https://media.example.com' }
 
 // @ts-expect-error sameSite takes the cookie spelling
-const badSameSite: FastifyCloudfrontCookiesOptions = { ...opts, cookie: { sameSite: 'lax' } }
-void badSameSite
+export const badSameSite: FastifyCloudfrontCookiesOptions = { ...opts, cookie: { sameSite: 'lax' } }
 
 app.get('/api/:bookId', { config: { cloudfront: { resource: '/audiobooks/:bookId/*', ttl: 120 } } }, async (request, reply) => {
   const grant: GrantResult | null = await reply.cloudfront.grant('/audiobooks/1/', { ttl: '2m' })
@@ -37,7 +35,7 @@ app.get('/health', { config: { cloudfront: false } }, async () => 'ok')
 // @ts-expect-error route config needs a resource
 app.get('/bad', { config: { cloudfront: { ttl: 60 } } }, async () => 'ok')
 
-async function decorators (): Promise<void> {
+export async function decorators (): Promise<unknown[]> {
   const url: string = await app.cloudfront.signUrl('https://media.example.com/a.mp4', { expiresIn: '5m' })
   const cookies = await app.cloudfront.signCookies('https://media.example.com/courses/1/*', { expires: new Date() })
   const sig: string = cookies['CloudFront-Signature']
@@ -46,6 +44,5 @@ async function decorators (): Promise<void> {
   const active: string = app.cloudfront.activeKeyPairId
   // @ts-expect-error expiresIn is seconds or a duration string
   await app.cloudfront.signUrl('https://media.example.com/a.mp4', { expiresIn: true })
-  void [url, sig, stats, active]
+  return [url, sig, stats, active]
 }
-void decorators
