@@ -130,6 +130,19 @@ function fromCookies (header: string | undefined, url: string): Credentials | st
   return creds
 }
 
+/**
+ * The credentials exactly as sent, length-prefixed so no two sets share a key. The policy text
+ * decodes to one byte string (strict Base64), and a canned policy is rebuilt from Expires and the
+ * URL, so this covers everything the signature covers and everything checked before verifying.
+ */
+function credentialKey (creds: Credentials): string {
+  let key = ''
+  for (const part of [creds.keyPairId, creds.hashAlgorithm, creds.signature, creds.policy, creds.expires, creds.policy === undefined ? creds.resourceUrl : undefined]) {
+    key += part === undefined ? '-|' : `${part.length}:${part}|`
+  }
+  return key
+}
+
 /** Creates a verifier that judges requests the way CloudFront does. Public keys are parsed once. */
 export function createVerifier (options: VerifierOptions): Verifier {
   if (typeof options !== 'object' || options === null || typeof options.keys !== 'object' || options.keys === null) {
@@ -144,8 +157,9 @@ export function createVerifier (options: VerifierOptions): Verifier {
   if (typeof now !== 'function') throw new FST_ERR_CF_INVALID_OPTION('now', 'expected a function returning milliseconds')
   const cacheSize = options.cacheSize ?? 10_000
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new FST_ERR_CF_INVALID_OPTION('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
-  // Verified signatures, keyed by everything the signature covers; kept until the grant expires.
-  const verified = cacheSize > 0 ? new LRUCache<string, true>({ max: cacheSize, ttlAutopurge: false }) : null
+  // Verified signatures, keyed by everything the signature covers, with their decoded policy; kept
+  // until the grant expires. A hit skips decoding and verifying, never the time, resource and IP checks.
+  const verified = cacheSize > 0 ? new LRUCache<string, PolicyStatement>({ max: cacheSize, ttlAutopurge: false }) : null
   let verifications = 0
   let cacheHits = 0
 
@@ -157,6 +171,13 @@ export function createVerifier (options: VerifierOptions): Verifier {
     // URL parameters take precedence: when any is present, cookies are ignored.
     const creds = fromUrl ?? fromCookies(request.cookieHeader, url)
     if (typeof creds === 'string') return deny('AccessDenied', creds)
+
+    const cacheKey = credentialKey(creds)
+    const cached = verified?.get(cacheKey)
+    if (cached !== undefined) {
+      cacheHits++
+      return checkGrant(request, creds, creds.keyPairId as string, cached)
+    }
 
     if (creds.keyPairId === undefined || creds.keyPairId === '') return deny('MissingKey', 'no Key-Pair-Id was sent')
     const trusted = keys.get(creds.keyPairId)
@@ -191,22 +212,20 @@ export function createVerifier (options: VerifierOptions): Verifier {
       return deny('MalformedPolicy', 'neither Policy nor Expires was sent')
     }
 
-    const cacheKey = `${creds.keyPairId}\n${algorithm}\n${creds.signature}\n${policyJson}`
-    if (verified?.has(cacheKey)) {
-      cacheHits++
-    } else {
-      verifications++
-      let good = false
-      try {
-        good = cryptoVerify(algorithm, Buffer.from(policyJson, 'utf8'), trusted.key, signature)
-      } catch {
-        good = false
-      }
-      if (!good) return deny('AccessDenied', 'the signature does not match the policy and key')
-      const ttl = policy.expires * 1000 - now()
-      if (verified && ttl > 0) verified.set(cacheKey, true, { ttl })
+    verifications++
+    let good = false
+    try {
+      good = cryptoVerify(algorithm, Buffer.from(policyJson, 'utf8'), trusted.key, signature)
+    } catch {
+      good = false
     }
+    if (!good) return deny('AccessDenied', 'the signature does not match the policy and key')
+    const ttl = policy.expires * 1000 - now()
+    if (verified && ttl > 0) verified.set(cacheKey, policy, { ttl })
+    return checkGrant(request, creds, creds.keyPairId, policy)
+  }
 
+  function checkGrant (request: VerifyRequest, creds: Credentials, keyPairId: string, policy: PolicyStatement): VerifyResult {
     const t = nowSeconds(now)
     // Boundary seconds are undocumented; the strict reading: valid while now < DateLessThan and now > DateGreaterThan.
     if (!(t < policy.expires)) return deny('AccessDenied', `the grant expired at ${policy.expires} (now ${t})`)
@@ -221,7 +240,8 @@ export function createVerifier (options: VerifierOptions): Verifier {
         return deny('AccessDenied', `the client address ${String(request.clientIp)} is not in ${policy.ipAddress}`)
       }
     }
-    return { ok: true, mode: creds.mode, keyPairId: creds.keyPairId, policy }
+    // A copy: the cached statement must not change with what a caller does to its result.
+    return { ok: true, mode: creds.mode, keyPairId, policy: { ...policy } }
   }
 
   return {

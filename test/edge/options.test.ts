@@ -185,6 +185,19 @@ t.test('a verified grant is remembered until it expires', async (t) => {
     }
   }
   t.same(app.cloudfrontEdge.stats(), { verifications: 1, cacheHits: 49 }, 'one RSA verification for fifty segments')
+  const narrow = signer.signCookiesSync(`http://127.0.0.1:${port}/seg1.ts*`, { expires, ipAddress: '127.0.0.1' }) as unknown as Record<string, string>
+  t.equal((await rawGet('127.0.0.1', port, '/seg1.ts', { cookie: cookieHeader(narrow) })).status, 200)
+  const remembered: Array<[string, string, string]> = [
+    ['/seg2.ts', cookieHeader(narrow), 'AccessDenied'],
+    ['/seg1.ts', `${cookieHeader(narrow)}; CloudFront-Expires=${expires}`, 'MalformedPolicy'],
+    ['/seg1.ts', `${cookieHeader(narrow)}; CloudFront-Hash-Algorithm=SHA256`, 'AccessDenied'],
+    ['/seg1.ts', cookieHeader({ ...narrow, 'CloudFront-Key-Pair-Id': 'K2' }), 'InvalidKey']
+  ]
+  for (const [path, jar, code] of remembered) {
+    const res = await rawGet('127.0.0.1', port, path, { cookie: jar })
+    t.equal(errorCode(res.body), code, `a remembered grant is still judged on everything else: ${code}`)
+  }
+  t.equal(app.cloudfrontEdge.stats().verifications, 3, 'only the changed algorithm needed a new verification')
   clock = expires * 1000
   const late = await rawGet('127.0.0.1', port, '/seg0.ts', { cookie })
   t.equal(late.status, 403, 'the remembered grant still expires')
