@@ -128,6 +128,43 @@ export interface PendingGrant<Req = unknown> {
   explicit: boolean
 }
 
+/** A granted prefix, as handlers see it. */
+export interface GrantResult {
+  /** The granted prefix (cookie Path). */
+  prefix: string
+  /** When the set expires, epoch seconds. */
+  expires: number
+}
+
+/** Settings of an explicit grant. */
+export interface ExplicitGrantOptions {
+  ttl?: DurationInput
+  ipBound?: boolean
+}
+
+/** What a handler can do on its response: the plugin's `reply.cloudfront`, the middleware's `req.cloudfront`. */
+export interface GrantApi {
+  /**
+   * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
+   * Resolves to the grant, or null when there is no user. Nothing is sent if the response fails.
+   */
+  grant: (prefix: string, options?: ExplicitGrantOptions) => Promise<GrantResult | null>
+  /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. */
+  revoke: (prefix?: string) => Promise<void>
+}
+
+/** The instance API: the plugin's `fastify.cloudfront`, and the middleware function's own properties. */
+export interface GrantInstanceApi {
+  /** Signs a URL with the active key. */
+  signUrl: (url: string, options: SignUrlOptions) => Promise<string>
+  /** Signs a cookie set with the active key (no cache). */
+  signCookies: (resource: string, options: SignCookiesOptions) => Promise<CloudFrontCookies>
+  stats: () => GrantStats
+  /** Makes another configured key the one that signs; the next request of each user gets a set signed by it. */
+  rotate: (keyPairId: string) => void
+  readonly activeKeyPairId: string
+}
+
 /** What the adapter knows of the client. */
 export interface ClientInfo {
   cookieHeader: string | undefined
@@ -402,7 +439,7 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
-  explicit (prefix: unknown, settings: { ttl?: DurationInput, ipBound?: boolean } = {}): PendingGrant<Req> {
+  explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
       throw new FST_ERR_CF_INVALID_PARAM('prefix', 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards or dot segments')
     }
@@ -616,6 +653,18 @@ export class GrantEngine<Req = unknown> {
 
   stats (): GrantStats {
     return { ...this.counters, size: this.cache.size, bytes: this.cache.calculatedSize }
+  }
+
+  /** The instance API, bound to this engine, for adapters to expose as is. */
+  instanceApi (): GrantInstanceApi {
+    const engine = this
+    return {
+      signUrl: (url, options) => engine.signUrl(url, options),
+      signCookies: (resource, options) => engine.signCookies(resource, options),
+      stats: () => engine.stats(),
+      rotate: (keyPairId) => engine.rotate(keyPairId),
+      get activeKeyPairId () { return engine.activeKeyPairId }
+    }
   }
 }
 

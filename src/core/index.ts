@@ -20,6 +20,7 @@ export {
 export {
   GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRule, type GrantRuleSettings,
   type SigningKey, type CookieOptions, type GetUserFunction, type AuthorizeFunction, type UserId, type PendingGrant,
-  type ClientInfo, type Issued, type GrantStats, type MaybePromise
+  type ClientInfo, type Issued, type GrantStats, type MaybePromise, type GrantResult, type ExplicitGrantOptions,
+  type GrantApi, type GrantInstanceApi
 } from './grants.js'
 export { compilePattern, matchPattern, defaultParamCheck, type ParamCheck } from './rules.js'

@@ -1,10 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import {
-  GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantStats,
-  type ClientInfo, type Issued, type MaybePromise
+  GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions,
+  type ClientInfo, type Issued, type MaybePromise, type GrantApi, type GrantInstanceApi, type GrantResult, type ExplicitGrantOptions
 } from '../core/grants.js'
-import type { SignUrlOptions, SignCookiesOptions, CloudFrontCookies } from '../core/signer.js'
-import type { DurationInput } from '../core/time.js'
+import type { SignUrlOptions } from '../core/signer.js'
 
 // The Express (Connect) adapter: translates a raw request and response into grant-engine calls,
 // exactly as the Fastify plugin does with its hooks. Every decision (matching, parameter checks,
@@ -13,23 +12,11 @@ import type { DurationInput } from '../core/time.js'
 /** Middleware options: the same as the Fastify plugin's. `Req` is the request type `getUser` and `authorize` receive. */
 export type ExpressCloudfrontCookiesOptions<Req = IncomingMessage> = GrantEngineOptions<Req>
 
-export interface GrantResult {
-  /** The granted prefix (cookie Path). */
-  prefix: string
-  /** When the set expires, epoch seconds. */
-  expires: number
-}
+export type { GrantResult, ExplicitGrantOptions }
 
-/** `req.cloudfront`: explicit grants, revocation and URL signing from a handler. */
-export interface CloudfrontRequest {
-  /**
-   * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
-   * Resolves to the grant, or null when there is no user. Await it before responding: the cookies
-   * are added when the response headers are written. Nothing is sent if the response fails.
-   */
-  grant: (prefix: string, options?: { ttl?: DurationInput, ipBound?: boolean }) => Promise<GrantResult | null>
-  /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. Await it before responding. */
-  revoke: (prefix?: string) => Promise<void>
+/** `req.cloudfront`: explicit grants, revocation and URL signing from a handler. Await `grant()` and
+ * `revoke()` before responding: the cookies are added when the response headers are written. */
+export interface CloudfrontRequest extends GrantApi {
   /** Signs a URL with the active key. */
   signUrl: (url: string, options: SignUrlOptions) => Promise<string>
 }
@@ -40,14 +27,8 @@ export type CloudfrontIncomingMessage = IncomingMessage & { cloudfront: Cloudfro
 type NextFunction = (err?: unknown) => void
 
 /** The middleware, which also carries what the Fastify plugin decorates the instance with. */
-export interface CloudfrontMiddleware<Req = IncomingMessage> {
+export interface CloudfrontMiddleware<Req = IncomingMessage> extends GrantInstanceApi {
   (req: IncomingMessage & Req, res: ServerResponse, next: NextFunction): void
-  signUrl: (url: string, options: SignUrlOptions) => Promise<string>
-  signCookies: (resource: string, options: SignCookiesOptions) => Promise<CloudFrontCookies>
-  stats: () => GrantStats
-  /** Makes another configured key the one that signs; the next request of each user gets a set signed by it. */
-  rotate: (keyPairId: string) => void
-  readonly activeKeyPairId: string
 }
 
 declare global {
@@ -147,7 +128,7 @@ class RequestGrants<Req> implements CloudfrontRequest {
     this.#hook()
   }
 
-  grant (prefix: string, options?: { ttl?: DurationInput, ipBound?: boolean }): Promise<GrantResult | null> {
+  grant (prefix: string, options?: ExplicitGrantOptions): Promise<GrantResult | null> {
     let path: string
     let issued: MaybePromise<Issued | null>
     try {
@@ -262,13 +243,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
     }, next)
   }
 
-  return Object.defineProperties(cloudfrontMiddleware, {
-    signUrl: { value: (url: string, opts: SignUrlOptions) => engine.signUrl(url, opts), enumerable: true },
-    signCookies: { value: (resource: string, opts: SignCookiesOptions) => engine.signCookies(resource, opts), enumerable: true },
-    stats: { value: () => engine.stats(), enumerable: true },
-    rotate: { value: (id: string) => engine.rotate(id), enumerable: true },
-    activeKeyPairId: { get: () => engine.activeKeyPairId, enumerable: true }
-  }) as CloudfrontMiddleware<Req>
+  return Object.defineProperties(cloudfrontMiddleware, Object.getOwnPropertyDescriptors(engine.instanceApi())) as CloudfrontMiddleware<Req>
 }
 
 export default expressCloudfrontCookies

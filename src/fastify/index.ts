@@ -1,2 +1,2 @@
 export { fastifyCloudfrontCookies, default } from './plugin.js'
-export type { FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator, GrantResult } from './plugin.js'
+export type { FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator } from './plugin.js'

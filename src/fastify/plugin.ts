@@ -2,10 +2,8 @@ import fp from 'fastify-plugin'
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler, onRequestHookHandler } from 'fastify'
 import {
   GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRuleSettings,
-  type PendingGrant, type Issued, type GrantStats, type ClientInfo, type MaybePromise
+  type PendingGrant, type Issued, type ClientInfo, type MaybePromise, type GrantApi, type GrantInstanceApi
 } from '../core/grants.js'
-import type { SignUrlOptions, SignCookiesOptions, CloudFrontCookies } from '../core/signer.js'
-import type { DurationInput } from '../core/time.js'
 
 /** Plugin options: see the README for each one and its default. */
 export interface FastifyCloudfrontCookiesOptions extends GrantEngineOptions<FastifyRequest> {}
@@ -13,33 +11,11 @@ export interface FastifyCloudfrontCookiesOptions extends GrantEngineOptions<Fast
 /** `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out. */
 export type CloudfrontRouteOptions = GrantRuleSettings<FastifyRequest>
 
-export interface GrantResult {
-  /** The granted prefix (cookie Path). */
-  prefix: string
-  /** When the set expires, epoch seconds. */
-  expires: number
-}
-
 /** `reply.cloudfront`: explicit grants and revocation from a handler. */
-export interface CloudfrontReply {
-  /**
-   * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
-   * Resolves to the grant, or null when there is no user. Nothing is sent if the response fails.
-   */
-  grant: (prefix: string, options?: { ttl?: DurationInput, ipBound?: boolean }) => Promise<GrantResult | null>
-  /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. */
-  revoke: (prefix?: string) => Promise<void>
-}
+export type CloudfrontReply = GrantApi
 
 /** `fastify.cloudfront`. */
-export interface CloudfrontDecorator {
-  signUrl: (url: string, options: SignUrlOptions) => Promise<string>
-  signCookies: (resource: string, options: SignCookiesOptions) => Promise<CloudFrontCookies>
-  stats: () => GrantStats
-  /** Makes another configured key the one that signs; the next request of each user gets a set signed by it. */
-  rotate: (keyPairId: string) => void
-  readonly activeKeyPairId: string
-}
+export type CloudfrontDecorator = GrantInstanceApi
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -118,13 +94,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   }
   const expiresHeader = engine.expiresHeader
 
-  const decorator: CloudfrontDecorator = {
-    signUrl: (url, opts) => engine.signUrl(url, opts),
-    signCookies: (resource, opts) => engine.signCookies(resource, opts),
-    stats: () => engine.stats(),
-    rotate: (id) => engine.rotate(id),
-    get activeKeyPairId () { return engine.activeKeyPairId }
-  }
+  const decorator: CloudfrontDecorator = engine.instanceApi()
   fastify.decorate('cloudfront', decorator)
   fastify.decorateReply(kState, null)
   fastify.decorateReply('cloudfront', {
