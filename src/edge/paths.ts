@@ -1,6 +1,8 @@
 // Request-path handling for the edge. The verifier always sees the raw URL; these helpers only
 // decide which behaviour applies, whether an origin may be asked for a path, and what to forward.
 
+import { RESERVED_QUERY_PARAMS } from '../core/resource.js'
+
 const HEX = '0123456789ABCDEF'
 
 function isUnreserved (code: number): boolean {
@@ -61,7 +63,7 @@ export function isSafeOriginPath (rawPath: string): boolean {
   return true
 }
 
-const SIGNING_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'])
+const SIGNING_PARAMS = new Set<string>(RESERVED_QUERY_PARAMS)
 
 /** The query without CloudFront's signing parameters (other parameters kept byte for byte, in order). */
 export function stripSigningParams (query: string): string {
