@@ -212,6 +212,11 @@ function keyParts (key: string): { user: string, path: string } {
   return { user: fields.slice(1, -3).join('\u0000'), path: fields[fields.length - 3] as string }
 }
 
+/** Paths remembered per rule list, with the grant they match (or none). */
+const MATCH_MEMO_SIZE = 2048
+
+const NOTHING: string[] = Object.freeze([]) as unknown as string[]
+
 /** Index of the CloudFront-Signature cookie in a custom set (Policy, Signature, Key-Pair-Id). */
 const SIGNATURE = 1
 
@@ -256,6 +261,7 @@ export class GrantEngine<Req = unknown> {
   private readonly byUser = new Map<string, string | Set<string>>()
   private readonly counters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
   private readonly shared = new Map<string, Promise<CacheEntry>>()
+  private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
   private sharedSecond = -1
 
   constructor (options: GrantEngineOptions<Req>) {
@@ -419,11 +425,25 @@ export class GrantEngine<Req = unknown> {
    * Throws FST_ERR_CF_INVALID_PARAM (400) when a captured value is unsafe.
    */
   match (path: string, rules: ReadonlyArray<CompiledRule<Req>> = this.rules): PendingGrant<Req> | null {
+    // A pending grant depends only on the path (and the rules, fixed per caller): players and pages
+    // ask for the same few paths over and over, so checked results are kept, bounded.
+    const memo = this.matched.get(rules)
+    const known = memo?.get(path)
+    if (known !== undefined) return known
+    let found: PendingGrant<Req> | null = null
     for (const rule of rules) {
       const params = matchPattern(rule.match as PathPattern, path)
-      if (params !== null) return this.pending(rule, params, false)
+      if (params !== null) {
+        found = this.pending(rule, params, false)
+        break
+      }
     }
-    return null
+    if (memo === undefined) this.matched.set(rules, new Map([[path, found]]))
+    else {
+      if (memo.size >= MATCH_MEMO_SIZE) memo.clear()
+      memo.set(path, found)
+    }
+    return found
   }
 
   /** The path rules that requests to a router template could match (none: the route needs no matching). */
@@ -576,6 +596,8 @@ export class GrantEngine<Req = unknown> {
     const { cookies } = await signer.signCookieSet(this.distribution + path + '*', opts)
     this.counters.signatures++
     // Prepared once per set: every response that carries this set reuses these strings.
+    // The same list goes out on many responses: adapters copy it (mergeSetCookie) before anything
+    // can append to it. (Not frozen: V8 copies frozen arrays on a slow path, on every response.)
     const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path, expires })
     return { setCookie, signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'), expires }
   }
@@ -584,9 +606,10 @@ export class GrantEngine<Req = unknown> {
     // The client sent back the very set we would send: it holds it already.
     if (client.cookieHeader !== undefined && client.cookieHeader.includes((entry.setCookie[SIGNATURE] as string).slice(0, entry.signatureEnd))) {
       this.counters.clientFresh++
-      return { setCookie: [], expires: entry.expires }
+      return { setCookie: NOTHING, expires: entry.expires }
     }
-    return { setCookie: entry.setCookie, expires: entry.expires }
+    // The entry is an Issued itself: the cached path allocates nothing.
+    return entry
   }
 
   private forget (key: string): void {

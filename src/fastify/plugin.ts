@@ -31,13 +31,32 @@ declare module 'fastify' {
 
 const kState = Symbol('fastify-cloudfront-cookies.state')
 
-interface ReplyState {
-  pendings: Array<PendingGrant<FastifyRequest>>
-  explicit: Array<Promise<Issued | null>>
-  clears: Array<Promise<string[]>>
-  failed: boolean
-  revoked: boolean
-  api: CloudfrontReply | null
+const NONE: never[] = []
+
+// Per-reply state, made only for replies that have something to grant or clear. The lists start
+// as one shared empty array and are replaced on first use: the common reply allocates one list.
+class ReplyState {
+  pendings: Array<PendingGrant<FastifyRequest>> = NONE
+  explicit: Array<Promise<Issued | null>> = NONE
+  clears: Array<Promise<string[]>> = NONE
+  failed = false
+  revoked = false
+  api: CloudfrontReply | null = null
+
+  addPending (pending: PendingGrant<FastifyRequest>): void {
+    if (this.pendings === NONE) this.pendings = [pending]
+    else this.pendings.push(pending)
+  }
+
+  addExplicit (result: Promise<Issued | null>): void {
+    if (this.explicit === NONE) this.explicit = []
+    this.explicit.push(result)
+  }
+
+  addClears (clears: Promise<string[]>): void {
+    if (this.clears === NONE) this.clears = []
+    this.clears.push(clears)
+  }
 }
 
 type StatefulReply = FastifyReply & { [kState]: ReplyState | null }
@@ -45,16 +64,27 @@ type StatefulReply = FastifyReply & { [kState]: ReplyState | null }
 function stateOf (reply: FastifyReply): ReplyState {
   const r = reply as StatefulReply
   let s = r[kState]
-  if (s === null) r[kState] = s = { pendings: [], explicit: [], clears: [], failed: false, revoked: false, api: null }
+  if (s === null) r[kState] = s = new ReplyState()
   return s
 }
 
-function clientOf (request: FastifyRequest): ClientInfo {
-  return {
-    cookieHeader: request.headers.cookie,
-    // Read only when a grant is IP-bound or a presented set is checked: with trustProxy, request.ip parses X-Forwarded-For.
-    get ip () { return request.ip }
+// What the engine may ask of the client; the address only when a grant is IP-bound or a presented
+// set is checked (with trustProxy, request.ip parses X-Forwarded-For).
+class FastifyClient implements ClientInfo {
+  readonly cookieHeader: string | undefined
+  private readonly request: FastifyRequest
+  constructor (request: FastifyRequest) {
+    this.request = request
+    this.cookieHeader = request.headers.cookie
   }
+
+  get ip (): string | undefined {
+    return this.request.ip
+  }
+}
+
+function clientOf (request: FastifyRequest): ClientInfo {
+  return new FastifyClient(request)
 }
 
 function rawPath (url: string): string {
@@ -117,13 +147,13 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
         }
         const result = Promise.resolve(engine.issue(request, [pending], clientOf(request)))
         // onSend waits for it; a failure there answers the request with the error.
-        state.explicit.push(result)
+        state.addExplicit(result)
         return result.then((r) => (r === null ? null : { prefix: pending.path, expires: r.expires }))
       },
       revoke (prefix) {
         state.revoked = true
         const clears = Promise.resolve(engine.user(request)).then((user) => engine.revoke(user, prefix))
-        state.clears.push(clears)
+        state.addClears(clears)
         return clears.then(() => {})
       }
     }
@@ -144,7 +174,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
       const rule = engine.compileRule(cfg, `config.cloudfront of ${String(routeOptions.method)} ${url}`, routeParams(url))
       addRouteHook(routeOptions, function cloudfrontRouteOnRequest (request, reply, next) {
         try {
-          stateOf(reply).pendings.push(engine.pending(rule, request.params as Record<string, unknown>, false))
+          stateOf(reply).addPending(engine.pending(rule, request.params as Record<string, unknown>, false))
         } catch (err) {
           next(err as Error)
           return
@@ -164,7 +194,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
         next(err as Error)
         return
       }
-      if (pending !== null) stateOf(reply).pendings.push(pending)
+      if (pending !== null) stateOf(reply).addPending(pending)
       next()
     })
   })
