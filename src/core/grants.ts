@@ -126,6 +126,8 @@ export interface PendingGrant<Req = unknown> {
   params: Record<string, string>
   /** From `grant()` in a handler: the handler has already decided, so `authorize` is not asked. */
   explicit: boolean
+  /** The end of the cache key for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
+  keySuffix: string
 }
 
 /** A granted prefix, as handlers see it. */
@@ -455,7 +457,8 @@ export class GrantEngine<Req = unknown> {
   pending (rule: CompiledRule<Req>, params: Record<string, unknown>, explicit: boolean): PendingGrant<Req> {
     const checked: Record<string, string> = {}
     for (const name of rule.template.params) checked[name] = checkParam(name, params[name], rule.checkParam)
-    return { rule, path: fillTemplate(rule.template, checked), params: checked, explicit }
+    const path = fillTemplate(rule.template, checked)
+    return { rule, path, params: checked, explicit, keySuffix: `${path}\u0000\u0000${rule.ttl}` }
   }
 
   /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
@@ -473,7 +476,7 @@ export class GrantEngine<Req = unknown> {
       authorize: undefined,
       checkParam: defaultParamCheck
     }
-    return { rule, path: prefix, params: {}, explicit: true }
+    return { rule, path: prefix, params: {}, explicit: true, keySuffix: `${prefix}\u0000\u0000${ttl}` }
   }
 
   statusAllowed (status: number): boolean {
@@ -524,7 +527,7 @@ export class GrantEngine<Req = unknown> {
       if (v4 !== null) ip = v4
     }
     const signer = this.active
-    const key = cacheKey(signer.keyPairId, user, p.path, ip ?? '', p.rule.ttl)
+    const key = ip === undefined ? `${signer.keyPairId}\u0000${user}\u0000${p.keySuffix}` : cacheKey(signer.keyPairId, user, p.path, ip, p.rule.ttl)
     const entry = this.cache.get(key)
     const nowSec = nowSeconds(this.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {

@@ -101,17 +101,30 @@ function routeParams (url: string): string[] {
 
 // Fastify appends to set-cookie on reply.header(), so the merged list replaces the old one.
 function addSetCookie (reply: FastifyReply, add: string[]): void {
-  const merged = mergeSetCookie(reply.getHeader('set-cookie'), add)
-  reply.removeHeader('set-cookie')
-  reply.header('set-cookie', merged)
+  const existing = reply.getHeader('set-cookie')
+  if (existing !== undefined) reply.removeHeader('set-cookie')
+  reply.header('set-cookie', mergeSetCookie(existing, add))
 }
+
+// Many responses in a row carry the same expiry second: its text is kept, not remade.
+let lastExpires = -1
+let lastExpiresText = ''
 
 function applyIssued (reply: FastifyReply, issued: Issued, header: string | false): void {
   if (issued.setCookie.length > 0) addSetCookie(reply, issued.setCookie)
   // A response about a user's grant is that user's alone: never stored by a shared cache.
-  reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
-  if (header !== false) reply.header(header, String(issued.expires))
+  const cacheControl = reply.getHeader('cache-control')
+  reply.header('cache-control', cacheControl === undefined ? PRIVATE : privateCacheControl(cacheControl))
+  if (header !== false) {
+    if (issued.expires !== lastExpires) {
+      lastExpires = issued.expires
+      lastExpiresText = String(issued.expires)
+    }
+    reply.header(header, lastExpiresText)
+  }
 }
+
+const PRIVATE = privateCacheControl(undefined)
 
 const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify, options, done) => {
   // Every option is checked here: a bad one fails register() with a coded error.
