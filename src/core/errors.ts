@@ -23,7 +23,5 @@ export const FST_ERR_CF_COOKIE_TOO_LARGE = createError('FST_ERR_CF_COOKIE_TOO_LA
 export const FST_ERR_CF_OVERLAPPING_RULES = createError('FST_ERR_CF_OVERLAPPING_RULES', 'CloudFront rules overlap: %s', 500)
 /** The signing function failed (custom signer, HSM, KMS). */
 export const FST_ERR_CF_SIGN_FAILED = createError('FST_ERR_CF_SIGN_FAILED', 'Signing failed: %s', 500)
-/** A grant was asked for where none can be given (no user, not authorised, IPv6 client on an IP-bound rule). */
-export const FST_ERR_CF_GRANT_REFUSED = createError('FST_ERR_CF_GRANT_REFUSED', 'CloudFront grant refused: %s', 403)
 /** The command line was given wrong or missing arguments (the CLI exits with status 2). */
 export const FST_ERR_CF_CLI_USAGE = createError('FST_ERR_CF_CLI_USAGE', '%s', 500)
