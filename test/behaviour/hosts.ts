@@ -13,13 +13,13 @@
 //   POST /logout                           revoke(), 200
 //   POST /logout/:courseId                 revoke("/courses/<courseId>/"), 200
 // Identity: the `x-user` header (read by the options' getUser). Client IP: X-Forwarded-For (hosts trust the proxy).
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import Fastify, { type FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
-import fastifyCloudfrontCookies, { type GrantEngineOptions, type GrantStats } from '../../src/index.js'
+import fastifyCloudfrontCookies, { type GrantApi, type GrantEngineOptions, type GrantStats } from '../../src/index.js'
 import { expressCloudfrontCookies, type CloudfrontIncomingMessage } from '../../src/express/index.js'
+import { serve } from '../express/serve.js'
 
 export interface HostResponse {
   status: number
@@ -48,41 +48,53 @@ export interface Host {
   build: (options: SharedOptions) => Promise<HostApp>
 }
 
+type Course = FastifyRequest<{ Params: { courseId: string } }>
+
+// The app's routes for both Fastify hosts; `api` reaches the handler API (reply.cloudfront with the
+// plugin, request.raw.cloudfront under middie).
+function addRoutes (app: FastifyInstance, api: (request: FastifyRequest, reply: FastifyReply) => GrantApi): void {
+  app.get('/public', async () => 'public')
+  app.get('/courses/:courseId/player', async () => 'ok')
+  app.get('/courses/:courseId/missing', async (request, reply) => reply.code(404).send('missing'))
+  app.get('/courses/:courseId/crash', async () => { throw new Error('boom') })
+  app.get('/courses/:courseId/app-cookie', async (request, reply) => {
+    reply.header('set-cookie', 'app=1; Path=/')
+    reply.header('cache-control', 'public, max-age=600')
+    return 'ok'
+  })
+  app.post('/progress/:courseId', async (request: Course, reply) => {
+    return await api(request, reply).grant(`/courses/${request.params.courseId}/`)
+  })
+  app.post('/progress-crash/:courseId', async (request: Course, reply) => {
+    await api(request, reply).grant(`/courses/${request.params.courseId}/`)
+    throw new Error('boom after grant')
+  })
+  app.post('/logout', async (request, reply) => {
+    await api(request, reply).revoke()
+    return 'bye'
+  })
+  app.post('/logout/:courseId', async (request: Course, reply) => {
+    await api(request, reply).revoke(`/courses/${request.params.courseId}/`)
+    return 'bye'
+  })
+}
+
+function injector (app: FastifyInstance): HostApp['request'] {
+  return async (req) => {
+    const res = await app.inject({ method: req.method ?? 'GET', url: req.url, headers: req.headers ?? {} })
+    return { status: res.statusCode, headers: res.headers, body: res.body }
+  }
+}
+
 export const fastifyHost: Host = {
   name: 'fastify plugin',
   async build (options) {
     const app = Fastify({ trustProxy: true })
     await app.register(fastifyCloudfrontCookies, options)
-    app.get('/public', async () => 'public')
-    app.get('/courses/:courseId/player', async () => 'ok')
-    app.get('/courses/:courseId/missing', async (request, reply) => reply.code(404).send('missing'))
-    app.get('/courses/:courseId/crash', async () => { throw new Error('boom') })
-    app.get('/courses/:courseId/app-cookie', async (request, reply) => {
-      reply.header('set-cookie', 'app=1; Path=/')
-      reply.header('cache-control', 'public, max-age=600')
-      return 'ok'
-    })
-    app.post('/progress/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>, reply) => {
-      return await reply.cloudfront.grant(`/courses/${request.params.courseId}/`)
-    })
-    app.post('/progress-crash/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>, reply) => {
-      await reply.cloudfront.grant(`/courses/${request.params.courseId}/`)
-      throw new Error('boom after grant')
-    })
-    app.post('/logout', async (request, reply) => {
-      await reply.cloudfront.revoke()
-      return 'bye'
-    })
-    app.post('/logout/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>, reply) => {
-      await reply.cloudfront.revoke(`/courses/${request.params.courseId}/`)
-      return 'bye'
-    })
+    addRoutes(app, (request, reply) => reply.cloudfront)
     await app.ready()
     return {
-      async request (req) {
-        const res = await app.inject({ method: req.method ?? 'GET', url: req.url, headers: req.headers ?? {} })
-        return { status: res.statusCode, headers: res.headers, body: res.body }
-      },
+      request: injector(app),
       stats: () => app.cloudfront.stats(),
       rotate: (id) => app.cloudfront.rotate(id),
       close: () => app.close()
@@ -129,27 +141,12 @@ export const expressHost: Host = {
       res.send('bye')
     })
     app.use(expressErrors)
-    const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(0, '127.0.0.1', (err?: Error) => { if (err) reject(err); else resolve(s) })
-    })
-    const { port } = server.address() as AddressInfo
+    const served = await serve(app)
     return {
-      request: (req) => new Promise<HostResponse>((resolve, reject) => {
-        const r = httpRequest({ host: '127.0.0.1', port, method: req.method ?? 'GET', path: req.url, headers: req.headers ?? {}, agent: false }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
-          res.on('error', reject)
-        })
-        r.on('error', reject)
-        r.end()
-      }),
+      request: (req) => served.request(req.url, { method: req.method ?? 'GET', headers: req.headers ?? {} }),
       stats: () => cloudfront.stats(),
       rotate: (id) => cloudfront.rotate(id),
-      close: () => new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
+      close: served.close
     }
   }
 }
@@ -162,37 +159,10 @@ export const middieHost: Host = {
     await app.register(middie)
     const cloudfront = expressCloudfrontCookies(options)
     app.use(cloudfront)
-    const cf = (request: FastifyRequest): CloudfrontIncomingMessage['cloudfront'] => (request.raw as CloudfrontIncomingMessage).cloudfront
-    app.get('/public', async () => 'public')
-    app.get('/courses/:courseId/player', async () => 'ok')
-    app.get('/courses/:courseId/missing', async (request, reply) => reply.code(404).send('missing'))
-    app.get('/courses/:courseId/crash', async () => { throw new Error('boom') })
-    app.get('/courses/:courseId/app-cookie', async (request, reply) => {
-      reply.header('set-cookie', 'app=1; Path=/')
-      reply.header('cache-control', 'public, max-age=600')
-      return 'ok'
-    })
-    app.post('/progress/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
-      return await cf(request).grant(`/courses/${request.params.courseId}/`)
-    })
-    app.post('/progress-crash/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
-      await cf(request).grant(`/courses/${request.params.courseId}/`)
-      throw new Error('boom after grant')
-    })
-    app.post('/logout', async (request) => {
-      await cf(request).revoke()
-      return 'bye'
-    })
-    app.post('/logout/:courseId', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
-      await cf(request).revoke(`/courses/${request.params.courseId}/`)
-      return 'bye'
-    })
+    addRoutes(app, (request) => (request.raw as CloudfrontIncomingMessage).cloudfront)
     await app.ready()
     return {
-      async request (req) {
-        const res = await app.inject({ method: req.method ?? 'GET', url: req.url, headers: req.headers ?? {} })
-        return { status: res.statusCode, headers: res.headers, body: res.body }
-      },
+      request: injector(app),
       stats: () => cloudfront.stats(),
       rotate: (id) => cloudfront.rotate(id),
       close: () => app.close()
