@@ -596,7 +596,7 @@ export class GrantEngine<Req = unknown> {
   private async makeEntry (signer: Signer, path: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
     const opts: SignCookiesOptions = { expires }
     if (ip !== undefined) opts.ipAddress = ip
-    const { cookies } = await signer.signCookieSet(this.distribution + path + '*', opts)
+    const cookies = await signer.signCookies(this.distribution + path + '*', opts)
     this.counters.signatures++
     // Prepared once per set: every response that carries this set reuses these strings.
     // The same list goes out on many responses: adapters copy it (mergeSetCookie) before anything

@@ -89,8 +89,6 @@ export interface Signer {
     (resource: string, options: SignCookiesOptions): CloudFrontCookies
     (options: SignCookiesOptions & { policy: string }): CloudFrontCookies
   }
-  /** Signs a cookie set and returns it with the policy it covers (its expiry, canned or custom). */
-  signCookieSet: (resource: string, options: SignCookiesOptions) => Promise<{ cookies: CloudFrontCookies, policy: PreparedPolicy }>
   /** Builds (and checks) the policy a cookie set for `resource` would sign. */
   preparePolicy: (resource: string | undefined, options: SignCookiesOptions, exactUrl?: string) => PreparedPolicy
   /** Signs policy bytes, returning CloudFront's URL-safe Base64 signature. */
@@ -265,10 +263,6 @@ export function createSigner (options: SignerOptions): Signer {
     signUrlSync (url, opts) {
       const p = prepareUrl(url, opts)
       return urlFrom(url, p, signPolicySync(p.json))
-    },
-    async signCookieSet (resource, opts) {
-      const p = preparePolicy(resource, opts)
-      return { cookies: cookiesFrom(p, await signPolicy(p.json)), policy: p }
     },
     async signCookies (a: string | SignCookiesOptions, b?: SignCookiesOptions) {
       const p = preparePolicy(...cookieArgs(a, b))
