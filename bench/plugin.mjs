@@ -131,7 +131,7 @@ async function memoryPerSet (count) {
   for (let i = 0; i < count; i++) {
     // One course per user: no two sets share a signature, the worst case for memory.
     const pending = engine.match(`/courses/${i}/player`)
-    await engine.issue({ user: `user-${i}` }, [pending], { cookieHeader: undefined, ip: undefined })
+    await engine.issue({ user: `user-${i}` }, pending, { cookieHeader: undefined, ip: undefined })
   }
   global.gc()
   const after = process.memoryUsage().heapUsed

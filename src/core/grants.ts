@@ -95,7 +95,7 @@ export interface GrantEngineOptions<Req = unknown> {
   ipv6?: 'refuse' | 'unbound'
   cookie?: CookieOptions
   cache?: {
-    /** Most cookie sets kept (default 10,000). */
+    /** Most users whose sets are kept (default 10,000); each user's sets are one entry. */
     max?: number
     /** Most bytes kept (default 32 MiB). */
     maxBytes?: number
@@ -126,8 +126,8 @@ export interface PendingGrant<Req = unknown> {
   params: Record<string, string>
   /** From `grant()` in a handler: the handler has already decided, so `authorize` is not asked. */
   explicit: boolean
-  /** The end of the cache key for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
-  keySuffix: string
+  /** The user's cache slot for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
+  slot: string
 }
 
 /** A granted prefix, as handlers see it. */
@@ -186,6 +186,22 @@ interface CacheEntry {
   /** Where the signature ends in `setCookie[SIGNATURE]`: the signature is read from there, not stored twice. */
   signatureEnd: number
   expires: number
+  keyPairId: string
+  /** `path \0 ip \0 ttl`: which of a user's sets this is. */
+  slot: string
+  path: string
+}
+
+// A user's cached sets: most users hold one prefix, stored bare; several go in a Map by slot. A
+// stored value is never changed in place: a new one is set, so the LRU counts its size again.
+type UserSets = CacheEntry | Map<string, CacheEntry>
+
+function setsOf (held: UserSets): Iterable<CacheEntry> {
+  return held instanceof Map ? held.values() : [held]
+}
+
+function slotOf (path: string, ip: string, ttl: number): string {
+  return `${path}\u0000${ip}\u0000${ttl}`
 }
 
 export interface GrantStats {
@@ -199,19 +215,11 @@ export interface GrantStats {
   /** Clients that already held a fresh set: nothing was sent. */
   clientFresh: number
   refused: number
+  /** Cookie sets cached. */
   size: number
+  /** Users with at least one cached set. */
+  users: number
   bytes: number
-}
-
-// Cache keys are `keyPairId \0 user \0 path \0 ip \0 ttl`: an entry keeps no other copy of its
-// user and path. Only the user may contain \0, so the key is read from both ends.
-function cacheKey (keyPairId: string, user: string, path: string, ip: string, ttl: number): string {
-  return `${keyPairId}\u0000${user}\u0000${path}\u0000${ip}\u0000${ttl}`
-}
-
-function keyParts (key: string): { user: string, path: string } {
-  const fields = key.split('\u0000')
-  return { user: fields.slice(1, -3).join('\u0000'), path: fields[fields.length - 3] as string }
 }
 
 /** Paths remembered per rule list, with the grant they match (or none). */
@@ -257,10 +265,11 @@ export class GrantEngine<Req = unknown> {
   private readonly cookieAttrs: { domain: string | undefined, secure: boolean, httpOnly: boolean, sameSite: SameSite }
   private readonly statusOk: (status: number) => boolean
   private readonly now: () => number
-  private readonly cache: LRUCache<string, CacheEntry>
+  // Keyed by user: a lookup hashes the short user id and then compares the slot made once per
+  // pending grant, instead of hashing a long key built on every request.
+  private readonly cache: LRUCache<string, UserSets>
+  private setCount = 0
   private readonly inflight = new Map<string, Promise<CacheEntry>>()
-  // Cache keys of each user, for revoke(). One key is stored bare: most users hold one prefix.
-  private readonly byUser = new Map<string, string | Set<string>>()
   private readonly counters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
   private readonly shared = new Map<string, Promise<CacheEntry>>()
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
@@ -367,12 +376,16 @@ export class GrantEngine<Req = unknown> {
     const cacheOpts = options.cache ?? {}
     const max = positive(cacheOpts.max, 'cache.max', 10_000)
     const maxBytes = positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024)
-    this.cache = new LRUCache<string, CacheEntry>({
+    this.cache = new LRUCache<string, UserSets>({
       max,
       maxSize: maxBytes,
       // Strings are counted at one byte a character: every value here is ASCII.
-      sizeCalculation: (e, key) => key.length + e.setCookie.reduce((n, s) => n + s.length, 0) + 64,
-      dispose: (e, key) => this.forget(key)
+      sizeCalculation: (held, user) => {
+        let size = user.length + 64
+        for (const e of setsOf(held)) size += e.setCookie.reduce((n, s) => n + s.length, 0) + e.slot.length + 64
+        return size
+      },
+      dispose: (held) => { this.setCount -= held instanceof Map ? held.size : 1 }
     })
 
     if (options.rules !== undefined && !Array.isArray(options.rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
@@ -458,7 +471,7 @@ export class GrantEngine<Req = unknown> {
     const checked: Record<string, string> = {}
     for (const name of rule.template.params) checked[name] = checkParam(name, params[name], rule.checkParam)
     const path = fillTemplate(rule.template, checked)
-    return { rule, path, params: checked, explicit, keySuffix: `${path}\u0000\u0000${rule.ttl}` }
+    return { rule, path, params: checked, explicit, slot: slotOf(path, '', rule.ttl) }
   }
 
   /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
@@ -476,7 +489,7 @@ export class GrantEngine<Req = unknown> {
       authorize: undefined,
       checkParam: defaultParamCheck
     }
-    return { rule, path: prefix, params: {}, explicit: true, keySuffix: `${prefix}\u0000\u0000${ttl}` }
+    return { rule, path: prefix, params: {}, explicit: true, slot: slotOf(prefix, '', ttl) }
   }
 
   statusAllowed (status: number): boolean {
@@ -484,24 +497,20 @@ export class GrantEngine<Req = unknown> {
   }
 
   /**
-   * Decides and prepares what a response carries for its pending grants: asks for the user (and
-   * authorisation, for rule grants), then serves each set from the cache or signs it. Synchronous
+   * Decides and prepares what a response carries for a pending grant: asks for the user (and
+   * authorisation, for rule grants), then serves the set from the cache or signs it. Synchronous
    * when every step is (the cached path); a Promise otherwise. Resolves to null when nothing is granted.
    */
-  issue (request: Req, pendings: Array<PendingGrant<Req>>, client: ClientInfo): MaybePromise<Issued | null> {
+  issue (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
     const user = this.getUserFn(request)
-    if (isThenable(user)) return Promise.resolve(user).then((u) => this.issueFor(request, u, pendings, client))
-    return this.issueFor(request, user, pendings, client)
+    if (isThenable(user)) return Promise.resolve(user).then((u) => this.issueFor(request, u, pending, client))
+    return this.issueFor(request, user, pending, client)
   }
 
-  private issueFor (request: Req, user: UserId | null | undefined | false, pendings: Array<PendingGrant<Req>>, client: ClientInfo): MaybePromise<Issued | null> {
+  private issueFor (request: Req, user: UserId | null | undefined | false, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
     if (user === null || user === undefined || user === false || user === '') return null
     if (typeof user !== 'string' && typeof user !== 'number') return null
-    const id = String(user)
-    if (pendings.length === 1) return this.one(request, id, pendings[0] as PendingGrant<Req>, client)
-    const results = pendings.map((p) => this.one(request, id, p, client))
-    if (!results.some(isThenable)) return combineIssued(results as Array<Issued | null>)
-    return Promise.all(results).then(combineIssued)
+    return this.one(request, typeof user === 'string' ? user : String(user), pending, client)
   }
 
   private one (request: Req, user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
@@ -527,13 +536,17 @@ export class GrantEngine<Req = unknown> {
       if (v4 !== null) ip = v4
     }
     const signer = this.active
-    const key = ip === undefined ? `${signer.keyPairId}\u0000${user}\u0000${p.keySuffix}` : cacheKey(signer.keyPairId, user, p.path, ip, p.rule.ttl)
-    const entry = this.cache.get(key)
+    const slot = ip === undefined ? p.slot : slotOf(p.path, ip, p.rule.ttl)
+    const held = this.cache.get(user)
+    let entry = held === undefined ? undefined : held instanceof Map ? held.get(slot) : held.slot === slot ? held : undefined
+    // A set of a key that no longer signs is not served again (rotation).
+    if (entry !== undefined && entry.keyPairId !== signer.keyPairId) entry = undefined
     const nowSec = nowSeconds(this.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
       this.counters.hits++
       return this.present(entry, client)
     }
+    const key = `${signer.keyPairId}\u0000${user}\u0000${slot}`
     const running = this.inflight.get(key)
     if (running !== undefined) {
       this.counters.coalesced++
@@ -546,7 +559,7 @@ export class GrantEngine<Req = unknown> {
     } else {
       this.counters.reissues++
     }
-    const signing = this.signSet(signer, key, user, p, ip).finally(() => this.inflight.delete(key))
+    const signing = this.signSet(signer, user, slot, p, ip).finally(() => this.inflight.delete(key))
     this.inflight.set(key, signing)
     return signing.then((e) => this.present(e, client))
   }
@@ -563,7 +576,7 @@ export class GrantEngine<Req = unknown> {
     return { setCookie: [], expires: pol.expires }
   }
 
-  private async signSet (signer: Signer, key: string, user: string, p: PendingGrant<Req>, ip: string | undefined): Promise<CacheEntry> {
+  private async signSet (signer: Signer, user: string, slot: string, p: PendingGrant<Req>, ip: string | undefined): Promise<CacheEntry> {
     // Policies hold no user: users granted the same prefix in the same second get byte-identical
     // policies, so one signature (and one set of prepared strings) serves them all.
     const nowSec = nowSeconds(this.now)
@@ -575,7 +588,7 @@ export class GrantEngine<Req = unknown> {
     const sharedKey = `${signer.keyPairId}\u0000${p.path}\u0000${expires}\u0000${ip ?? ''}`
     let made = this.shared.get(sharedKey)
     if (made === undefined) {
-      made = this.makeEntry(signer, p.path, expires, ip)
+      made = this.makeEntry(signer, p.path, slot, expires, ip)
       const pending = made
       this.shared.set(sharedKey, pending)
       pending.catch(() => { if (this.shared.get(sharedKey) === pending) this.shared.delete(sharedKey) })
@@ -583,17 +596,25 @@ export class GrantEngine<Req = unknown> {
       this.counters.shared++
     }
     const entry = await made
-    const stored = flat(key)
-    this.cache.set(stored, entry)
-    const keys = this.byUser.get(user)
-    if (keys === undefined) this.byUser.set(user, stored)
-    else if (typeof keys === 'string') {
-      if (keys !== stored) this.byUser.set(user, new Set([keys, stored]))
-    } else keys.add(stored)
+    this.store(user, entry)
     return entry
   }
 
-  private async makeEntry (signer: Signer, path: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
+  /** Keeps an entry as the user's set for its slot, replacing the one there. */
+  private store (user: string, entry: CacheEntry): void {
+    const held = this.cache.peek(user)
+    let next: UserSets = entry
+    if (held !== undefined && (held instanceof Map || held.slot !== entry.slot)) {
+      next = new Map(held instanceof Map ? held : [[held.slot, held]])
+      next.set(entry.slot, entry)
+    }
+    // A user id read from a request may be a slice of a larger string: the cache keeps its own copy.
+    this.cache.set(held === undefined ? flat(user) : user, next)
+    // (Counted once stored: the LRU keeps nothing larger than its byte bound.)
+    if (this.cache.peek(user) === next) this.setCount += next instanceof Map ? next.size : 1
+  }
+
+  private async makeEntry (signer: Signer, path: string, slot: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
     const opts: SignCookiesOptions = { expires }
     if (ip !== undefined) opts.ipAddress = ip
     const cookies = await signer.signCookies(this.distribution + path + '*', opts)
@@ -602,7 +623,7 @@ export class GrantEngine<Req = unknown> {
     // The same list goes out on many responses: adapters copy it (mergeSetCookie) before anything
     // can append to it. (Not frozen: V8 copies frozen arrays on a slow path, on every response.)
     const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path, expires })
-    return { setCookie, signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'), expires }
+    return { setCookie, signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'), expires, keyPairId: signer.keyPairId, slot: flat(slot), path }
   }
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {
@@ -615,18 +636,6 @@ export class GrantEngine<Req = unknown> {
     return entry
   }
 
-  private forget (key: string): void {
-    const user = keyParts(key).user
-    const keys = this.byUser.get(user)
-    if (keys === undefined) return
-    if (typeof keys === 'string') {
-      if (keys === key) this.byUser.delete(user)
-      return
-    }
-    keys.delete(key)
-    if (keys.size === 0) this.byUser.delete(user)
-  }
-
   /**
    * Revokes a user's grants: drops their cached sets and returns the `Set-Cookie` strings that
    * clear the cookies in the browser (for `prefix`, or for every prefix cached for the user).
@@ -637,12 +646,17 @@ export class GrantEngine<Req = unknown> {
     if (prefix !== undefined) paths.add(this.explicit(prefix).path)
     if (user !== null && user !== undefined && user !== false && user !== '') {
       const id = String(user)
-      const keys = this.byUser.get(id)
-      for (const key of typeof keys === 'string' ? [keys] : [...(keys ?? [])]) {
-        const { path } = keyParts(key)
-        if (prefix === undefined || path === prefix) {
-          paths.add(path)
-          this.cache.delete(key)
+      const held = this.cache.peek(id)
+      if (held !== undefined) {
+        const kept = new Map<string, CacheEntry>()
+        for (const e of setsOf(held)) {
+          if (prefix === undefined || e.path === prefix) paths.add(e.path)
+          else kept.set(e.slot, e)
+        }
+        if (kept.size === 0) this.cache.delete(id)
+        else if (held instanceof Map && kept.size < held.size) {
+          this.setCount += kept.size
+          this.cache.set(id, kept.size === 1 ? kept.values().next().value as CacheEntry : kept)
         }
       }
     }
@@ -678,7 +692,7 @@ export class GrantEngine<Req = unknown> {
   }
 
   stats (): GrantStats {
-    return { ...this.counters, size: this.cache.size, bytes: this.cache.calculatedSize }
+    return { ...this.counters, size: this.setCount, users: this.cache.size, bytes: this.cache.calculatedSize }
   }
 
   /** The instance API, bound to this engine, for adapters to expose as is. */

@@ -135,7 +135,7 @@ class RequestGrants<Req> implements CloudfrontRequest {
       const pending = this.#engine.explicit(prefix, options)
       path = pending.path
       this.#hook()
-      issued = this.#engine.issue(this.#req as unknown as Req, [pending], clientOf(this.#req))
+      issued = this.#engine.issue(this.#req as unknown as Req, pending, clientOf(this.#req))
     } catch (err) {
       this.#failed = true
       return Promise.reject(err)
@@ -225,7 +225,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
         next()
         return
       }
-      issued = engine.issue(request, [pending], clientOf(req))
+      issued = engine.issue(request, pending, clientOf(req))
     } catch (err) {
       // Hostile parameters (400) and failing getUser/authorize end here, before the handler runs.
       next(err)

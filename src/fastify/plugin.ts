@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler, onRequestHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteHandlerMethod, onSendHookHandler } from 'fastify'
 import {
   GrantEngine, combineIssued, mergeSetCookie, privateCacheControl, type GrantEngineOptions, type GrantRuleSettings,
   type PendingGrant, type Issued, type ClientInfo, type MaybePromise, type GrantApi, type GrantInstanceApi
@@ -30,23 +30,18 @@ declare module 'fastify' {
 }
 
 const kState = Symbol('fastify-cloudfront-cookies.state')
+const kPending = Symbol('fastify-cloudfront-cookies.pending')
 
 const NONE: never[] = []
 
-// Per-reply state, made only for replies that have something to grant or clear. The lists start
-// as one shared empty array and are replaced on first use: the common reply allocates one list.
+// What a reply holds beyond its route's grant (kPending): made only for replies whose handler uses
+// reply.cloudfront. The lists start as one shared empty array and are replaced on first use.
 class ReplyState {
-  pendings: Array<PendingGrant<FastifyRequest>> = NONE
   explicit: Array<Promise<Issued | null>> = NONE
   clears: Array<Promise<string[]>> = NONE
   failed = false
   revoked = false
   api: CloudfrontReply | null = null
-
-  addPending (pending: PendingGrant<FastifyRequest>): void {
-    if (this.pendings === NONE) this.pendings = [pending]
-    else this.pendings.push(pending)
-  }
 
   addExplicit (result: Promise<Issued | null>): void {
     if (this.explicit === NONE) this.explicit = []
@@ -59,7 +54,7 @@ class ReplyState {
   }
 }
 
-type StatefulReply = FastifyReply & { [kState]: ReplyState | null }
+type StatefulReply = FastifyReply & { [kState]: ReplyState | null, [kPending]: PendingGrant<FastifyRequest> | null }
 
 function stateOf (reply: FastifyReply): ReplyState {
   const r = reply as StatefulReply
@@ -140,6 +135,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   const decorator: CloudfrontDecorator = engine.instanceApi()
   fastify.decorate('cloudfront', decorator)
   fastify.decorateReply(kState, null)
+  fastify.decorateReply(kPending, null)
   fastify.decorateReply('cloudfront', {
     getter (this: FastifyReply) {
       const state = stateOf(this)
@@ -158,7 +154,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
         } catch (err) {
           return Promise.reject(err)
         }
-        const result = Promise.resolve(engine.issue(request, [pending], clientOf(request)))
+        const result = Promise.resolve(engine.issue(request, pending, clientOf(request)))
         // onSend waits for it; a failure there answers the request with the error.
         state.addExplicit(result)
         return result.then((r) => (r === null ? null : { prefix: pending.path, expires: r.expires }))
@@ -172,68 +168,54 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
     }
   }
 
-  function addRouteHook (routeOptions: { onRequest?: unknown }, hook: onRequestHookHandler): void {
-    const existing = routeOptions.onRequest
-    routeOptions.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook]
+  // A route's grant is decided in front of its handler: after the route's own hooks and
+  // validation, before any handler code sees a hostile parameter (answered 400, nothing issued).
+  // A wrapper, not an onRequest hook: a hook run costs more than this whole check.
+  function guardHandler (routeOptions: { handler: RouteHandlerMethod }, decide: (request: FastifyRequest) => PendingGrant<FastifyRequest> | null): void {
+    const handler = routeOptions.handler
+    routeOptions.handler = function cloudfrontGuard (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      (reply as StatefulReply)[kPending] = decide(request)
+      return handler.call(this, request, reply)
+    }
   }
 
   // Everything a route needs is decided here, once per route: its own config.cloudfront, or the
-  // path rules its URL could match. A route that can match nothing gets no hook at all.
+  // path rules its URL could match. A route that can match nothing is left as it is.
   fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
     const cfg = routeOptions.config?.cloudfront
     if (cfg === false) return
     const url = routeOptions.url ?? ''
     if (cfg !== undefined) {
       const rule = engine.compileRule(cfg, `config.cloudfront of ${String(routeOptions.method)} ${url}`, routeParams(url))
-      addRouteHook(routeOptions, function cloudfrontRouteOnRequest (request, reply, next) {
-        try {
-          stateOf(reply).addPending(engine.pending(rule, request.params as Record<string, unknown>, false))
-        } catch (err) {
-          next(err as Error)
-          return
-        }
-        next()
-      })
+      guardHandler(routeOptions, (request) => engine.pending(rule, request.params as Record<string, unknown>, false))
       return
     }
     const rules = engine.rulesFor(url)
     if (rules.length === 0) return
-    addRouteHook(routeOptions, function cloudfrontRulesOnRequest (request, reply, next) {
-      let pending
-      try {
-        pending = engine.match(rawPath(request.raw.url ?? '/'), rules)
-      } catch (err) {
-        // Hostile parameters are answered 400 before the handler runs, nothing issued.
-        next(err as Error)
-        return
-      }
-      if (pending !== null) stateOf(reply).addPending(pending)
-      next()
-    })
+    guardHandler(routeOptions, (request) => engine.match(rawPath(request.raw.url ?? '/'), rules))
   })
 
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
-    // A handler that failed after grant() gets no grant, whatever status its error handler picks.
-    if ((reply as StatefulReply)[kState] !== null) stateOf(reply).failed = true
+    // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
+    const r = reply as StatefulReply
+    r[kPending] = null
+    if (r[kState] !== null) stateOf(reply).failed = true
     next()
   })
 
   const onSend: onSendHookHandler = function cloudfrontOnSend (request, reply, payload, next) {
-    const state = (reply as StatefulReply)[kState]
-    // Fast path: nothing to issue or clear on this response.
+    const r = reply as StatefulReply
+    const pending = r[kPending]
+    const state = r[kState]
     if (state === null) {
-      next(null, payload)
-      return
-    }
-    const grant = !state.failed && !state.revoked && engine.statusAllowed(reply.statusCode)
-    if (state.explicit.length === 0 && state.clears.length === 0) {
-      if (!grant || state.pendings.length === 0) {
+      // Fast path: the route's own grant, or nothing at all.
+      if (pending === null || !engine.statusAllowed(reply.statusCode)) {
         next(null, payload)
         return
       }
       let issued: MaybePromise<Issued | null>
       try {
-        issued = engine.issue(request, state.pendings, clientOf(request))
+        issued = engine.issue(request, pending, clientOf(request))
       } catch (err) {
         next(err as Error)
         return
@@ -250,11 +232,12 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
       }, (err) => next(err as Error))
       return
     }
-    settle(request, reply, state, grant).then(() => next(null, payload), (err) => next(err as Error))
+    const grant = !state.failed && !state.revoked && engine.statusAllowed(reply.statusCode)
+    settle(request, reply, state, grant ? pending : null, grant).then(() => next(null, payload), (err) => next(err as Error))
   }
   fastify.addHook('onSend', onSend)
 
-  async function settle (request: FastifyRequest, reply: FastifyReply, state: ReplyState, grant: boolean): Promise<void> {
+  async function settle (request: FastifyRequest, reply: FastifyReply, state: ReplyState, pending: PendingGrant<FastifyRequest> | null, grant: boolean): Promise<void> {
     const clears = (await Promise.all(state.clears)).flat()
     const explicit = await Promise.all(state.explicit)
     if (clears.length > 0) {
@@ -262,9 +245,8 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
       reply.header('cache-control', privateCacheControl(reply.getHeader('cache-control')))
     }
     if (!grant) return
-    const results: Array<Issued | null> = [...explicit]
-    if (state.pendings.length > 0) results.push(await engine.issue(request, state.pendings, clientOf(request)))
-    const issued = combineIssued(results)
+    if (pending !== null) explicit.push(await engine.issue(request, pending, clientOf(request)))
+    const issued = combineIssued(explicit)
     if (issued !== null) applyIssued(reply, issued, expiresHeader)
   }
 

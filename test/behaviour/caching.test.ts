@@ -140,5 +140,29 @@ for (const host of hosts) {
       }
       t.equal(app.stats().size, 3)
     })
+
+    t.test('the bound counts users: the sets of a user stay or go together', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now, cache: { max: 2 } }))
+      t.teardown(() => app.close())
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'u1' } })
+      await app.request({ url: '/courses/2/player', headers: { 'x-user': 'u1' } })
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'u2' } })
+      t.match(app.stats(), { size: 3, users: 2 })
+      await app.request({ url: '/courses/1/player', headers: { 'x-user': 'u3' } })
+      t.match(app.stats(), { size: 2, users: 2 }, 'u1, the least recent, left with both sets')
+      const hits = app.stats().hits
+      const again = await app.request({ url: '/courses/1/player', headers: { 'x-user': 'u2' } })
+      t.equal(cloudfrontSetCookies(again.headers['set-cookie']).length, 3)
+      t.equal(app.stats().hits, hits + 1, 'u2 is still served from the cache')
+    })
+
+    t.test('a set larger than the byte bound is issued but not kept', async (t) => {
+      const app = await host.build(options({ cache: { maxBytes: 100 } }))
+      t.teardown(() => app.close())
+      const res = await app.request({ url: '/courses/1/player', headers: { 'x-user': 'u1' } })
+      t.equal(cloudfrontSetCookies(res.headers['set-cookie']).length, 3)
+      t.match(app.stats(), { size: 0, users: 0, bytes: 0 })
+    })
   })
 }

@@ -59,16 +59,29 @@ t.test('a route config that overlaps a rule fails at registration', async (t) =>
   await app.close()
 })
 
-t.test('a route-level onRequest of the app still runs alongside ours', async (t) => {
+t.test("the app's route hooks run first; the check stands right in front of the handler", async (t) => {
   const app = Fastify()
   await app.register(fastifyCloudfrontCookies, options({ rules: [] }))
   let ran = 0
+  let handled = 0
   app.get('/api/:courseId', {
     onRequest: async () => { ran++ },
+    // An auth hook that answers first: no check, no handler, no grant.
+    preHandler: async (request, reply) => {
+      if (request.headers['x-user'] === undefined) return reply.code(401).send('sign in')
+    },
     config: { cloudfront: { resource: '/courses/:courseId/*' } }
-  }, async () => 'ok')
+  }, async () => { handled++; return 'ok' })
   t.teardown(() => app.close())
   const res = await app.inject({ url: '/api/42', headers: { 'x-user': 'alice' } })
   t.equal(ran, 1)
   t.equal(cloudfrontSetCookies(res.headers['set-cookie']).length, 3)
+  const anonymous = await app.inject({ url: '/api/%2A' })
+  t.equal(anonymous.statusCode, 401, 'the app answered before any parameter check')
+  t.equal(anonymous.headers['set-cookie'], undefined)
+  const hostile = await app.inject({ url: '/api/%2A', headers: { 'x-user': 'alice' } })
+  t.equal(hostile.statusCode, 400)
+  t.equal(hostile.json().code, 'FST_ERR_CF_INVALID_PARAM')
+  t.equal(hostile.headers['set-cookie'], undefined)
+  t.equal(handled, 1, 'the handler ran for the safe request only')
 })
