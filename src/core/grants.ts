@@ -230,6 +230,23 @@ const NOTHING: string[] = Object.freeze([]) as unknown as string[]
 /** Index of the CloudFront-Signature cookie in a custom set (Policy, Signature, Key-Pair-Id). */
 const SIGNATURE = 1
 
+const SIGNATURE_COOKIE = 'CloudFront-Signature='
+
+/** Whether a Cookie header carries this entry's signature cookie, value for value. */
+function sentBack (cookieHeader: string, entry: CacheEntry): boolean {
+  const line = entry.setCookie[SIGNATURE] as string
+  // Compared at each CloudFront-Signature= of the header, as two slices: no search table is built
+  // for a long needle, and V8 compares slices with memcmp (startsWith goes char by char).
+  for (let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)) {
+    const before = at === 0 ? 59 : cookieHeader.charCodeAt(at - 1)
+    const end = at + entry.signatureEnd
+    const after = end === cookieHeader.length ? 59 : cookieHeader.charCodeAt(end)
+    // A whole cookie (not the tail of another name, nor the head of a longer value): ; or space around it.
+    if ((before === 59 || before === 32) && (after === 59 || after === 32) && cookieHeader.slice(at, end) === line.slice(0, entry.signatureEnd)) return true
+  }
+  return false
+}
+
 function isThenable<T> (v: unknown): v is PromiseLike<T> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 }
@@ -628,7 +645,7 @@ export class GrantEngine<Req = unknown> {
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {
     // The client sent back the very set we would send: it holds it already.
-    if (client.cookieHeader !== undefined && client.cookieHeader.includes((entry.setCookie[SIGNATURE] as string).slice(0, entry.signatureEnd))) {
+    if (client.cookieHeader !== undefined && sentBack(client.cookieHeader, entry)) {
       this.counters.clientFresh++
       return { setCookie: NOTHING, expires: entry.expires }
     }

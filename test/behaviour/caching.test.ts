@@ -104,6 +104,25 @@ for (const host of hosts) {
       t.equal(app.stats().clientFresh, 1)
     })
 
+    t.test('only the whole signature cookie counts as held', async (t) => {
+      const clock = manualClock()
+      const app = await host.build(options({ now: clock.now }))
+      t.teardown(() => app.close())
+      const first = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
+      const signature = cookieHeader(first.headers['set-cookie']).split('; ').find((c) => c.startsWith('CloudFront-Signature=')) as string
+      const cases: Array<[string, number]> = [
+        [`theme=dark; ${signature}; lang=en`, 0],
+        [`theme=dark;${signature}`, 0],
+        [`X${signature}`, 3],
+        [`${signature}x`, 3],
+        [`${signature.slice(0, -1)}`, 3]
+      ]
+      for (const [cookie, sent] of cases) {
+        const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
+        t.equal(cloudfrontSetCookies(res.headers['set-cookie']).length, sent, cookie.slice(0, 40))
+      }
+    })
+
     t.test('a client holding a valid set from before a restart is recognised without signing', async (t) => {
       const clock = manualClock()
       const before = await host.build(options({ now: clock.now }))
