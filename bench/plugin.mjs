@@ -61,17 +61,12 @@ async function serve (scenario) {
       reply.header('cache-control', 'private, no-store')
     })
   }
-  // The set the plugin gives alice, prepared once: the static route sends it as its own headers,
-  // and clients that already hold a set send it back as their Cookie header.
-  const probe = Fastify()
-  await probe.register(fastifyCloudfrontCookies, pluginOptions)
-  probe.get('/courses/:courseId/player', async () => 'ok')
-  const sample = await probe.inject({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
-  await probe.close()
-  const staticHeaders = scenario !== 'static'
-    ? null
-    : { 'set-cookie': sample.headers['set-cookie'], 'cache-control': sample.headers['cache-control'], 'cloudfront-grant-expires': sample.headers['cloudfront-grant-expires'] }
-  let cookie = sample.headers['set-cookie'].map((c) => c.split(';')[0]).join('; ')
+  // The set the plugin gives alice, made once by the parent (sample()): the static route sends it
+  // as its own headers, and the bare route receives it as a Cookie header. No server process runs
+  // a second Fastify instance or inject(): each one's JIT sees its own traffic only.
+  const sample = JSON.parse(process.env.BENCH_SAMPLE)
+  const staticHeaders = scenario === 'static' ? sample.headers : null
+  let cookie = sample.cookie
   app.get('/courses/:courseId/player', (request, reply) => {
     if (staticHeaders !== null) reply.headers(staticHeaders)
     reply.send('ok')
@@ -90,8 +85,8 @@ async function serve (scenario) {
   })
   if (scenario.startsWith('plugin')) {
     // This server's own set for alice, as her browser would send it back.
-    const res = await app.inject({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
-    cookie = res.headers['set-cookie'].map((c) => c.split(';')[0]).join('; ')
+    const res = await fetch(`http://127.0.0.1:${app.server.address().port}/courses/42/player`, { headers: { 'x-user': 'alice' } })
+    cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
   }
   process.send({ port: app.server.address().port, cookie })
 }
@@ -116,8 +111,20 @@ function pin (pid, cpus) {
   if (canPin) execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' })
 }
 
+// Alice's set as the plugin makes it, for the static and bare servers.
+async function sample () {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice' })
+  const issued = await engine.issue({}, engine.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
+  return JSON.stringify({
+    headers: { 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) },
+    cookie: issued.setCookie.map((c) => c.split(';')[0]).join('; ')
+  })
+}
+const SAMPLE = process.argv[2] === 'serve' ? null : await sample()
+
 async function start (name, load, cpus) {
-  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_SAMPLE: SAMPLE } })
   const { port, cookie } = await new Promise((resolve) => child.once('message', resolve))
   pin(child.pid, cpus)
   return { name, child, load: load(cookie), url: `http://127.0.0.1:${port}/courses/42/player` }
