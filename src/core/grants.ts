@@ -185,6 +185,8 @@ interface CacheEntry {
   setCookie: string[]
   /** Where the signature ends in `setCookie[SIGNATURE]`: the signature is read from there, not stored twice. */
   signatureEnd: number
+  /** The signature's last characters, kept apart: see sentBack(). */
+  signatureTail: string
   expires: number
   keyPairId: string
   /** `path \0 ip \0 ttl`: which of a user's sets this is. */
@@ -232,17 +234,24 @@ const SIGNATURE = 1
 
 const SIGNATURE_COOKIE = 'CloudFront-Signature='
 
-/** Whether a Cookie header carries this entry's signature cookie, value for value. */
+/** Base64 characters of the signature compared by sentBack(): 144 bits. */
+const TAIL = 24
+
+/**
+ * Whether a Cookie header carries this entry's signature cookie. It decides only whether the same
+ * cookies are sent again, never whether anything is granted: a client that forged a look-alike
+ * would merely go without the set it asked for. So the cookie is matched by its exact length and
+ * the last 144 bits of the signature (an accidental match between two signatures is out of
+ * reach), read from a short string of the entry: a few cache lines, where the whole ~350
+ * characters of a cached signature would be cold memory on a busy server.
+ */
 function sentBack (cookieHeader: string, entry: CacheEntry): boolean {
-  const line = entry.setCookie[SIGNATURE] as string
-  // Compared at each CloudFront-Signature= of the header, as two slices: no search table is built
-  // for a long needle, and V8 compares slices with memcmp (startsWith goes char by char).
   for (let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)) {
     const before = at === 0 ? 59 : cookieHeader.charCodeAt(at - 1)
     const end = at + entry.signatureEnd
     const after = end === cookieHeader.length ? 59 : cookieHeader.charCodeAt(end)
     // A whole cookie (not the tail of another name, nor the head of a longer value): ; or space around it.
-    if ((before === 59 || before === 32) && (after === 59 || after === 32) && cookieHeader.slice(at, end) === line.slice(0, entry.signatureEnd)) return true
+    if ((before === 59 || before === 32) && (after === 59 || after === 32) && cookieHeader.slice(end - TAIL, end) === entry.signatureTail) return true
   }
   return false
 }
@@ -640,7 +649,9 @@ export class GrantEngine<Req = unknown> {
     // The same list goes out on many responses: adapters copy it (mergeSetCookie) before anything
     // can append to it. (Not frozen: V8 copies frozen arrays on a slow path, on every response.)
     const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path, expires })
-    return { setCookie, signatureEnd: (setCookie[SIGNATURE] as string).indexOf(';'), expires, keyPairId: signer.keyPairId, slot: flat(slot), path }
+    const signatureEnd = (setCookie[SIGNATURE] as string).indexOf(';')
+    const signatureTail = flat((setCookie[SIGNATURE] as string).slice(signatureEnd - TAIL, signatureEnd))
+    return { setCookie, signatureEnd, signatureTail, expires, keyPairId: signer.keyPairId, slot: flat(slot), path }
   }
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {
