@@ -110,12 +110,18 @@ for (const host of hosts) {
       t.teardown(() => app.close())
       const first = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice' } })
       const signature = cookieHeader(first.headers['set-cookie']).split('; ').find((c) => c.startsWith('CloudFront-Signature=')) as string
+      const value = signature.slice('CloudFront-Signature='.length)
       const cases: Array<[string, number]> = [
         [`theme=dark; ${signature}; lang=en`, 0],
         [`theme=dark;${signature}`, 0],
         [`X${signature}`, 3],
         [`${signature}x`, 3],
-        [`${signature.slice(0, -1)}`, 3]
+        [`${signature.slice(0, -1)}`, 3],
+        // Same length, last character changed: not the set we hold.
+        [`${signature.slice(0, -1)}${signature.endsWith('A') ? 'B' : 'A'}`, 3],
+        // Same length and tail, head forged: taken as held. That only decides whether the same
+        // cookies are sent again; the sender merely goes without a set it could use.
+        [`CloudFront-Signature=${value.startsWith('x') ? 'y' : 'x'}${value.slice(1)}`, 0]
       ]
       for (const [cookie, sent] of cases) {
         const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
