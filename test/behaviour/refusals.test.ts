@@ -65,11 +65,17 @@ for (const host of hosts) {
   })
 
   t.test(`${host.name}: getUser failing fails the request, nothing issued`, async (t) => {
-    const app = await host.build(options({ getUser: async () => { throw new Error('session store down') } }))
-    t.teardown(() => app.close())
-    const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
-    t.equal(res.status, 500)
-    assertNothingIssued(t, res, 'getUser failure')
+    const failures: Array<[string, () => unknown]> = [
+      ['rejects', async () => { throw new Error('session store down') }],
+      ['throws', () => { throw new Error('session store down') }]
+    ]
+    for (const [how, getUser] of failures) {
+      const app = await host.build(options({ getUser: getUser as never }))
+      const res = await app.request({ url: '/courses/42/player', headers: { 'x-user': 'owner' } })
+      await app.close()
+      t.equal(res.status, 500, how)
+      assertNothingIssued(t, res, `getUser ${how}`)
+    }
   })
 
   t.test(`${host.name}: only the configured statuses carry grants`, async (t) => {
