@@ -497,7 +497,7 @@ export class GrantEngine<Req = unknown> {
     const checked: Record<string, string> = {}
     for (const name of rule.template.params) checked[name] = checkParam(name, params[name], rule.checkParam)
     const path = fillTemplate(rule.template, checked)
-    return { rule, path, params: checked, explicit, slot: slotOf(path, '', rule.ttl) }
+    return { rule, path, params: checked, explicit, slot: flat(slotOf(path, '', rule.ttl)) }
   }
 
   /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
@@ -515,7 +515,7 @@ export class GrantEngine<Req = unknown> {
       authorize: undefined,
       checkParam: defaultParamCheck
     }
-    return { rule, path: prefix, params: {}, explicit: true, slot: slotOf(prefix, '', ttl) }
+    return { rule, path: prefix, params: {}, explicit: true, slot: flat(slotOf(prefix, '', ttl)) }
   }
 
   statusAllowed (status: number): boolean {
@@ -651,7 +651,8 @@ export class GrantEngine<Req = unknown> {
     const setCookie = serializeCookieSet(cookies, { ...this.cookieAttrs, path, expires })
     const signatureEnd = (setCookie[SIGNATURE] as string).indexOf(';')
     const signatureTail = flat((setCookie[SIGNATURE] as string).slice(signatureEnd - TAIL, signatureEnd))
-    return { setCookie, signatureEnd, signatureTail, expires, keyPairId: signer.keyPairId, slot: flat(slot), path }
+    // An unbound slot is the pending grant's own string: a cache hit then compares one pointer.
+    return { setCookie, signatureEnd, signatureTail, expires, keyPairId: signer.keyPairId, slot: ip === undefined ? slot : flat(slot), path }
   }
 
   private present (entry: CacheEntry, client: ClientInfo): Issued {
