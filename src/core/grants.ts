@@ -202,6 +202,10 @@ function setsOf (held: UserSets): Iterable<CacheEntry> {
   return held instanceof Map ? held.values() : [held]
 }
 
+function countOf (held: UserSets): number {
+  return held instanceof Map ? held.size : 1
+}
+
 function slotOf (path: string, ip: string, ttl: number): string {
   return `${path}\u0000${ip}\u0000${ttl}`
 }
@@ -411,7 +415,7 @@ export class GrantEngine<Req = unknown> {
         for (const e of setsOf(held)) size += e.setCookie.reduce((n, s) => n + s.length, 0) + e.slot.length + 64
         return size
       },
-      dispose: (held) => { this.setCount -= held instanceof Map ? held.size : 1 }
+      dispose: (held) => { this.setCount -= countOf(held) }
     })
 
     if (options.rules !== undefined && !Array.isArray(options.rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
@@ -635,9 +639,14 @@ export class GrantEngine<Req = unknown> {
       next.set(entry.slot, entry)
     }
     // A user id read from a request may be a slice of a larger string: the cache keeps its own copy.
-    this.cache.set(held === undefined ? flat(user) : user, next)
-    // (Counted once stored: the LRU keeps nothing larger than its byte bound.)
-    if (this.cache.peek(user) === next) this.setCount += next instanceof Map ? next.size : 1
+    this.put(held === undefined ? flat(user) : user, next)
+  }
+
+  /** Sets a user's sets. The LRU counts the ones it replaces or evicts out (dispose); these are counted in once stored. */
+  private put (user: string, sets: UserSets): void {
+    this.cache.set(user, sets)
+    // (The LRU keeps nothing larger than its byte bound.)
+    if (this.cache.peek(user) === sets) this.setCount += countOf(sets)
   }
 
   private async makeEntry (signer: Signer, path: string, slot: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
@@ -683,10 +692,7 @@ export class GrantEngine<Req = unknown> {
           else kept.set(e.slot, e)
         }
         if (kept.size === 0) this.cache.delete(id)
-        else if (held instanceof Map && kept.size < held.size) {
-          this.setCount += kept.size
-          this.cache.set(id, kept.size === 1 ? kept.values().next().value as CacheEntry : kept)
-        }
+        else if (held instanceof Map && kept.size < held.size) this.put(id, kept.size === 1 ? kept.values().next().value as CacheEntry : kept)
       }
     }
     const out: string[] = []

@@ -199,7 +199,8 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
     const r = reply as StatefulReply
     r[kPending] = null
-    if (r[kState] !== null) stateOf(reply).failed = true
+    const state = r[kState]
+    if (state !== null) state.failed = true
     next()
   })
 
@@ -233,7 +234,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
       return
     }
     const grant = !state.failed && !state.revoked && engine.statusAllowed(reply.statusCode)
-    settle(request, reply, state, grant ? pending : null, grant).then(() => next(null, payload), (err) => next(err as Error))
+    settle(request, reply, state, pending, grant).then(() => next(null, payload), (err) => next(err as Error))
   }
   fastify.addHook('onSend', onSend)
 
