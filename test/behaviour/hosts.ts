@@ -17,7 +17,8 @@ import type { IncomingHttpHeaders } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
-import fastifyCloudfrontCookies, { type GrantApi, type GrantEngineOptions, type GrantStats } from '../../src/index.js'
+import fastifyCloudfrontCookies, { type GrantStats } from '../../src/index.js'
+import type { GrantApi, GrantOptions } from '../../src/core/grants/types.js'
 import { expressCloudfrontCookies, type CloudfrontIncomingMessage } from '../../src/express/index.js'
 import { serve } from '../express/serve.js'
 
@@ -41,7 +42,7 @@ export interface HostApp {
 }
 
 /** Options as the suite writes them: getUser and authorize read only `headers`, present on every host's request. */
-export type SharedOptions = GrantEngineOptions<{ headers: IncomingHttpHeaders }>
+export type SharedOptions = GrantOptions<{ headers: IncomingHttpHeaders }>
 
 export interface Host {
   name: string
