@@ -100,7 +100,6 @@ function cloudfrontWriteHead (this: GrantedResponse, status: unknown, reason?: u
     state.written = true
     state.writeHeaders(writeHeadHeaders, this, (typeof reason === 'string' ? headers : reason) as HeaderArg, Number(status) | 0)
   }
-  // eslint-disable-next-line prefer-rest-params
   return original.apply(this, arguments as unknown as unknown[])
 }
 
