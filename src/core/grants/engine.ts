@@ -16,9 +16,6 @@ import {
 // The Fastify plugin and the Express middleware only translate their request and reply into
 // the calls below (through GrantResponse); none of this logic is repeated in them.
 
-/** What a response carries when the client already holds the set: no cookies, the expiry only. */
-const NOTHING: string[] = []
-
 /** The user id of what getUser returned, or null for "nobody". */
 function userIdOf (user: unknown): string | null {
   if (typeof user === 'string') return user === '' ? null : user
@@ -130,7 +127,7 @@ export class GrantEngine<Req = unknown> {
   private unlessSentBack (entry: CacheEntry, client: ClientInfo): Issued {
     if (client.cookieHeader !== undefined && sentBack(client.cookieHeader, entry)) {
       this.counters.clientFresh++
-      return { setCookie: NOTHING, expires: entry.expires }
+      return { setCookie: [], expires: entry.expires }
     }
     // The entry is an Issued itself: the cached path allocates nothing (bench:plugin, plugin-cached).
     return entry

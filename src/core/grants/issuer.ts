@@ -84,7 +84,7 @@ export class Issuer {
     this.settings.counters.signatures++
     // Prepared once per set: every response that carries this set reuses these strings.
     // The same list goes out on many responses: adapters copy it (mergeSetCookie) before anything
-    // can append to it. (Not frozen: V8 copies frozen arrays on a slow path, on every response.)
+    // can append to it. Not frozen: V8 copies a frozen array on a slow path (bench:plugin, plugin-cached).
     const setCookie = serializeCookieSet(cookies, { ...this.settings.cookie, path, expires })
     // An unbound slot is the pending grant's own string: a cache hit then compares one pointer.
     return cacheEntry(setCookie, expires, signer.keyPairId, ip === undefined ? slot : flat(slot), path)

@@ -166,7 +166,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     cookie: resolveCookie(options.cookie),
     cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
     statusAllowed: resolveStatuses(options.statuses),
-    // Header names are written lower-case, as Node sends them: no per-response lowercasing.
+    // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
     now: options.now ?? Date.now,
     onWarning: options.onWarning

@@ -73,7 +73,8 @@ export class GrantResponse<Req> implements GrantApi {
   private readonly request: Req
   /** What the engine may ask of the client (an adapter's request wrapper may be its own). */
   protected client: ClientInfo
-  // Made on first use: most responses have neither explicit grants nor revocations.
+  // Made on first use: the middleware makes one of these per request, and most have neither explicit
+  // grants nor revocations (bench:express, cached and unmatched).
   private explicit: Issued[] | null = null
   private clears: string[] | null = null
   private running: Array<Promise<unknown>> | null = null
