@@ -4,6 +4,7 @@
 import t from 'tap'
 import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { createVerifier, type VerifyResult } from '../../../src/index.js'
+import type { TapTest } from '../helpers.js'
 import { load, peerSign, toCfB64, cookieHeader, assemble, type PeerCase } from './helpers.js'
 
 const floci = load('floci')
@@ -67,7 +68,7 @@ function flociRequest (c: PeerCase): { url: string, cookieHeader?: string, clien
   return { url, cookieHeader: cookies === undefined ? undefined : cookieHeader(cookies), clientIp: i.sourceIp ?? undefined, publicKey }
 }
 
-function expectVerdict (t: Parameters<Parameters<typeof t.test>[1]>[0], c: PeerCase, result: VerifyResult, want: boolean, code?: string): void {
+function expectVerdict (t: TapTest, c: PeerCase, result: VerifyResult, want: boolean, code?: string): void {
   if (want) t.match(result, { ok: true }, `${c.id}: accepted`)
   else t.match(result, code === undefined ? { ok: false, status: 403 } : { ok: false, status: 403, code }, `${c.id}: refused${code === undefined ? '' : ` (${code})`}`)
 }
@@ -77,7 +78,7 @@ function flociCode (c: PeerCase): string | undefined {
 }
 
 /** floci's helper functions, through the verifier: a policy with the pattern (or the CIDR) signed here. */
-function flociFunction (t: Parameters<Parameters<typeof t.test>[1]>[0], c: PeerCase, want: boolean): void {
+function flociFunction (t: TapTest, c: PeerCase, want: boolean): void {
   const i = c.input
   const now = 1767225600
   const dlt = { DateLessThan: { 'AWS:EpochTime': now + 3600 } }
@@ -121,7 +122,7 @@ for (const c of floci.cases) {
 /** kumo's cases carry no URL: a CloudFront one stands in. */
 const KUMO_URL = 'https://d123.cloudfront.net/file.txt'
 
-function kumoCase (t: Parameters<Parameters<typeof t.test>[1]>[0], c: PeerCase, want: boolean): void {
+function kumoCase (t: TapTest, c: PeerCase, want: boolean): void {
   const i = c.input
   if (i.function === 'evaluatePolicy') {
     const verifier = verifierAt(i.now, KEYS.rsa.publicKey)

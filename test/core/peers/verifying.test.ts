@@ -113,7 +113,7 @@ t.test('the Resources CloudFront documents: *, https://*, a domain ending in *',
     ['https://media.example.com/*', 'https://media.example.com.evil.net/a.mp4', false]
   ]
   for (const [resource, url, ok] of rows) {
-    for (const [mode, sign] of [['cookies', () => ({ url, cookieHeader: cookieHeader(signer.signCookiesSync(resource, { expires: 1_700_000_600 })) })],
+    for (const [mode, sign] of [['cookies', () => ({ url, cookieHeader: cookieHeader({ ...signer.signCookiesSync(resource, { expires: 1_700_000_600 }) }) })],
       ['URL', () => ({ url: signer.signUrlSync(url.startsWith('https://media.example.com/') || resource === '*' || resource === 'https://*' ? url : 'https://media.example.com/a.mp4', { resource, expires: 1_700_000_600 }) })]] as const) {
       if (mode === 'URL' && !ok) continue
       const req = sign()
