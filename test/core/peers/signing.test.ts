@@ -3,11 +3,12 @@
 // Where a published key exists, policy bytes and RSA signatures must match byte for byte; where a
 // peer emits something else (order, markers, encoding), the case says which and why in DIFFERENCES.
 import t from 'tap'
+import { readdirSync } from 'node:fs'
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
 import { createSigner, encodeBase64, cannedPolicy, customPolicy, checkResource, checkUrlToSign, type Signer } from '../../../src/index.js'
 import { rsaKey, type TapTest } from '../helpers.js'
 import {
-  sdkCases, privateKeyOf, publicKeyOf, callOf, signNowMs, queryPairs, queryMap, fromCfB64, toCfB64, peerSign, verifies,
+  sdkCases, SDK_FILES, EMULATOR_FILES, PEERS_DIR, privateKeyOf, publicKeyOf, callOf, signNowMs, queryPairs, queryMap, fromCfB64, toCfB64, peerSign, verifies,
   type PeerCase, type PeerFile, type SignCall
 } from './helpers.js'
 
@@ -344,6 +345,13 @@ for (const { file, c } of inScope) {
     replayed++
   })
 }
+
+t.test('every fixture file is replayed by one of the peer suites', async (t) => {
+  const files = readdirSync(PEERS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort()
+  t.strictSame(files, [...SDK_FILES, ...EMULATOR_FILES].sort(), 'the SDK files and the emulator files')
+  const kinds = new Set(sdkCases.map(({ c }) => c.kind))
+  t.strictSame([...kinds].sort(), ['cookies', 'policy', 'url', 'verify'], 'the kinds the suites know')
+})
 
 t.test('every signing case was replayed, and every documented difference names a case', async (t) => {
   t.equal(replayed, inScope.length, `${replayed} signing cases`)
