@@ -1,6 +1,7 @@
 // The command line, run as users run it: the built bin in its own process.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -272,6 +273,32 @@ t.test('edge', async (t) => {
   t.equal(badScheme.code, 2, 'bad scheme')
   t.equal(notDir.code, 1)
   t.match(notDir.stderr, /is not a directory \(FST_ERR_CF_INVALID_OPTION\)/)
+})
+
+t.test('the bin: version, suggestions, full URLs, a pasted Cookie header, a busy port', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'))
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
+  const busyPort = String((busy.address() as { port: number }).port)
+  const cookie = (await run(['sign-cookies', 'https://media.example.test/c/*', '--key-id', keyId, '--private-key', privateFile, '--expires-in', '5m', '--format', 'header'])).stdout.trim()
+  const key = `${keyId}=${publicFile}`
+  const [v, command, option, relative, pasted, port] = await Promise.all([
+    run(['--version']),
+    run(['verfy']),
+    run(['sign-url', 'https://media.example.test/x', '--expire', '1m']),
+    run(['verify', '/c/seg.ts', '--key', key]),
+    run(['verify', 'https://media.example.test/c/seg.ts', '--key', key, '--cookie', `Cookie: ${cookie}`]),
+    run(['edge', '--root', dir, '--key', key, '--port', busyPort])
+  ])
+  t.same([v.code, v.stdout], [0, `${version as string}\n`], '--version')
+  t.same([command.code, /did you mean verify\?/.test(command.stderr)], [2, true], 'a mistyped command')
+  t.same([option.code, /unknown option --expire; did you mean --expires or --expires-in\?\n/.test(option.stderr)], [2, true], 'a mistyped option')
+  t.same([relative.code, relative.stdout], [2, ''], 'a relative URL: a usage error, no verdict')
+  t.match(relative.stderr, /is not a full URL/)
+  t.same([pasted.code, pasted.stdout.split('\n')[0]], [0, 'ALLOWED by a signed cookie set'], 'a pasted Cookie: header')
+  t.equal(port.code, 2, 'a busy port')
+  t.match(port.stderr, new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is already in use: pick another with --port <n>`))
 })
 
 t.test('no output ever contains the private key', async (t) => {

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { main } from '../../src/cli/main.js'
 
 export const ROOT = resolve(__dirname, '../..')
 
@@ -40,4 +41,19 @@ export function runner (bin: string, outputs: string[]): (args: string[], env?: 
       resolve({ code, stdout, stderr })
     })
   })
+}
+
+/**
+ * Runs command lines through main() in this process, with the bin's stdout, stderr and exit status,
+ * so that the CLI's coverage counts; `stopped` stands for Ctrl-C (the edge runs until it resolves).
+ */
+export function inProcess (outputs: string[]): (args: string[], stopped?: () => Promise<void>) => Promise<Run> {
+  return async (args, stopped = () => Promise.resolve()) => {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await main(args, { out: (l) => out.push(l + '\n'), err: (l) => err.push(l + '\n'), stopped })
+    const result = { code, stdout: out.join(''), stderr: err.join('') }
+    outputs.push(result.stdout, result.stderr)
+    return result
+  }
 }

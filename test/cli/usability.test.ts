@@ -1,5 +1,7 @@
 // What a user of the command line meets when something is off: the version, suggestions for typos,
 // full URLs, pasted headers, dates beside epoch times, errors in terms of flags, a busy port.
+// main() runs in this process, with the bin's output and exit status (so its coverage counts);
+// test/cli/cli.test.ts runs the same through the built bin in processes of its own.
 import t from 'tap'
 import { createServer } from 'node:net'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -8,10 +10,10 @@ import { absoluteUrl, cookieHeader, parse, withIsoDates } from '../../src/cli/ar
 import { cookiePathFor } from '../../src/cli/sign.js'
 import { editDistance, suggest } from '../../src/cli/suggest.js'
 import { tempDir } from '../edge/helpers.js'
-import { ROOT, builtCli, runner } from './helpers.js'
+import { ROOT, inProcess, type Run } from './helpers.js'
 
 const outputs: string[] = []
-const run = runner(builtCli(t, 'cli-usability'), outputs)
+const run = inProcess(outputs)
 const dir = tempDir(t, 'cf-cli-usability-')
 const privateFile = join(dir, 'private.pem')
 const publicFile = join(dir, 'public.pem')
@@ -53,7 +55,7 @@ t.test('did you mean: commands and options', async (t) => {
   ]
   const results = await Promise.all(cases.map(([args]) => run(args)))
   cases.forEach(([args, expected], i) => {
-    const res = results[i] as Awaited<ReturnType<typeof run>>
+    const res = results[i] as Run
     t.equal(res.code, 2, `${args.join(' ')}: exit 2`)
     t.match(res.stderr, expected, `${args.join(' ')}: ${String(expected)}`)
     t.notMatch(res.stderr, /positional argument|ambiguous|To specify/, `${args.join(' ')}: none of parseArgs' own text`)
@@ -174,7 +176,7 @@ t.test('errors name the flag that was typed, not the library option', async (t) 
   ]
   const results = await Promise.all(cases.map(([args]) => run(args)))
   cases.forEach(([args, expected], i) => {
-    const res = results[i] as Awaited<ReturnType<typeof run>>
+    const res = results[i] as Run
     const what = args.slice(0, 1).concat(args.slice(-4)).join(' ')
     t.equal(res.code, 1, `${what}: exit 1`)
     t.match(res.stderr, expected, `${what}: names the flag`)
