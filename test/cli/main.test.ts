@@ -4,6 +4,7 @@ import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { main } from '../../src/cli/main.js'
 import { errorCode, rawGet, tempDir } from '../edge/helpers.js'
 import { inProcess } from './helpers.js'
 
@@ -123,7 +124,6 @@ t.test('edge: runs until stopped, then closes', async (t) => {
   const started = new Promise<string>((resolve) => { listening = resolve })
   const out: string[] = []
   const err: string[] = []
-  const { main } = await import('../../src/cli/main.js')
   const running = main(['edge', '--root', dir, '--key', `${keyId}=${publicFile}`, '--public', '/open.txt', '--port', '0',
     '--cors-origin', 'https://app.test', '--scheme', 'https', '--viewer-host', 'cdn.test', '--debug'], {
     out: (line) => {
