@@ -33,3 +33,7 @@ export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTS
 export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s', 404)
 /** The playlist origin failed (a network error, an HTTP error status, a load function that threw). */
 export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN', 'HLS playlist origin failed: %s', 502)
+/** A mirrored playlist was asked for without a signed-in user. */
+export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist', 401)
+/** The signed-in user may not have this playlist (`authorize` did not return true). */
+export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN', 'This playlist is not granted to the user', 403)
