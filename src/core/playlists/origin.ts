@@ -47,7 +47,7 @@ export function fileFor (root: string, cdnPath: string): string | null {
     } catch {
       return null
     }
-    if (seg === '' || seg === '.' || seg === '..' || /[/\\\u0000]/.test(seg)) return null
+    if (seg === '' || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\\') || seg.includes('\u0000')) return null
     parts.push(seg)
   }
   const file = resolve(root, ...parts)

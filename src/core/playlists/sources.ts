@@ -46,7 +46,7 @@ export class PlaylistSources {
 
   constructor (
     private readonly load: PlaylistLoader,
-    private readonly compile: (cdnPath: string, text: string) => CompiledPlaylist,
+    private readonly compile: (cdnPath: string, text: string, prefix: string) => CompiledPlaylist,
     private readonly settings: SourceSettings
   ) {
     this.cache = new LRUCache<string, Source>({ max: settings.max, maxSize: settings.maxBytes, sizeCalculation: sizeOf })
@@ -60,24 +60,27 @@ export class PlaylistSources {
     return source.compiled
   }
 
-  /** The compiled playlist, kept or loaded. Rejects with FST_ERR_CF_PLAYLIST_NOT_FOUND when the origin has none. */
-  get (cdnPath: string): CompiledPlaylist | Promise<CompiledPlaylist> {
+  /**
+   * The compiled playlist, kept or loaded and compiled for `prefix` (the grant covering the path,
+   * always the same one for a path). Rejects with FST_ERR_CF_PLAYLIST_NOT_FOUND when the origin has none.
+   */
+  get (cdnPath: string, prefix: string): CompiledPlaylist | Promise<CompiledPlaylist> {
     const kept = this.fresh(cdnPath)
     if (kept !== undefined) return kept
     let running = this.inflight.get(cdnPath)
     if (running === undefined) {
-      running = this.fetch(cdnPath).finally(() => this.inflight.delete(cdnPath))
+      running = this.fetch(cdnPath, prefix).finally(() => this.inflight.delete(cdnPath))
       this.inflight.set(cdnPath, running)
     }
     return running
   }
 
-  private async fetch (cdnPath: string): Promise<CompiledPlaylist> {
+  private async fetch (cdnPath: string, prefix: string): Promise<CompiledPlaylist> {
     this.loads++
     const at = this.settings.now()
     const text = await this.load(cdnPath)
     if (text === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND(cdnPath)
-    const compiled = this.compile(cdnPath, text)
+    const compiled = this.compile(cdnPath, text, prefix)
     const until = compiled.immutable ? Infinity : at + Math.max(1, compiled.targetDuration) * 1000
     this.cache.set(cdnPath, { compiled, at, until })
     return compiled
