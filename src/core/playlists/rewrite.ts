@@ -160,7 +160,8 @@ class Compiler {
     switch (kind) {
       case MEDIA:
       case PLAYLIST: {
-        if (kind === PLAYLIST) this.master = true
+        // A rendition report names another playlist from within a media playlist.
+        if (kind === PLAYLIST && text.charCodeAt(start + 7) !== 82 /* R */) this.master = true
         const at = findAttribute(text, value, stop, 'URI')
         if (typeof at === 'string') this.fail(at)
         if (at !== null) {
