@@ -48,13 +48,16 @@ export interface CoveredPath {
 }
 
 /** The mirror's view of the grant engine; `G` is whatever the engine needs to sign later. */
-export interface PlaylistAccess<Req, G extends CoveredPath> {
+export interface PlaylistAccess<Req, G extends CoveredPath, C = unknown> {
   /** The rule grant whose resource covers a raw CDN path, or null. Throws FST_ERR_CF_INVALID_PARAM (400). */
   cover: (cdnPath: string) => G | null
   /** The signed-in user when `authorize` grants them the path; null without a user, false when refused. */
   admit: (request: Req, grant: G) => string | null | false | PromiseLike<string | null | false>
-  /** The user's signed query for the grant's prefix with this lifetime (served from the engine's cache when it can). */
-  sign: (request: Req, user: string, grant: G, lifetime: Lifetime) => SignedQuery | PromiseLike<SignedQuery>
+  /**
+   * The user's signed query for the grant's prefix with this lifetime (served from the engine's cache
+   * when it can); null when the client cannot have one (an IPv6 client of an IP-bound grant).
+   */
+  sign: (client: C, user: string, grant: G, lifetime: Lifetime) => SignedQuery | null | PromiseLike<SignedQuery | null>
   /** The CDN base URL. */
   distribution: string
   /** The response header with the grant's expiry, or false. */
@@ -114,7 +117,7 @@ function count (value: unknown, name: string, fallback: number): number {
   return value as number
 }
 
-export class PlaylistMirror<Req, G extends CoveredPath> {
+export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   /** The app path prefix, without trailing `/`. */
   readonly prefix: string
   private readonly sources: PlaylistSources
@@ -124,7 +127,7 @@ export class PlaylistMirror<Req, G extends CoveredPath> {
   private renders = 0
   private compressions = 0
 
-  constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G>) {
+  constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
     if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
     const prefix = options.prefix
     // Checked as the rewrite checks it: the same value becomes the playlist URIs' path.
@@ -171,34 +174,35 @@ export class PlaylistMirror<Req, G extends CoveredPath> {
    * error: 400 hostile parameter, 401 no user, 403 not authorised, 404 no rule or no playlist,
    * 502 a playlist the mirror cannot rewrite or an origin that failed.
    */
-  serve (request: Req, path: string, acceptEncoding: string | undefined): PlaylistResponse | Promise<PlaylistResponse> {
+  serve (request: Req, client: C, path: string, acceptEncoding: string | undefined): PlaylistResponse | Promise<PlaylistResponse> {
     const cdnPath = this.cdnPathOf(path)
     const grant = cdnPath === null ? null : this.access.cover(cdnPath)
     if (grant === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND('no rule covers this path')
     const encoding = this.compress ? negotiateEncoding(acceptEncoding) : 'identity'
     const who = this.access.admit(request, grant)
-    if (isThenable<string | null | false>(who)) return Promise.resolve(who).then((u) => this.admitted(request, u, grant, cdnPath as string, encoding))
-    return this.admitted(request, who, grant, cdnPath as string, encoding)
+    if (isThenable<string | null | false>(who)) return Promise.resolve(who).then((u) => this.admitted(client, u, grant, cdnPath as string, encoding))
+    return this.admitted(client, who, grant, cdnPath as string, encoding)
   }
 
-  private admitted (request: Req, user: string | null | false, grant: G, cdnPath: string, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private admitted (client: C, user: string | null | false, grant: G, cdnPath: string, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
     if (user === null) throw new FST_ERR_CF_PLAYLIST_NO_USER()
     if (user === false) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
     // Loaded only once the user may have it: nobody else can make the app call its origin.
     const compiled = this.sources.get(cdnPath, grant.prefix)
-    if (isThenable<CompiledPlaylist>(compiled)) return Promise.resolve(compiled).then((c) => this.withSource(request, user, grant, cdnPath, c, encoding))
-    return this.withSource(request, user, grant, cdnPath, compiled, encoding)
+    if (isThenable<CompiledPlaylist>(compiled)) return Promise.resolve(compiled).then((c) => this.withSource(client, user, grant, cdnPath, c, encoding))
+    return this.withSource(client, user, grant, cdnPath, compiled, encoding)
   }
 
-  private withSource (request: Req, user: string, grant: G, cdnPath: string, compiled: CompiledPlaylist, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private withSource (client: C, user: string, grant: G, cdnPath: string, compiled: CompiledPlaylist, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
     // A playlist with nothing to sign (a master playlist: its URIs are the mirror's) needs no signature.
     if (compiled.signed === 0) return this.respond(cdnPath, compiled, { query: '', expires: 0 }, encoding)
-    const signed = this.access.sign(request, user, grant, playlistLifetime(grant.lifetime, compiled.duration, this.lifetimes))
-    if (isThenable<SignedQuery>(signed)) return Promise.resolve(signed).then((s) => this.respond(cdnPath, compiled, s, encoding))
+    const signed = this.access.sign(client, user, grant, playlistLifetime(grant.lifetime, compiled.duration, this.lifetimes))
+    if (isThenable<SignedQuery | null>(signed)) return Promise.resolve(signed).then((s) => this.respond(cdnPath, compiled, s, encoding))
     return this.respond(cdnPath, compiled, signed, encoding)
   }
 
-  private respond (cdnPath: string, compiled: CompiledPlaylist, signed: SignedQuery, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private respond (cdnPath: string, compiled: CompiledPlaylist, signed: SignedQuery | null, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+    if (signed === null) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
     const key = cdnPath + '\u0000' + signed.query
     let rendered = this.responses.get(key)
     if (rendered === undefined || rendered.compiled !== compiled) {
