@@ -1,7 +1,9 @@
 // A cookie set's values as a signed query and a Cookie header: one custom policy for a prefix
 // opens every URL under it, either way, as the verifier (CloudFront's rules) judges it.
 import t from 'tap'
-import { createSigner, createVerifier, serializeCookieSet } from '../../../src/core/index.js'
+import { createSigner } from '../../../src/core/signer.js'
+import { createVerifier } from '../../../src/core/verifier.js'
+import { serializeCookieSet } from '../../../src/core/cookies.js'
 import { credentialsOf, credentialsOfHeader } from '../../../src/core/playlists/credentials.js'
 import { rsaKeys } from '../../edge/helpers.js'
 
