@@ -128,8 +128,12 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   if (mirror !== null) {
     fastify.get(`${mirror.prefix}/*`, { config: { cloudfront: false } }, function cloudfrontPlaylist (request, reply) {
       const served = mirror.serve(request, new FastifyClient(request), pathOf(request.raw.url ?? '/'), request.headers['accept-encoding'])
-      if (!isThenable<PlaylistResponse>(served)) return reply.headers(served.headers).send(served.body)
-      return Promise.resolve(served).then((r) => reply.headers(r.headers).send(r.body))
+      // The reply is sent here, not returned: Fastify would try to send a returned reply again.
+      if (!isThenable<PlaylistResponse>(served)) {
+        reply.headers(served.headers).send(served.body)
+        return
+      }
+      return Promise.resolve(served).then((r) => { reply.headers(r.headers).send(r.body) })
     })
   }
 
