@@ -151,6 +151,16 @@ for (const host of playlistHosts) {
       t.equal(loads, 2)
     })
 
+    t.test('an IP-bound rule: the playlist\'s query is bound to the client\'s address', async (t) => {
+      const app = await host.start(options({ rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*', ipBound: true }] }))
+      t.teardown(() => app.close())
+      const res = await app.get('/hls/courses/42/hd/short.m3u8', { 'x-user': 'alice' })
+      const line = signedLines(res.body.toString())[0] as string
+      const verdict = verifier.verify({ url: line, cookieHeader: undefined, clientIp: '127.0.0.1' })
+      t.ok(verdict.ok && verdict.policy.ipAddress === '127.0.0.1/32', 'bound to 127.0.0.1')
+      t.notOk(verifier.verify({ url: line, cookieHeader: undefined, clientIp: '203.0.113.9' }).ok, 'refused from elsewhere')
+    })
+
     t.test('grant() also carries the signed query and the Cookie header for the prefix', async (t) => {
       const clock = manualClock()
       const app = await host.start(options({ now: clock.now }))
