@@ -37,6 +37,8 @@ What to try:
   3. Open "Caching at the Edge", Bob's course: the page opens, the edge answers 403.
   4. Ask the edge without cookies: curl -i ${edgeUrl}/courses/hls-basics/index.m3u8
   5. Sign out: the cookies are cleared, and the edge refuses every further segment.
+  6. Without cookies: ${appUrl}/courses/hls-basics/cookieless plays the course through the
+     app's playlist mirror (/hls/...), every segment a signed URL.
 
 Press Ctrl+C to stop.
 `)
