@@ -1,6 +1,6 @@
 // fastify-cloudfront-cookies/client in Debian's Chromium, against an app with the real plugin. The page runs
 // on playwright's fake clock and the app's clock is moved with it, so hours of schedule take milliseconds.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { existsSync } from 'node:fs'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { CHROMIUM, keepAliveApp, launch, pause, setVisibility, until, type KeepAliveApp } from './serve.js'
@@ -23,7 +23,7 @@ interface Session {
   quiet: (count: number, what: string) => Promise<void>
 }
 
-async function open (t: Tap.Test, browser: Browser, start = true): Promise<Session> {
+async function open (t: Test, browser: Browser, start = true): Promise<Session> {
   const server = await keepAliveApp({ ttl: TTL })
   t.teardown(() => server.app.close())
   server.clock.now = START
