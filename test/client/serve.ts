@@ -89,6 +89,8 @@ export interface KeepAliveApp {
   requests: GrantRequest[]
   /** The app's clock (ms): the plugin's `now` and the Date header. */
   clock: { now: number }
+  /** The public key of the app's signing key, for an edge. */
+  publicKey: string
 }
 
 /**
@@ -96,7 +98,7 @@ export interface KeepAliveApp {
  * who asks, as a keep-alive route must), GET / is an empty page, /client/* the browser module.
  */
 export async function keepAliveApp (options: { ttl?: number, distribution?: string, extra?: (app: FastifyInstance) => void } = {}): Promise<KeepAliveApp> {
-  const { privateKey } = ecdsaKey()
+  const { privateKey, publicKey } = ecdsaKey()
   const control: Control = { user: 'ada', status: 200, noGrant: false, slowBody: 0, prefix: '/media/' }
   const requests: GrantRequest[] = []
   const clock = { now: Date.now() }
@@ -139,7 +141,7 @@ export async function keepAliveApp (options: { ttl?: number, distribution?: stri
   await app.listen({ port: 0, host: 'localhost' })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : 0
-  return { app, url: `http://localhost:${port}`, control, requests, clock }
+  return { app, url: `http://localhost:${port}`, control, requests, clock, publicKey }
 }
 
 /** Polls a condition until it holds; fails with `what` after `timeout` ms. */
