@@ -34,7 +34,8 @@ async function stack (t: Test): Promise<{ server: KeepAliveApp, edgeUrl: string 
   server.control.prefix = OWNED
   server.clock.now = Date.now()
   // The plugin's clock is the test's; here it follows the real one.
-  setInterval(() => { server.clock.now = Date.now() }, 50).unref()
+  const ticking = setInterval(() => { server.clock.now = Date.now() }, 50)
+  t.teardown(() => clearInterval(ticking))
   const edge = await createEdgeServer({
     keys: { [KEY_PAIR_ID]: server.publicKey },
     origin: { root: join(ROOT, 'example', 'media') },
