@@ -196,6 +196,16 @@ class RequestGrants<Req> implements CloudfrontRequest {
   }
 }
 
+// The client's mistake, answered as the Fastify plugin answers it, in every environment: one line of JSON and
+// no stack (Express's default handler would log one and, outside production, send it to the client).
+function refuseParam (res: ServerResponse, err: Error & { code: string }): void {
+  const body = JSON.stringify({ statusCode: 400, code: err.code, error: 'Bad Request', message: err.message })
+  res.statusCode = 400
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('content-length', Buffer.byteLength(body))
+  res.end(body)
+}
+
 /**
  * The CloudFront cookies middleware for Express 5 and Connect, also usable inside Fastify through
  * `@fastify/middie`. Every option is validated now: a bad one throws a coded error.
@@ -227,8 +237,9 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
       }
       issued = engine.issue(request, pending, clientOf(req))
     } catch (err) {
-      // Hostile parameters (400) and failing getUser/authorize end here, before the handler runs.
-      next(err)
+      // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.
+      if ((err as { code?: unknown }).code === 'FST_ERR_CF_INVALID_PARAM') refuseParam(res, err as Error & { code: string })
+      else next(err)
       return
     }
     if (!isThenable<Issued | null>(issued)) {
