@@ -6,7 +6,7 @@ import { createSigner, type CustomSignFunction, type HashAlgorithm, type Signer,
 import { createVerifier, type Verifier } from './verifier.js'
 import { normaliseClientIp } from './ip.js'
 import { parseDuration, nowSeconds, type DurationInput } from './time.js'
-import { serializeCookieSet, serializeClearCookies, flat, type SameSite } from './cookies.js'
+import { serializeCookieSet, serializeClearCookies, grantCookieNames, flat, type SameSite } from './cookies.js'
 import { splitUrl } from './url.js'
 import {
   compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
@@ -696,7 +696,9 @@ export class GrantEngine<Req = unknown> {
       }
     }
     const out: string[] = []
-    for (const path of paths) out.push(...serializeClearCookies({ ...this.cookieAttrs, path }))
+    // Exactly the names this engine's sets have: every signer shares the hash algorithm.
+    const names = grantCookieNames(this.active.hashAlgorithm)
+    for (const path of paths) out.push(...serializeClearCookies({ ...this.cookieAttrs, path }, names))
     return out
   }
 
