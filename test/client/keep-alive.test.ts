@@ -31,7 +31,8 @@ async function open (t: Test, browser: Browser, start = true): Promise<Session> 
   t.teardown(() => context.close())
   const page = await context.newPage()
   page.on('pageerror', (err) => pageErrors.push(err.message))
-  await page.clock.install({ time: START - 1000 })
+  // Time flows until the page is loaded, then stands still: a minute of it is room for a slow machine.
+  await page.clock.install({ time: START - 60_000 })
   await page.goto(server.url)
   await page.clock.pauseAt(START)
   if (start) {
