@@ -36,7 +36,8 @@ What to try:
      before they expire (see "Renewals" on the page, and the lines below).
   3. Open "Caching at the Edge", Bob's course: the page opens, the edge answers 403.
   4. Ask the edge without cookies: curl -i ${edgeUrl}/courses/hls-basics/index.m3u8
-  5. Sign out: the cookies are cleared, and the edge refuses every further segment.
+  5. Sign out, here or in another tab: the cookies are cleared, the edge refuses every
+     further segment, and a page still playing the course stops and says so.
 
 Press Ctrl+C to stop.
 `)

@@ -139,6 +139,21 @@ if (!existsSync(CHROMIUM)) {
       await s.quiet(3, 'no request')
     })
 
+    await t.test('a frozen tab resumed, a page restored from the back-forward cache: it asks at once', async (t) => {
+      const s = await open(t, browser)
+      await until('the first answer', async () => (await s.changes()).length === 1)
+      // Chromium sends these itself when it unfreezes a background tab or restores a page; here, the same events.
+      await s.page.evaluate("document.dispatchEvent(new Event('freeze'))")
+      await s.quiet(1, 'freezing asks nothing')
+      await s.page.evaluate("document.dispatchEvent(new Event('resume'))")
+      await until('a request on resume', () => s.server.requests.length === 2)
+      await s.page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false }))")
+      await s.quiet(2, 'a first page show asks nothing')
+      await s.page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))")
+      await until('a request on a restored page', () => s.server.requests.length === 3)
+      await s.quiet(3, 'one request each, the clock standing still')
+    })
+
     await t.test('refused: a 403 from the app, or a 2xx without a grant', async (t) => {
       const s = await open(t, browser)
       await until('the first answer', async () => (await s.changes()).length === 1)
