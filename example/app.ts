@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
-import { courses, findCourse, owns, users, type User } from './catalogue.js'
+import { courses, findCourse, owns, ownsPrefix, users, type User } from './catalogue.js'
 import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
 
 export interface AppOptions {
@@ -58,8 +58,9 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     distribution: options.edgeUrl,
     // Grants are cached per user: no user, no grant.
     getUser: (request) => currentUser(request)?.id,
-    // Asked for every route grant (the course page below): only the owner gets the course's folder.
-    authorize: (request, params) => owns(currentUser(request)?.id ?? null, params.courseId as string),
+    // Asked for every route grant (the course page below): only the owner gets the course's folder. It goes by
+    // the prefix, which every grant has, so the same check holds wherever a grant comes from.
+    authorize: (request, _params, prefix) => ownsPrefix(currentUser(request)?.id ?? null, prefix),
     ttl: options.ttl,
     // The defaults, spelled out. The app and the edge are both on localhost: cookies ignore ports,
     // so the browser sends the app's cookies to the edge, and the two are the same site (Lax works).
