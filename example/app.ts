@@ -5,12 +5,12 @@
 //   GET  /courses/:courseId         the course page; grants the course's media folder at the edge
 //   POST /courses/:courseId/progress  the player's progress report; renews that grant
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import fastifyCookie from '@fastify/cookie'
 import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
-import { courses, findCourse, owns, users, type User } from './catalogue.js'
+import { courses, findCourse, owns, ownsPrefix, users, type User } from './catalogue.js'
 import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
 import { MIRROR, registerCookieless } from './cookieless.js'
 
@@ -30,6 +30,10 @@ export interface AppOptions {
 const SESSION = 'session'
 const playerScript = readFileSync(join(__dirname, 'public', 'player.js'))
 const hlsScript = readFileSync(require.resolve('hls.js/dist/hls.min.js'))
+// The package's browser module (fastify-cloudfront-cookies/client), as an app without a bundler serves it:
+// its files, by name, under the URL the page's import map gives.
+const clientDir = dirname(require.resolve('fastify-cloudfront-cookies/client'))
+const clientFiles = new Map(readdirSync(clientDir).filter((f) => f.endsWith('.js')).map((f) => [f, readFileSync(join(clientDir, f))]))
 
 export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   const log = options.log ?? (() => {})
@@ -55,8 +59,9 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     distribution: options.edgeUrl,
     // Grants are cached per user: no user, no grant.
     getUser: (request) => currentUser(request)?.id,
-    // Asked for every route grant (the course page below): only the owner gets the course's folder.
-    authorize: (request, params) => owns(currentUser(request)?.id ?? null, params.courseId as string),
+    // Asked for every route grant (the course page below): only the owner gets the course's folder. It goes by
+    // the prefix, which every grant has, so the same check holds wherever a grant comes from.
+    authorize: (request, _params, prefix) => ownsPrefix(currentUser(request)?.id ?? null, prefix),
     ttl: options.ttl,
     // The defaults, spelled out. The app and the edge are both on localhost: cookies ignore ports,
     // so the browser sends the app's cookies to the edge, and the two are the same site (Lax works).
@@ -142,6 +147,11 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   // hls.js from node_modules, served by the app itself: nothing comes from a CDN.
   app.get('/vendor/hls.min.js', (_request, reply) => {
     reply.type('text/javascript; charset=utf-8').send(hlsScript)
+  })
+  app.get<{ Params: { file: string } }>('/vendor/fastify-cloudfront-cookies/client/:file', (request, reply) => {
+    const file = clientFiles.get(request.params.file)
+    if (file === undefined) return reply.code(404).send('Not found')
+    return reply.type('text/javascript; charset=utf-8').send(file)
   })
 
   return app

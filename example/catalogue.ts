@@ -31,3 +31,8 @@ export function findCourse (id: string): Course | undefined {
 export function owns (userId: string | null, courseId: string): boolean {
   return userId !== null && findCourse(courseId)?.owner === userId
 }
+
+/** Whether the user owns the course whose media folder is `prefix` (`/courses/hls-basics/`). */
+export function ownsPrefix (userId: string | null, prefix: string): boolean {
+  return userId !== null && Object.values(courses).some((c) => c.prefix === prefix && c.owner === userId)
+}

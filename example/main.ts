@@ -1,5 +1,5 @@
 // `npm run example`: starts the app and the local edge on localhost, then says what to try.
-// PORT, EDGE_PORT and TTL (seconds) change the defaults: 3000, 3001 and 30 (0 picks a free port);
+// PORT, EDGE_PORT and TTL (seconds) change the defaults: 3000, 3001 and 6 (0 picks a free port);
 // KEYS_DIR, where the development key pair is kept (default example/.keys).
 import { relative } from 'node:path'
 import { startExample } from './server.js'
@@ -12,7 +12,7 @@ function setting (name: string, fallback: number): number {
 }
 
 async function main (): Promise<void> {
-  const ttl = setting('TTL', 30)
+  const ttl = setting('TTL', 6)
   const example = await startExample({
     appPort: setting('PORT', 3000),
     edgePort: setting('EDGE_PORT', 3001),
@@ -36,7 +36,8 @@ What to try:
      before they expire (see "Renewals" on the page, and the lines below).
   3. Open "Caching at the Edge", Bob's course: the page opens, the edge answers 403.
   4. Ask the edge without cookies: curl -i ${edgeUrl}/courses/hls-basics/index.m3u8
-  5. Sign out: the cookies are cleared, and the edge refuses every further segment.
+  5. Sign out, here or in another tab: the cookies are cleared, the edge refuses every
+     further segment, and a page still playing the course stops and says so.
   6. Without cookies: ${appUrl}/courses/hls-basics/cookieless plays the course through the
      app's playlist mirror (/hls/...), every segment a signed URL.
 

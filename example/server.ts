@@ -12,7 +12,7 @@ export interface ExampleOptions {
   appPort?: number
   /** Default 3001; 0 picks a free port. */
   edgePort?: number
-  /** Lifetime of a grant in seconds. Default 30, short enough to watch renewals happen. */
+  /** Lifetime of a grant in seconds. Default 6: the 16-second stream outlives two grants, so renewals are seen in use. */
   ttl?: number
   /** Where the development key pair is kept (created on first run). Default example/.keys. */
   keysDir?: string
@@ -64,7 +64,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
       edgeUrl,
       keyPairId: keys.keyPairId,
       privateKey: keys.privateKey,
-      ttl: options.ttl ?? 30,
+      ttl: options.ttl ?? 6,
       ...(options.now ? { now: options.now } : {}),
       ...(log ? { log } : {})
     })

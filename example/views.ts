@@ -14,10 +14,11 @@ function minutes (seconds: number): string {
 
 const STYLE = `
   body { font: 15px/1.5 system-ui, sans-serif; margin: 0; color: #1d2330; background: #f4f5f8; }
-  header { display: flex; align-items: center; gap: 1rem; padding: .6rem 1.5rem; background: #232f3e; color: #fff; }
+  header { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1rem; padding: .6rem 1.5rem; background: #232f3e; color: #fff; }
   header h1 { font-size: 1rem; margin: 0; flex: 1; }
   header a { color: #fff; }
   main { max-width: 46rem; margin: 1.5rem auto; padding: 0 1.5rem; }
+  @media (max-width: 30rem) { header, main { padding-left: 1rem; padding-right: 1rem; } }
   button { font: inherit; padding: .35rem .9rem; border-radius: 4px; border: 1px solid #8d99ae; background: #fff; cursor: pointer; }
   header button { background: transparent; color: #fff; border-color: #fff; }
   form { display: inline; }
@@ -28,7 +29,7 @@ const STYLE = `
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; background: #fff; padding: .75rem 1rem;
        border-radius: 6px; border: 1px solid #dde1e8; }
   dt { font-weight: 600; }
-  dd { margin: 0; }
+  dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
   code { font-size: .9em; }
   .ok { color: #1a7f37; }
   .refused { color: #b42318; }
@@ -98,8 +99,9 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Player</dt><dd id="player">loading…</dd>
     </dl>
     <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror.</p>
+    <script type="importmap">{ "imports": { "fastify-cloudfront-cookies/client": "/vendor/fastify-cloudfront-cookies/client/index.js" } }</script>
     <script src="/vendor/hls.min.js"></script>
-    <script src="/player.js"></script>`)
+    <script type="module" src="/player.js"></script>`)
 }
 
 export function notFoundPage (user: User): string {

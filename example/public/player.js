@@ -1,7 +1,8 @@
 /* global Hls */
-// The course page's player. hls.js loads the stream from the edge, another origin (another port),
-// sending the CloudFront-* cookies with every request; progress reports keep the grant alive.
-'use strict'
+// The course page's player. hls.js loads the stream from the edge, another origin (another port), sending
+// the CloudFront-* cookies with every request; fastify-cloudfront-cookies/client keeps the grant alive
+// through the progress route, and gives hls.js a loader that answers a refused segment with one refresh.
+import { keepGrantAlive } from 'fastify-cloudfront-cookies/client'
 
 const video = document.getElementById('video')
 const show = (id, text, className = '') => {
@@ -10,10 +11,57 @@ const show = (id, text, className = '') => {
   el.className = className
 }
 
+let halted = false
+let renewals = 0
+let countdown = 0
+
+// Stops everything at the first refusal, and says why: the page never claims to play what it cannot.
+function halt (why, access) {
+  if (halted) return
+  halted = true
+  keepAlive.stop()
+  hls.destroy()
+  video.pause()
+  clearInterval(countdown)
+  show('player', why, 'refused')
+  if (access) show('grant', access, 'refused')
+}
+
+// --- Keep-alive: progress reports renew the grant -------------------------------------------
+
+const keepAlive = keepGrantAlive({
+  // Saves the position and grants the course's folder again: the app signs a new cookie set when the
+  // current one is close to its end, and says when it ends (cloudfront-grant-expires).
+  url: video.dataset.progress,
+  request: () => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ position: Math.floor(video.currentTime) })
+  }),
+  onChange ({ state, status }) {
+    if (state === 'renewed') {
+      renewals++
+      show('renewals', `${renewals} (the app signed a new cookie set)`, 'ok')
+    } else if (state === 'signed-out') {
+      halt('stopped: you were signed out', 'none: signed out (here or in another tab)')
+    } else if (state === 'refused') {
+      halt(`stopped: the app refused the grant (${status})`, status === 403 ? 'none: this is not your course' : `none (${status})`)
+    }
+  }
+})
+
+countdown = setInterval(() => {
+  if (keepAlive.expires === null) return
+  const left = Math.max(0, Math.round(keepAlive.expires - Date.now() / 1000))
+  show('grant', `signed cookies for this course's folder, valid ${left} s more`, 'ok')
+}, 250)
+
 // --- Playback -------------------------------------------------------------------------------
 
 let segments = 0
 const hls = new Hls({
+  // A segment or playlist the edge refuses (403) triggers one refresh and, if the app granted, one retry.
+  loader: keepAlive.hlsLoader(Hls.DefaultConfig.loader),
   // Send the cookies to the edge: a credentialed CORS request, which the edge allows for this app's origin.
   xhrSetup (xhr) {
     xhr.withCredentials = true
@@ -26,70 +74,23 @@ const hls = new Hls({
 
 hls.on(Hls.Events.MANIFEST_PARSED, () => {
   show('player', 'playlist loaded (200)', 'ok')
-  video.play().catch(() => show('player', 'press play to start'))
+  video.play().catch(() => { if (!halted) show('player', 'press play to start') })
 })
 hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
   segments++
   show('segments', `${segments} loaded (last: ${data.frag.relurl})`, 'ok')
 })
-video.addEventListener('playing', () => show('player', 'playing', 'ok'))
-video.addEventListener('ended', () => show('player', 'ended: press play to watch again'))
+video.addEventListener('playing', () => { if (!halted) show('player', 'playing', 'ok') })
+video.addEventListener('ended', () => { if (!halted) show('player', 'ended: press play to watch again') })
 hls.on(Hls.Events.ERROR, (_event, data) => {
-  if (!data.fatal) return
   const status = data.response && data.response.code
   if (status === 403) {
-    // The edge's answer (CloudFront's XML error) is in data.response.data; the status says enough here.
-    show('player', `the edge refused ${data.frag ? 'a segment' : 'the playlist'} (403): no valid signed cookies for this course`, 'refused')
-  } else {
-    show('player', `playback stopped: ${data.details}${status ? ` (${status})` : ''}`, 'refused')
+    // Past the loader's one refresh and retry: the edge's answer (CloudFront's XML error) is final.
+    halt(`the edge refused ${data.frag ? 'a segment' : 'the playlist'} (403): no valid signed cookies for this course`)
+  } else if (data.fatal) {
+    halt(`playback stopped: ${data.details}${status ? ` (${status})` : ''}`)
   }
-  hls.destroy()
 })
 
 hls.loadSource(video.dataset.playlist)
 hls.attachMedia(video)
-
-// --- Keep-alive: progress reports renew the grant -------------------------------------------
-
-let expires = 0
-let renewals = 0
-
-async function reportProgress () {
-  let response
-  try {
-    response = await fetch(video.dataset.progress, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ position: Math.floor(video.currentTime) })
-    })
-  } catch {
-    setTimeout(reportProgress, 1000) // The app restarting, say: try again shortly.
-    return
-  }
-  // Every response that carries a grant says when it ends, in epoch seconds.
-  const next = Number(response.headers.get('cloudfront-grant-expires'))
-  if (!response.ok || !next) {
-    expires = 0
-    show('grant', response.status === 403 ? 'none: this is not your course' : `none (${response.status})`, 'refused')
-    return
-  }
-  if (expires !== 0 && next > expires) {
-    renewals++
-    show('renewals', `${renewals} (the app signed a new cookie set)`, 'ok')
-  }
-  expires = next
-  // Report again halfway to the expiry. The app signs a new set only when the current one is close
-  // to its end (its refreshBefore): an earlier report gets the same set back, and the next one,
-  // halfway again, a new one, well before the old set expires.
-  const left = expires * 1000 - Date.now()
-  setTimeout(reportProgress, Math.max(250, left / 2))
-}
-
-setInterval(() => {
-  if (expires === 0) return
-  const left = Math.max(0, Math.round(expires - Date.now() / 1000))
-  show('grant', `signed cookies for this course's folder, valid ${left} s more`, 'ok')
-}, 250)
-
-// Opening the page granted the course; this first report learns when that grant ends.
-reportProgress()

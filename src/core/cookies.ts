@@ -84,8 +84,18 @@ export function flat (text: string): string {
   return Buffer.from(text, 'latin1').toString('latin1')
 }
 
-/** `Set-Cookie` strings that delete a cookie set at a Path. */
-export function serializeClearCookies (attrs: Omit<CookieAttributes, 'expires'>): string[] {
+/** The names of a prefix grant's set (a custom policy), with the hash algorithm's cookie when it is SHA-256. */
+export function grantCookieNames (hashAlgorithm: 'SHA1' | 'SHA256'): readonly CloudFrontCookieName[] {
+  return hashAlgorithm === 'SHA256' ? SHA256_SET : SHA1_SET
+}
+const SHA1_SET: readonly CloudFrontCookieName[] = ['CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id']
+const SHA256_SET: readonly CloudFrontCookieName[] = [...SHA1_SET, 'CloudFront-Hash-Algorithm']
+
+/**
+ * `Set-Cookie` strings that delete a cookie set at a Path: the names given (those the set had; clearing others
+ * makes some cookie engines, curl's, drop real cookies of the same Path), by default every CloudFront name.
+ */
+export function serializeClearCookies (attrs: Omit<CookieAttributes, 'expires'>, names: readonly CloudFrontCookieName[] = CLOUDFRONT_COOKIE_NAMES): string[] {
   const suffix = attributeSuffix(attrs, '; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0')
-  return CLOUDFRONT_COOKIE_NAMES.map((name) => `${name}=${suffix}`)
+  return names.map((name) => `${name}=${suffix}`)
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, type HeaderAccess } from '../core/grants/response.js'
 import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantResult } from '../core/grants/types.js'
@@ -160,18 +160,34 @@ function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse)
   res.end(head ? undefined : r.body)
 }
 
-/** A playlist of the mirror, answered here (errors go to the app's error handler). */
+/** A playlist of the mirror, answered here. */
 function servePlaylist<Req> (mirror: PlaylistMirror<Req, PlaylistGrant<Req>, ClientInfo>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse, next: NextFunction): void {
   const head = req.method === 'HEAD'
   let served
   try {
     served = mirror.serve(req, client, path, req.headers['accept-encoding'])
   } catch (err) {
-    next(err)
+    fail(res, err, next)
     return
   }
   if (!isThenable<PlaylistResponse>(served)) writePlaylist(res, head, served)
-  else Promise.resolve(served).then((r) => writePlaylist(res, head, r), next)
+  else Promise.resolve(served).then((r) => writePlaylist(res, head, r), (err) => fail(res, err, next))
+}
+
+// The client's mistakes (a hostile parameter 400; a mirror playlist 401, 403, 404) are answered as the
+// Fastify plugin answers them, in every environment: one line of JSON and no stack (Express's default
+// handler would log one and, outside production, send it to the client). Anything else goes to the app.
+function fail (res: ServerResponse, err: unknown, next: NextFunction): void {
+  const { code, statusCode, message } = err as { code?: unknown, statusCode?: unknown, message?: unknown }
+  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CF_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) {
+    next(err)
+    return
+  }
+  const body = JSON.stringify({ statusCode, code, error: STATUS_CODES[statusCode], message })
+  res.statusCode = statusCode
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('content-length', Buffer.byteLength(body))
+  res.end(body)
 }
 
 /**
@@ -214,8 +230,8 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
       }
       issuing = state.issueRoute()
     } catch (err) {
-      // Hostile parameters (400) and failing getUser/authorize end here, before the handler runs.
-      next(err)
+      // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.
+      fail(res, err, next)
       return
     }
     if (issuing === undefined) {

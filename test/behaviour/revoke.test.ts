@@ -32,6 +32,23 @@ for (const host of hosts) {
       t.equal(app.stats().size, 2)
     })
 
+    t.test('revoke() clears exactly the cookie names the cleared sets had, once each', async (t) => {
+      for (const hashAlgorithm of ['SHA1', 'SHA256'] as const) {
+        const app = await host.build(options({ hashAlgorithm }))
+        t.teardown(() => app.close())
+        const granted = await app.request({ url: '/courses/1/player', headers: { 'x-user': 'alice' } })
+        const names = cloudfrontSetCookies(granted.headers['set-cookie']).map((c) => c.slice(0, c.indexOf('='))).sort()
+        const expected = ['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature', ...(hashAlgorithm === 'SHA256' ? ['CloudFront-Hash-Algorithm'] : [])].sort()
+        t.same(names, expected, `${hashAlgorithm}: the set granted`)
+        for (const url of ['/logout', '/logout/1', '/logout/3']) {
+          const res = await app.request({ method: 'POST', url, headers: { 'x-user': 'alice' } })
+          const cleared = setCookies(res.headers['set-cookie'])
+          t.same(cleared.map((c) => c.slice(0, c.indexOf('='))).sort(), expected, `${hashAlgorithm}, POST ${url}: the same names cleared, each once`)
+          await app.request({ url: '/courses/1/player', headers: { 'x-user': 'alice' } })
+        }
+      }
+    })
+
     t.test('revoke(prefix) clears that prefix only', async (t) => {
       const app = await host.build(options())
       t.teardown(() => app.close())

@@ -9,7 +9,7 @@ import { chromium, type Page, type Response } from 'playwright-core'
 import { findBrowser } from '../helpers/browser.js'
 
 const browser = findBrowser()
-// Short enough that playback outlives the first grant: the stream lasts 16 s.
+// The example's default grant lifetime: the stream lasts 16 s, so playback sees renewals.
 const TTL = 6
 const ROOT = resolve(__dirname, '..', '..')
 // The README's picture is rewritten only on request (UPDATE_SCREENSHOT=1), so a test run leaves the
@@ -107,11 +107,12 @@ if (browser.path === undefined) {
     })
 
     // The first run creates the development key pair with the CLI, as `npm run example` does.
-    const example = await startExample({ PORT: '0', EDGE_PORT: '0', TTL: String(TTL), KEYS_DIR: keysDir })
+    const example = await startExample({ PORT: '0', EDGE_PORT: '0', KEYS_DIR: keysDir })
     t.teardown(() => example.stop())
     const { appUrl, edgeUrl } = example
     t.match(example.output(), /^Open http:\/\/localhost:\d+\n/, 'the startup output begins with the page to open')
     t.match(example.output(), /\(just created\)/, 'it says it created the key pair')
+    t.match(example.output(), new RegExp(`grants last ${TTL} s`), `grants last ${TTL} s by default`)
     t.ok(['private.pem', 'public.pem', 'key-id'].every((f) => existsSync(join(keysDir, f))), 'in the keys folder')
     t.match(example.keyPairId, /^K[A-Z2-7]{13}$/, 'with the key ID printed by cloudfront-cookies keygen')
 
@@ -142,6 +143,12 @@ if (browser.path === undefined) {
         if (expires !== undefined) grantsSeen.push(Number(expires))
       }
     })
+    // The keep-alive's requests, and those whose response was read to its end.
+    const progress = { sent: 0, finished: 0, failed: 0 }
+    const isProgress = (url: string): boolean => url.startsWith(appUrl + '/') && url.endsWith('/progress')
+    page.on('request', (request) => { if (isProgress(request.url())) progress.sent++ })
+    page.on('requestfinished', (request) => { if (isProgress(request.url())) progress.finished++ })
+    page.on('requestfailed', (request) => { if (isProgress(request.url())) progress.failed++ })
     const hits = (prefix: string, status?: number): EdgeHit[] =>
       edgeHits.filter((h) => h.path.startsWith(prefix) && (status === undefined || h.status === status))
     const segments = (prefix: string, status?: number): EdgeHit[] => hits(prefix, status).filter((h) => h.path.endsWith('.ts'))
@@ -174,52 +181,108 @@ if (browser.path === undefined) {
       t.equal(await page.evaluate('document.getElementById("video").paused'), false, 'the video is playing')
     })
 
-    await t.test('with a short ttl, playback continues past the first expiry: progress reports renew the grant', async (t) => {
+    await t.test('with the default ttl, playback outlives two grants: the keep-alive renews them, the page counts them', async (t) => {
       const expiredAt = firstExpires * 1000
+      const renewals = async (): Promise<number> => Number((await page.textContent('#renewals'))?.split(' ')[0])
+      const ended = (): Promise<boolean> => page.evaluate('document.getElementById("video").ended') as Promise<boolean>
+      await until('two renewals, or the end of the video', async () => (await renewals()) >= 2 || await ended(), 45_000)
+      const counted = await renewals()
+      t.equal(await ended(), false, `the video was still playing at the second renewal (at ${(await currentTime(page)).toFixed(1)} s)`)
+      t.ok(counted >= 2, `the page counted ${counted} renewals`)
+      t.ok(new Set(grantsSeen.filter((e) => e > firstExpires)).size >= 2, 'the app answered with two new expiries')
+      t.match(await page.textContent('#grant'), /valid \d+ s more/, 'the page shows how long the grant lasts')
+
       // A segment the browser asked for after the first grant had ended, answered 200: only a renewed set opens it.
       await until('a segment requested after the first grant expired', () => segments(OWNED, 200).some((h) => h.sentAt > expiredAt + 250), 45_000)
       const late = segments(OWNED).filter((h) => h.sentAt > expiredAt + 250)
       t.ok(late.length >= 1 && late.every((h) => h.status === 200), `segments requested after the first expiry answered 200 (${late.map((h) => h.path.split('/').pop()).join(', ')})`)
-      t.ok(grantsSeen.some((e) => e > firstExpires), 'a progress report brought a renewed grant')
       t.same(hits(OWNED, 403), [], 'the edge never refused the course during playback')
-
-      const position = await currentTime(page)
-      await until('the video to keep playing', async () => (await currentTime(page)) > position + 0.5)
-      t.pass(`the video plays on (at ${position.toFixed(1)} s)`)
-      t.notMatch(await page.textContent('#renewals'), /^0$/, 'the page counts the renewals')
+      t.match(await page.textContent('#player'), /^(playing|ended)/, 'the player says it plays')
 
       mkdirSync(dirname(SCREENSHOT), { recursive: true })
       await page.screenshot({ path: SCREENSHOT })
       t.ok(statSync(SCREENSHOT).size > 10_000, `the screenshot is saved (${SCREENSHOT})`)
+
+      await until('every progress response read', () => progress.finished + progress.failed === progress.sent)
+      t.ok(progress.sent >= 3, `${progress.sent} progress reports`)
+      t.same(progress, { sent: progress.sent, finished: progress.sent, failed: 0 }, 'each one completed, none pending or failed')
     })
 
-    await t.test("the other user's course: the page opens, the edge answers 403 to its media", async (t) => {
-      const [coursePage, playlist] = await Promise.all([
+    await t.test('at phone width (390 px) the course page fits, and plays', async (t) => {
+      const phone = await context.newPage()
+      t.teardown(() => phone.close())
+      phone.on('pageerror', (err) => pageErrors.push(err.message))
+      await phone.setViewportSize({ width: 390, height: 844 })
+      await phone.goto(`${appUrl}/courses/hls-basics`)
+      await phone.waitForFunction('document.getElementById("video").currentTime > 1', null, { timeout: 30_000 })
+      const layout = await phone.evaluate(`(() => {
+        const box = (selector) => { const r = document.querySelector(selector).getBoundingClientRect(); return { left: r.left, right: r.right } }
+        return {
+          viewport: window.innerWidth,
+          scrollWidth: document.documentElement.scrollWidth,
+          video: box('#video'),
+          header: box('header'),
+          player: box('#player'),
+          media: box('dd code')
+        }
+      })()`) as { viewport: number, scrollWidth: number, [name: string]: number | { left: number, right: number } }
+      t.equal(layout.viewport, 390)
+      t.ok(layout.scrollWidth <= 390, `nothing scrolls sideways (content ${layout.scrollWidth} px wide)`)
+      for (const name of ['video', 'header', 'player', 'media']) {
+        const box = layout[name] as { left: number, right: number }
+        t.ok(box.left >= 0 && box.right <= 390, `${name} within the screen (${Math.round(box.left)}–${Math.round(box.right)} px)`)
+      }
+      t.ok((layout.video as { left: number, right: number }).right - (layout.video as { left: number, right: number }).left >= 300, 'the video takes the width')
+      await phone.screenshot({ path: join(ROOT, 'test', '.tmp', 'phone.png') })
+    })
+
+    await t.test("the other user's course: the page opens, says at once that it holds no grant, the edge answers 403", async (t) => {
+      const [coursePage] = await Promise.all([
         page.waitForResponse(`${appUrl}/courses/edge-caching`),
-        page.waitForResponse(`${edgeUrl}${OTHER}index.m3u8`),
         page.goto(`${appUrl}/courses/edge-caching`)
       ])
       t.equal(coursePage.status(), 200, 'the page itself opens')
       t.equal(await coursePage.headerValue('cloudfront-grant-expires'), null, 'but carries no grant')
-      t.equal(playlist.status(), 403, 'the edge refuses the playlist')
-      // Alice's cookies have her course's folder as their Path: the browser does not even send them here.
-      t.match(await playlist.text(), /<Code>MissingKey<\/Code>/, "Alice's cookies are not sent for Bob's course")
+      // Whichever comes first, the app's refusal of the keep-alive or the edge's of the playlist, the page says it.
       await page.waitForSelector('#player.refused')
       t.match(await page.textContent('#player'), /refused/, 'the player says so')
+      await page.waitForSelector('#grant.refused')
+      t.match(await page.textContent('#grant'), /not your course/, 'and that this is not her course')
+      t.same(hits(OTHER).filter((h) => h.status !== 403), [], 'the edge answered nothing but 403 for the course')
 
-      const status = await page.evaluate(`fetch(${JSON.stringify(`${edgeUrl}${OTHER}segment-00.ts`)}, { credentials: 'include' }).then((r) => r.status)`)
-      t.equal(status, 403, 'a segment of the other course answers 403')
+      const ask = (file: string): Promise<unknown> =>
+        page.evaluate(`fetch(${JSON.stringify(`${edgeUrl}${OTHER}${file}`)}, { credentials: 'include' }).then(async (r) => [r.status, await r.text()])`)
+      const [status, body] = await ask('index.m3u8') as [number, string]
+      t.equal(status, 403, 'the edge refuses the playlist')
+      // Alice's cookies have her course's folder as their Path: the browser does not even send them here.
+      t.match(body, /<Code>MissingKey<\/Code>/, "Alice's cookies are not sent for Bob's course")
+      t.equal((await ask('segment-00.ts') as [number])[0], 403, 'a segment of the other course answers 403')
     })
 
-    await t.test('after sign-out, new segment requests answer 403', async (t) => {
-      const segment = `${edgeUrl}${OWNED}segment-03.ts`
+    await t.test('signed out in another tab: the playing page says so at once and stops; the edge refuses', async (t) => {
+      await page.goto(`${appUrl}/courses/hls-basics`)
+      await page.waitForFunction('document.getElementById("video").currentTime > 1', null, { timeout: 30_000 })
+      t.equal(await page.textContent('#player'), 'playing')
+      const segment = `${edgeUrl}${OWNED}segment-07.ts`
       const fetchStatus = `fetch(${JSON.stringify(segment)}, { credentials: 'include' }).then((r) => r.status)`
       t.equal(await page.evaluate(fetchStatus), 200, 'before sign-out, a segment of the owned course opens')
 
-      await Promise.all([page.waitForURL(`${appUrl}/`), page.click('header button[type="submit"]')])
-      t.match(await page.textContent('main'), /Sign in/, 'signed out')
+      const other = await context.newPage()
+      t.teardown(() => other.close())
+      await other.goto(appUrl)
+      const signedOutAt = Date.now()
+      await Promise.all([other.waitForURL(`${appUrl}/`), other.click('header button[type="submit"]')])
+      t.match(await other.textContent('main'), /Sign in/, 'the other tab is signed out')
       const left = (await context.cookies(`${edgeUrl}${OWNED}`)).filter((c) => c.name.startsWith('CloudFront-'))
       t.same(left, [], 'the course cookies were cleared')
+
+      await page.waitForSelector('#player.refused', { timeout: 10_000 })
+      const delay = Date.now() - signedOutAt
+      t.match(await page.textContent('#player'), /signed out/, `the playing page says it was signed out (${delay} ms after the sign-out)`)
+      t.match(await page.textContent('#grant'), /signed out/, 'and that it holds no grant')
+      t.equal(await page.evaluate('document.getElementById("video").paused'), true, 'the video stopped')
+      await new Promise((resolve) => setTimeout(resolve, 1_000))
+      t.notMatch(await page.textContent('#player'), /playing/, 'and it stays stopped')
       t.equal(await page.evaluate(fetchStatus), 403, 'the same segment now answers 403')
     })
 

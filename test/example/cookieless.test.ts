@@ -2,12 +2,13 @@
 // app's playlist mirror with hls.js, withCredentials off, and never holds a CloudFront cookie.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { findBrowser } from '../helpers/browser.js'
 import { chromium, type Response } from 'playwright-core'
 
-const CHROMIUM = '/usr/bin/chromium'
+const browser = findBrowser()
 const ROOT = resolve(__dirname, '..', '..')
 
 /** Starts the example as `npm run example` does, on free ports, in its own process (as browser.test.ts explains). */
@@ -43,8 +44,8 @@ function startExample (keysDir: string): Promise<{ appUrl: string, edgeUrl: stri
   })
 }
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`)
+if (browser.path === undefined) {
+  t.fail(browser.message)
 } else {
   t.test('the cookie-less player in Chromium', async (t) => {
     const keysDir = mkdtempSync(join(tmpdir(), 'cf-cookieless-keys-'))
@@ -59,7 +60,7 @@ if (!existsSync(CHROMIUM)) {
     const { appUrl, edgeUrl, stop } = await startExample(keysDir)
     closing.push(stop)
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: browser.path,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       timeout: 60_000

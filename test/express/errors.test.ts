@@ -49,16 +49,42 @@ t.test('thrown errors in Express 5 handlers: 500, no grant', async (t) => {
   t.equal(cloudfrontSetCookies(ok.headers['set-cookie']).length, 3)
 })
 
-t.test('the default Express error handler answers hostile parameters with 400', async (t) => {
-  const app = express()
-  app.set('env', 'test') // keeps finalhandler from printing the stack
-  app.use(expressCloudfrontCookies(options()))
-  app.get('/courses/:courseId/player', (req, res) => { res.send('ok') })
-  const server = await serve(app)
-  t.teardown(() => server.close())
-  const res = await server.request('/courses/4%2A2/player', { headers: { 'x-user': 'alice' } })
-  t.equal(res.status, 400)
-  t.same(cloudfrontSetCookies(res.headers['set-cookie']), [])
+t.test('hostile parameters: the middleware answers 400 itself, one line of JSON, no stack, in every environment', async (t) => {
+  for (const env of ['development', 'production']) {
+    await t.test(`Express env ${env}`, async (t) => {
+      const app = express()
+      app.set('env', env) // what NODE_ENV unset (development) and NODE_ENV=production give
+      app.use(expressCloudfrontCookies(options()))
+      let ran = false
+      app.get('/courses/:courseId/player', (req, res) => {
+        ran = true
+        res.send('ok')
+      })
+      let handled = false
+      app.use(((err, req, res, next) => {
+        handled = true
+        next(err)
+      }) as ErrorRequestHandler)
+      const logged: unknown[] = []
+      const error = console.error
+      console.error = (...args: unknown[]) => { logged.push(args) }
+      t.teardown(() => { console.error = error })
+      const server = await serve(app)
+      t.teardown(() => server.close())
+      for (const path of ['/courses/4%2A2/player', '/courses/%2E%2E/player', '/courses/a%2Fb/player']) {
+        const res = await server.request(path, { headers: { 'x-user': 'alice' } })
+        t.equal(res.status, 400, path)
+        t.match(res.headers['content-type'], /^application\/json/)
+        t.equal(res.body.split('\n').length, 1, 'one line')
+        t.match(JSON.parse(res.body), { statusCode: 400, code: 'FST_ERR_CF_INVALID_PARAM', error: 'Bad Request', message: /Route parameter "courseId" is not allowed/ })
+        t.notMatch(res.body, /\bat |\.[jt]s:\d+/, 'no stack')
+        t.same(cloudfrontSetCookies(res.headers['set-cookie']), [], 'nothing issued')
+      }
+      t.equal(ran, false, 'the handler never ran')
+      t.equal(handled, false, 'no error reached the error handlers')
+      t.same(logged, [], 'nothing was logged')
+    })
+  }
 })
 
 t.test('getUser or authorize failing: the error goes to Express before the handler runs', async (t) => {

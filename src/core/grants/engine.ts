@@ -1,4 +1,4 @@
-import { serializeClearCookies } from '../cookies.js'
+import { grantCookieNames, serializeClearCookies } from '../cookies.js'
 import { normaliseClientIp } from '../ip.js'
 import type { CloudFrontCookies, SignCookiesOptions, SignUrlOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
@@ -206,7 +206,9 @@ export class GrantEngine<Req = unknown> {
     const id = userIdOf(user)
     if (id !== null) for (const path of this.cache.drop(id, prefix)) paths.add(path)
     const out: string[] = []
-    for (const path of paths) out.push(...serializeClearCookies({ ...this.settings.cookie, path }))
+    // Exactly the names this engine's sets have: every key signs with the same hash algorithm.
+    const names = grantCookieNames(this.keys.active.hashAlgorithm)
+    for (const path of paths) out.push(...serializeClearCookies({ ...this.settings.cookie, path }, names))
     return out
   }
 
