@@ -6,6 +6,7 @@ import { serializeCookieSet, type SameSite } from '../core/cookies.js'
 import type { EdgeBehavior } from '../edge/options.js'
 import { keyMap, list, parse, parseTime, readFile, required, str, usage, type Parsed } from './args.js'
 import { generateKeyPair, localKeyId } from './keygen.js'
+import { doctor } from './doctor.js'
 
 export interface Io {
   out: (line: string) => void
@@ -316,5 +317,6 @@ export const COMMANDS: Record<string, Command> = {
   'sign-url': signUrl,
   'sign-cookies': signCookies,
   verify,
+  doctor,
   edge
 }

@@ -1,0 +1,186 @@
+// A HAR (HTTP Archive, as exported by browser devtools or recorded by Playwright), replayed in
+// order: the responses that set CloudFront cookies fill a jar, and each request CloudFront refused
+// is judged with what the browser sent, what it held and did not send, and the CORS answer.
+import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
+import type { KeyInput } from '../keys.js'
+import { readCloudFrontCookies } from '../cookies.js'
+import { splitUrl } from '../url.js'
+import { finding, report, type DoctorCode, type DoctorReport, type Finding } from './findings.js'
+import { deletedBy, judgeRequest } from './request.js'
+import { parseSetCookie, storeCookie, whyNotSent, type StoredCookie } from './jar.js'
+import { loadDoctorKeys } from './signature.js'
+
+export interface HarOptions {
+  keys?: Record<string, KeyInput> | undefined
+  /** Judge at this time (epoch ms) instead of each request's own time. */
+  now?: number | undefined
+  clientIp?: string | undefined
+}
+
+interface Header { name: string, value: string }
+interface Entry {
+  time: number
+  method: string
+  url: string
+  request: Header[]
+  status: number
+  response: Header[]
+  body: string
+}
+
+const CODES: Record<string, DoctorCode> = {
+  MissingKey: 'CLOUDFRONT_MISSING_KEY',
+  InvalidKey: 'CLOUDFRONT_INVALID_KEY',
+  MalformedSignature: 'CLOUDFRONT_MALFORMED_SIGNATURE',
+  MalformedPolicy: 'CLOUDFRONT_MALFORMED_POLICY',
+  AccessDenied: 'CLOUDFRONT_ACCESS_DENIED'
+}
+
+function invalid (why: string): never {
+  throw new FST_ERR_CF_INVALID_OPTION('har', why)
+}
+
+function headers (list: unknown): Header[] {
+  return Array.isArray(list) ? list.filter((h): h is Header => typeof h?.name === 'string' && typeof h?.value === 'string') : []
+}
+
+function entriesOf (har: unknown): Entry[] {
+  const entries = (har as { log?: { entries?: unknown } } | null)?.log?.entries
+  if (!Array.isArray(entries)) invalid('expected a HAR file: { "log": { "entries": [...] } }')
+  const out: Entry[] = []
+  for (const e of entries) {
+    const url = e?.request?.url
+    if (typeof url !== 'string' || !splitUrl(url)) continue
+    const content = e.response?.content ?? {}
+    const text = typeof content.text === 'string' ? content.text : ''
+    out.push({
+      time: Date.parse(e.startedDateTime) || 0,
+      method: String(e.request.method ?? 'GET'),
+      url,
+      request: headers(e.request.headers),
+      status: Number(e.response?.status ?? 0),
+      response: headers(e.response?.headers),
+      body: content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text
+    })
+  }
+  // Stable: entries that started in the same millisecond keep the file's order.
+  return out.map((e, i) => [e, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([e]) => e)
+}
+
+function header (list: Header[], name: string): string | undefined {
+  const values = list.filter((h) => h.name.toLowerCase() === name).map((h) => h.value)
+  return values.length === 0 ? undefined : values.join(name === 'cookie' ? '; ' : ', ')
+}
+
+function fromCloudFront (e: Entry): boolean {
+  return /cloudfront/i.test(header(e.response, 'x-cache') ?? '') || /cloudfront/i.test(header(e.response, 'server') ?? '')
+}
+
+function cloudFrontCode (e: Entry): string | null {
+  if (e.status !== 403) return null
+  const code = /<Error>\s*<Code>(\w+)<\/Code>/.exec(e.body)?.[1]
+  if (code !== undefined && Object.hasOwn(CODES, code)) return code
+  return fromCloudFront(e) ? '' : null
+}
+
+function originOf (url: string): string {
+  const u = splitUrl(url) as NonNullable<ReturnType<typeof splitUrl>>
+  return `${u.scheme}://${u.host.toLowerCase()}`
+}
+
+/** The page that made the request: its Origin, else its Referer; undefined for a navigation. */
+function initiatorOf (e: Entry): string | undefined {
+  const origin = header(e.request, 'origin')
+  if (origin !== undefined && origin !== 'null') return origin
+  return header(e.request, 'referer')
+}
+
+function corsProblem (e: Entry): Finding | null {
+  const origin = header(e.request, 'origin')
+  if (origin === undefined || origin === originOf(e.url) || e.method === 'OPTIONS') return null
+  const allowOrigin = header(e.response, 'access-control-allow-origin')
+  const allowCredentials = header(e.response, 'access-control-allow-credentials')
+  if (allowOrigin === origin && allowCredentials === 'true') return null
+  const got = allowOrigin === undefined ? 'no Access-Control-Allow-Origin' : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
+  return finding('CORS_CREDENTIALS', 'error', `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true' ? '' : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`,
+    `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the local edge: cors: { origins: ['${origin}'] }.`)
+}
+
+function jarKey (c: StoredCookie): string {
+  return `${c.name};${c.domain};${c.path}`
+}
+
+/** Diagnoses every request CloudFront refused in a HAR. */
+export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorReport {
+  const entries = entriesOf(har)
+  const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
+  const jar = new Map<string, StoredCookie>()
+  const deleted = new Map<string, StoredCookie>()
+  const refusedAtStore: Finding[] = []
+  const mediaOrigins = new Set(entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null || readCloudFrontCookies(header(e.request, 'cookie')).size > 0).map((e) => originOf(e.url)))
+  const findings: Finding[] = []
+  const judged = new Set<string>()
+  let refused = 0
+  let served = 0
+  let cookiesSeen = false
+  for (const e of entries) {
+    const now = options.now ?? (e.time || Date.now())
+    const code = cloudFrontCode(e)
+    if (header(e.request, 'cookie') !== undefined || e.response.some((h) => h.name.toLowerCase() === 'set-cookie')) cookiesSeen = true
+    if (mediaOrigins.has(originOf(e.url))) {
+      const cors = corsProblem(e)
+      if (cors) findings.push(cors)
+    }
+    if (code !== null) {
+      refused++
+      const cookieHeader = header(e.request, 'cookie')
+      const initiator = initiatorOf(e)
+      // Requests refused for the same reason are judged once.
+      const key = `${originOf(e.url)}\n${cookieHeader ?? ''}\n${initiator === undefined ? '' : originOf(initiator)}`
+      if (judged.has(key)) continue
+      judged.add(key)
+      findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
+        `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`,
+        'See the findings that follow for why.'))
+      const notSent: Finding[] = [...refusedAtStore]
+      for (const cookie of jar.values()) {
+        const why = whyNotSent(cookie, e.url, initiator, now)
+        if (why) notSent.push(why)
+      }
+      for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
+      findings.push(...judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp }))
+    } else if (mediaOrigins.has(originOf(e.url)) && e.status >= 200 && e.status < 400) {
+      served++
+    }
+    for (const h of e.response) {
+      if (h.name.toLowerCase() !== 'set-cookie') continue
+      for (const line of h.value.split('\n')) {
+        const parsed = parseSetCookie(line)
+        if (parsed === null || !parsed.name.startsWith('CloudFront-')) continue
+        const result = storeCookie(parsed, e.url, now)
+        if ('refused' in result) {
+          refusedAtStore.push(result.refused)
+        } else if ('deleted' in result) {
+          if (jar.delete(jarKey(result.deleted))) deleted.set(jarKey(result.deleted), result.deleted)
+        } else {
+          jar.set(jarKey(result.stored), result.stored)
+          deleted.delete(jarKey(result.stored))
+        }
+      }
+    }
+  }
+  if (!cookiesSeen) {
+    findings.push(finding('HAR_WITHOUT_COOKIES', 'warning', 'the HAR holds no Cookie or Set-Cookie header: it was exported without them', 'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or --set-cookie.'))
+  }
+  if (refused === 0) {
+    findings.push(served > 0
+      ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1 ? '' : 's'} in this HAR and refused none`, 'Record the HAR while the player fails.')
+      : finding('NO_CLOUDFRONT_REQUEST', 'warning', 'no request in this HAR went to CloudFront (none carries X-Cache, a CloudFront error or CloudFront cookies)', 'Record the HAR while the player requests the media.'))
+  }
+  return report(findings)
+}
+
+function edgeReason (e: Entry): string {
+  const reason = header(e.response, 'x-cloudfront-edge-reason')
+  return reason === undefined ? '' : ` (the local edge says: ${reason.slice(0, 200)})`
+}
