@@ -98,7 +98,8 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Player</dt><dd id="player">loading…</dd>
     </dl>
     <script src="/vendor/hls.min.js"></script>
-    <script src="/player.js"></script>`)
+    <script src="/player.js"></script>
+    <script src="/why.js"></script>`)
 }
 
 export function notFoundPage (user: User): string {

@@ -24,3 +24,4 @@ export {
   type GrantApi, type GrantInstanceApi
 } from './grants.js'
 export { compilePattern, matchPattern, defaultParamCheck, type ParamCheck } from './rules.js'
+export { diagnose, diagnoseHar, type DoctorInput, type DoctorReport, type DoctorCode, type Finding, type Severity, type HarOptions } from './doctor/index.js'

@@ -46,7 +46,7 @@ export function report (findings: Finding[]): DoctorReport {
   }
   const kept = [...merged.values()].map(({ first, names }) => names.length < 2
     ? first
-    : { ...first, message: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] as string}${first.message.slice((names[0] as string).length).replace(/^ is /, ' are ').replace(/^ has /, ' have ')}` })
+    : { ...first, message: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] as string}${first.message.slice((names[0] as string).length)}` })
   return { ok: !kept.some((f) => f.severity === 'error'), findings: kept }
 }
 

@@ -117,7 +117,12 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
   const jar = new Map<string, StoredCookie>()
   const deleted = new Map<string, StoredCookie>()
   const refusedAtStore: Finding[] = []
-  const mediaOrigins = new Set(entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null || readCloudFrontCookies(header(e.request, 'cookie')).size > 0).map((e) => originOf(e.url)))
+  // The CDN: where CloudFront answered, or where CloudFront cookies go that no response there sets
+  // (the app that sets them gets them back too, on its own host).
+  const setters = new Set(entries.filter((e) => e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))).map((e) => originOf(e.url)))
+  const mediaOrigins = new Set(entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null ||
+    (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 && !setters.has(originOf(e.url)))).map((e) => originOf(e.url)))
+  let lastServed: Entry | null = null
   const findings: Finding[] = []
   const judged = new Set<string>()
   let refused = 0
@@ -151,6 +156,7 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
       findings.push(...judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp }))
     } else if (mediaOrigins.has(originOf(e.url)) && e.status >= 200 && e.status < 400) {
       served++
+      if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) lastServed = e
     }
     for (const h of e.response) {
       if (h.name.toLowerCase() !== 'set-cookie') continue
@@ -173,6 +179,11 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
     findings.push(finding('HAR_WITHOUT_COOKIES', 'warning', 'the HAR holds no Cookie or Set-Cookie header: it was exported without them', 'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or --set-cookie.'))
   }
   if (refused === 0) {
+    // Nothing refused: the last served request's credentials, checked as a refused one would be.
+    if (lastServed !== null) {
+      const e: Entry = lastServed
+      findings.push(...judgeRequest({ url: e.url, cookieHeader: header(e.request, 'cookie'), notSent: [], keys, now: options.now ?? e.time, clientIp: options.clientIp }))
+    }
     findings.push(served > 0
       ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1 ? '' : 's'} in this HAR and refused none`, 'Record the HAR while the player fails.')
       : finding('NO_CLOUDFRONT_REQUEST', 'warning', 'no request in this HAR went to CloudFront (none carries X-Cache, a CloudFront error or CloudFront cookies)', 'Record the HAR while the player requests the media.'))

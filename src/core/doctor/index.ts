@@ -7,7 +7,7 @@ import { cookieHeaderOf } from './jar.js'
 import { browserCookies, checkUrl, judgeRequest } from './request.js'
 import { loadDoctorKeys } from './signature.js'
 
-export { report, type DoctorCode, type DoctorReport, type Finding, type Severity } from './findings.js'
+export { type DoctorCode, type DoctorReport, type Finding, type Severity } from './findings.js'
 export { diagnoseHar, type HarOptions } from './har.js'
 
 export interface DoctorInput {

@@ -71,6 +71,6 @@ export function browserCookies (lines: string[], from: string, url: string, init
 }
 
 export function deletedBy (cookie: StoredCookie): Finding {
-  return finding('COOKIE_DELETED', 'error', `${cookie.name} (Path=${cookie.path}) was deleted by the response of ${cookie.setBy} (an expiry in the past: a sign-out or a revoke)`,
+  return finding('COOKIE_DELETED', 'error', `${cookie.name} (Path=${cookie.path}): deleted by the response of ${cookie.setBy} (an expiry in the past: a sign-out or a revoke)`,
     'Expected after sign-out or a revoke; otherwise grant the prefix again (sign in, reopen the page) before the player requests media.')
 }

@@ -1,0 +1,55 @@
+/* global location, MutationObserver */
+// When the player fails, asks the app why (GET /courses/<id>/why) and says it in plain words
+// above the player. A page on another host than the media is explained at once: its cookies can
+// never reach the media. Independent of the player: it watches the player's status turn "refused".
+'use strict'
+;(function () {
+  const video = document.getElementById('video')
+  const status = document.getElementById('player')
+  if (!video || !status) return
+  const box = document.createElement('div')
+  box.id = 'why'
+  box.hidden = true
+  box.setAttribute('role', 'alert')
+  box.style.cssText = 'margin: .75rem 0; padding: .75rem 1rem; border-radius: 6px; border: 1px solid #f0b4ae; background: #fdecea; color: #7a1a12'
+  video.insertAdjacentElement('beforebegin', box)
+
+  function render (answer) {
+    box.replaceChildren()
+    const title = document.createElement('strong')
+    title.textContent = 'Why the player fails'
+    const list = document.createElement('ul')
+    list.style.margin = '.4rem 0 0'
+    for (const reason of answer.reasons) {
+      const item = document.createElement('li')
+      item.textContent = reason
+      list.append(item)
+    }
+    box.append(title, list)
+    if (answer.open) {
+      const link = document.createElement('a')
+      link.href = answer.open
+      link.textContent = `Open ${answer.open}`
+      box.append(link)
+    }
+    box.dataset.codes = answer.codes.join(' ')
+    box.hidden = false
+  }
+
+  let asked = false
+  async function ask () {
+    if (asked) return
+    asked = true
+    try {
+      const response = await fetch(`${location.pathname.replace(/\/$/, '')}/why`, { credentials: 'same-origin' })
+      render(await response.json())
+    } catch {
+      render({ reasons: ['The app did not answer: is it still running?'], codes: [] })
+    }
+  }
+
+  if (location.hostname !== new URL(video.dataset.playlist).hostname) ask()
+  new MutationObserver(() => {
+    if (status.classList.contains('refused')) ask()
+  }).observe(status, { attributes: true, attributeFilter: ['class'] })
+})()
