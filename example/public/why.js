@@ -1,7 +1,8 @@
 /* global location, MutationObserver */
 // When the player fails, asks the app why (GET /courses/<id>/why) and says it in plain words
 // above the player. A page on another host than the media is explained at once: its cookies can
-// never reach the media. Independent of the player: it watches the player's status turn "refused".
+// never reach the media. Independent of the player: it watches the player's status turn "refused",
+// and the video stall (a player retries a refused segment for a long while before it gives up).
 'use strict'
 ;(function () {
   const video = document.getElementById('video')
@@ -36,20 +37,30 @@
     box.hidden = false
   }
 
-  let asked = false
-  async function ask () {
-    if (asked) return
-    asked = true
+  let shown = false
+  // `failed`: the player gave up, so any answer is shown; after a stall, only a real problem is.
+  async function ask (failed) {
+    if (shown) return
+    let answer
     try {
       const response = await fetch(`${location.pathname.replace(/\/$/, '')}/why`, { credentials: 'same-origin' })
-      render(await response.json())
+      answer = await response.json()
     } catch {
-      render({ reasons: ['The app did not answer: is it still running?'], codes: [] })
+      answer = { reasons: ['The app did not answer: is it still running?'], codes: ['APP_UNREACHABLE'] }
     }
+    if (shown || (!failed && answer.codes.length === 0)) return
+    shown = true
+    render(answer)
   }
 
-  if (location.hostname !== new URL(video.dataset.playlist).hostname) ask()
+  if (location.hostname !== new URL(video.dataset.playlist).hostname) ask(true)
   new MutationObserver(() => {
-    if (status.classList.contains('refused')) ask()
+    if (status.classList.contains('refused')) ask(true)
   }).observe(status, { attributes: true, attributeFilter: ['class'] })
+  let stall = null
+  video.addEventListener('waiting', () => {
+    clearTimeout(stall)
+    stall = setTimeout(() => ask(false), 2000)
+  })
+  video.addEventListener('playing', () => clearTimeout(stall))
 })()

@@ -4,10 +4,12 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import type { KeyInput } from '../keys.js'
 import { readCloudFrontCookies } from '../cookies.js'
+import { decodeBase64 } from '../encoding.js'
+import { parsePolicy } from '../policy.js'
 import { splitUrl } from '../url.js'
 import { finding, report, type DoctorCode, type DoctorReport, type Finding } from './findings.js'
 import { deletedBy, judgeRequest } from './request.js'
-import { parseSetCookie, storeCookie, whyNotSent, type StoredCookie } from './jar.js'
+import { cookieHeaderOf, parseSetCookie, storeCookie, whyNotSent, type StoredCookie } from './jar.js'
 import { loadDoctorKeys } from './signature.js'
 
 export interface HarOptions {
@@ -26,6 +28,8 @@ interface Entry {
   status: number
   response: Header[]
   body: string
+  /** Why the browser got no response (a CORS refusal, a network error), when it got none. */
+  failure: string | undefined
 }
 
 const CODES: Record<string, DoctorCode> = {
@@ -60,7 +64,8 @@ function entriesOf (har: unknown): Entry[] {
       request: headers(e.request.headers),
       status: Number(e.response?.status ?? 0),
       response: headers(e.response?.headers),
-      body: content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text
+      body: content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
+      failure: Number(e.response?.status ?? 0) > 0 ? undefined : String(e.response?._failureText ?? e.response?.statusText ?? 'no response')
     })
   }
   // Stable: entries that started in the same millisecond keep the file's order.
@@ -95,6 +100,17 @@ function initiatorOf (e: Entry): string | undefined {
   return header(e.request, 'referer')
 }
 
+function corsFix (origin: string): string {
+  return `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the local edge: cors: { origins: ['${origin}'] }.`
+}
+
+/** A response the browser withheld from a page on another origin: what a CORS refusal looks like in a HAR. */
+function blocked (e: Entry, initiator: string | undefined): Finding | null {
+  if (initiator === undefined || originOf(initiator) === originOf(e.url)) return null
+  const origin = originOf(initiator)
+  return finding('CORS_CREDENTIALS', 'error', `the browser withheld the answer to GET ${e.url.split('?')[0] as string} from the page at ${origin} (${e.failure ?? ''}; the HAR holds no response): most likely CORS, the CDN not allowing ${origin} to read it with credentials`, corsFix(origin))
+}
+
 function corsProblem (e: Entry): Finding | null {
   const origin = header(e.request, 'origin')
   if (origin === undefined || origin === originOf(e.url) || e.method === 'OPTIONS') return null
@@ -102,26 +118,40 @@ function corsProblem (e: Entry): Finding | null {
   const allowCredentials = header(e.response, 'access-control-allow-credentials')
   if (allowOrigin === origin && allowCredentials === 'true') return null
   const got = allowOrigin === undefined ? 'no Access-Control-Allow-Origin' : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
-  return finding('CORS_CREDENTIALS', 'error', `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true' ? '' : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`,
-    `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the local edge: cors: { origins: ['${origin}'] }.`)
+  return finding('CORS_CREDENTIALS', 'error', `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true' ? '' : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`, corsFix(origin))
 }
 
 function jarKey (c: StoredCookie): string {
   return `${c.name};${c.domain};${c.path}`
 }
 
-/** Diagnoses every request CloudFront refused in a HAR. */
+/** The origins of the Resources in the CloudFront-Policy cookies a HAR sets: where the media is. */
+function policyOrigins (entries: Entry[]): string[] {
+  const out: string[] = []
+  for (const e of entries) {
+    for (const h of e.response) {
+      const m = h.name.toLowerCase() === 'set-cookie' ? /^\s*CloudFront-Policy=([^;]+)/.exec(h.value) : null
+      const json = m ? decodeBase64(m[1] as string)?.toString('utf8') : undefined
+      const parsed = json === undefined ? null : parsePolicy(json, true)
+      const r = parsed !== null && typeof parsed !== 'string' ? splitUrl(parsed.resource as string) : null
+      if (r && !/[*?]/.test(r.host)) out.push(...(r.scheme === '*' ? ['http', 'https'] : [r.scheme]).map((scheme) => `${scheme}://${r.host.toLowerCase()}`))
+    }
+  }
+  return out
+}
+
+/** Diagnoses every request CloudFront refused (or the browser withheld) in a HAR. */
 export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorReport {
   const entries = entriesOf(har)
   const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
   const jar = new Map<string, StoredCookie>()
   const deleted = new Map<string, StoredCookie>()
   const refusedAtStore: Finding[] = []
-  // The CDN: where CloudFront answered, or where CloudFront cookies go that no response there sets
-  // (the app that sets them gets them back too, on its own host).
+  // The CDN: where CloudFront answered, where the policies point, or where CloudFront cookies go
+  // that no response there sets (the app that sets them gets them back too, on its own host).
   const setters = new Set(entries.filter((e) => e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))).map((e) => originOf(e.url)))
-  const mediaOrigins = new Set(entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null ||
-    (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 && !setters.has(originOf(e.url)))).map((e) => originOf(e.url)))
+  const media = new Set([...policyOrigins(entries), ...entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null ||
+    (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 && !setters.has(originOf(e.url)))).map((e) => originOf(e.url))])
   let lastServed: Entry | null = null
   const findings: Finding[] = []
   const judged = new Set<string>()
@@ -131,30 +161,33 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
   for (const e of entries) {
     const now = options.now ?? (e.time || Date.now())
     const code = cloudFrontCode(e)
+    const initiator = initiatorOf(e)
+    const toMedia = media.has(originOf(e.url))
     if (header(e.request, 'cookie') !== undefined || e.response.some((h) => h.name.toLowerCase() === 'set-cookie')) cookiesSeen = true
-    if (mediaOrigins.has(originOf(e.url))) {
-      const cors = corsProblem(e)
-      if (cors) findings.push(cors)
-    }
-    if (code !== null) {
+    const cors = toMedia ? (e.failure === undefined ? corsProblem(e) : blocked(e, initiator)) : null
+    if (cors) findings.push(cors)
+    if (code !== null || (toMedia && e.failure !== undefined)) {
       refused++
-      const cookieHeader = header(e.request, 'cookie')
-      const initiator = initiatorOf(e)
+      // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
+      const notSent: Finding[] = [...refusedAtStore]
+      const sent: StoredCookie[] = []
+      for (const cookie of jar.values()) {
+        const why = whyNotSent(cookie, e.url, initiator, now)
+        if (why) notSent.push(why)
+        else sent.push(cookie)
+      }
+      for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
+      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf(sent)
       // Requests refused for the same reason are judged once.
       const key = `${originOf(e.url)}\n${cookieHeader ?? ''}\n${initiator === undefined ? '' : originOf(initiator)}`
       if (judged.has(key)) continue
       judged.add(key)
-      findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
-        `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`,
-        'See the findings that follow for why.'))
-      const notSent: Finding[] = [...refusedAtStore]
-      for (const cookie of jar.values()) {
-        const why = whyNotSent(cookie, e.url, initiator, now)
-        if (why) notSent.push(why)
+      if (code !== null) {
+        findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
+          `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
       }
-      for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
       findings.push(...judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp }))
-    } else if (mediaOrigins.has(originOf(e.url)) && e.status >= 200 && e.status < 400) {
+    } else if (toMedia && e.status >= 200 && e.status < 400) {
       served++
       if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) lastServed = e
     }
