@@ -59,7 +59,7 @@ export function masked (value: string): string {
 export function when (seconds: number, nowSeconds: number): string {
   const iso = seconds * 1000 <= 8.64e15 ? new Date(seconds * 1000).toISOString() : `${seconds}`
   const d = seconds - nowSeconds
-  return `${iso} (${d >= 0 ? 'in ' : ''}${span(Math.abs(d))}${d < 0 ? ' ago' : ''})`
+  return `${iso} (${d === 0 ? 'now' : d > 0 ? `in ${span(d)}` : `${span(-d)} ago`})`
 }
 
 function span (s: number): string {

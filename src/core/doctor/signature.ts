@@ -56,7 +56,8 @@ function variants (url: string, cookie: boolean, given: string | undefined): Arr
   const out: Array<[string, Finding]> = []
   const parts = splitUrl(url) as NonNullable<ReturnType<typeof splitUrl>>
   const fix = 'Sign exactly the URL the browser requests: lower-case host, the scheme it uses, the path percent-encoded as sent.'
-  if (given !== undefined) out.push([given, finding('RESOURCE_MISMATCH', 'error', `host case: the signature is for ${splitUrl(given)?.host ?? ''}, and a browser sends the host in lower case (${parts.host}); a canned policy is rebuilt from what is sent`, fix)])
+  const givenHost = given === undefined ? undefined : splitUrl(given)?.host
+  if (givenHost !== undefined && givenHost !== parts.host) out.push([url.replace(parts.host, givenHost), finding('RESOURCE_MISMATCH', 'error', `host case: the signature is for ${givenHost}, and a browser sends the host in lower case (${parts.host}); a canned policy is rebuilt from what is sent`, fix)])
   const other = parts.scheme === 'https' ? 'http' : 'https'
   out.push([`${other}${url.slice(parts.scheme.length)}`, finding('RESOURCE_MISMATCH', 'error', `scheme: the signature is for ${other}:// and the request is ${parts.scheme}://`, fix)])
   let plain = url
