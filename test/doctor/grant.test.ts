@@ -107,3 +107,19 @@ t.test('a signed URL is judged like cookies', async (t) => {
   t.match(codes(run({ url: `${url}&Signature=x` })), ['MALFORMED_SIGNATURE'], 'a repeated parameter')
   t.match(codes(run({ url: url.replace(/Expires=\d+/, 'Expires=soon') })), ['MALFORMED_POLICY'], 'an Expires that is not a number')
 })
+
+t.test('the cause named for a few more mismatches', async (t) => {
+  const message = (url: string, resource: string): string => run({ url, cookieHeader: withPolicy({ resource, expires: T + 600 }) }).findings[0]?.message ?? ''
+  t.match(message(`${MEDIA}?v=2`, `${MEDIA}?v=1`), /query string: the Resource wants \?v=1 and the request has \?v=2/)
+  t.match(message(MEDIA, `${MEDIA}?v=1`), /query string: the Resource wants \?v=1 and the request has none/)
+  t.match(message('https://media.example.com/courses/%E0%A4/seg.ts', 'https://media.example.com/courses/%E0%A5/*'), /path: the Resource/, 'bad percent-encoding is compared raw')
+  t.match(run({ cookieHeader: canned(PREFIX), keys: { [rsaKey2.keyPairId]: rsaKey2.publicPem } }).findings, [{ code: 'UNKNOWN_KEY' }, { code: 'CANNED_POLICY_FOR_PREFIX', severity: 'error' }], 'a canned set whose key is unknown')
+  t.match(run({ cookieHeader: canned(MEDIA) }).findings, [{ code: 'CANNED_POLICY_FOR_PREFIX', severity: 'warning', message: /signed for exactly this URL/ }], 'a canned set for this one URL')
+})
+
+t.test('times in words', async (t) => {
+  const at = (now: number): string => run({ cookieHeader: valid, now }).findings[0]?.message ?? ''
+  t.match(at(NOW + 3 * 3600_000), /\(3 h ago\)/)
+  t.match(at(NOW + 5 * 86400_000), /\(5 days ago\)/)
+  t.match(at(NOW + 700_000), /\(100 s ago\)/)
+})

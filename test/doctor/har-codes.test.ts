@@ -85,6 +85,14 @@ t.test('EXPIRED: cookies stored, then expired in the browser before the request'
   t.notOk(codes(twin).includes('EXPIRED'), 'the twin: still alive when asked')
 })
 
+t.test('SameSite: a navigation from another site takes Lax cookies along, a subresource request does not', async (t) => {
+  const fromElsewhere: Headers = [['Referer', 'https://blog.other.net/post']]
+  const xhr = diagnoseHar(har(page, { url: SEGMENT, request: fromElsewhere, failure: 'net::ERR_FAILED' }), { keys: KEYS })
+  t.ok(codes(xhr).includes('COOKIE_SAMESITE_CROSS_SITE'))
+  const link = diagnoseHar(har(page, { url: SEGMENT, request: [...fromElsewhere, ['Sec-Fetch-Mode', 'navigate']], status: 403, response: [['x-cache', 'Error from cloudfront']] }), { keys: KEYS })
+  t.notOk(codes(link).includes('COOKIE_SAMESITE_CROSS_SITE'), 'the twin: a link followed to the media')
+})
+
 t.test('HARs that cannot tell', async (t) => {
   const sanitized = diagnoseHar(har({ url: `${APP}/courses/42` }, { url: SEGMENT, status: 403, response: [['x-cache', 'Error from cloudfront']], body: xml('MissingKey') }))
   t.ok(codes(sanitized).includes('HAR_WITHOUT_COOKIES'), 'exported without cookies')

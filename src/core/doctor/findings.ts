@@ -50,11 +50,6 @@ export function report (findings: Finding[]): DoctorReport {
   return { ok: !kept.some((f) => f.severity === 'error'), findings: kept }
 }
 
-/** A value shown only by its length and first characters: enough to tell two apart, never enough to use. */
-export function masked (value: string): string {
-  return value.length <= 8 ? `(${value.length} characters)` : `${value.slice(0, 4)}… (${value.length} characters)`
-}
-
 /** Epoch seconds as an ISO date, with the distance from now. */
 export function when (seconds: number, nowSeconds: number): string {
   const iso = seconds * 1000 <= 8.64e15 ? new Date(seconds * 1000).toISOString() : `${seconds}`

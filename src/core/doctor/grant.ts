@@ -134,7 +134,8 @@ export function checkGrant (input: GrantCheck): Finding[] {
       'Leave DateGreaterThan out, or set it in the past: the signing server\'s clock may be ahead.'))
   }
   if (canned && creds.mode === 'cookie') {
-    out.push(finding('CANNED_POLICY_FOR_PREFIX', input.keys === null ? 'error' : 'warning', 'the cookie set is canned (CloudFront-Expires): CloudFront rebuilds its policy from each request\'s URL, so it opens only the one URL it was signed for, not a folder',
+    // With the key, the signature tells whether it was signed for this one URL (a warning) or a folder.
+    out.push(finding('CANNED_POLICY_FOR_PREFIX', input.keys?.has(keyPairId) === true ? 'warning' : 'error', 'the cookie set is canned (CloudFront-Expires): CloudFront rebuilds its policy from each request\'s URL, so it opens only the one URL it was signed for, not a folder',
       'Sign a custom policy for the prefix (Resource https://host/courses/42/*, sent as CloudFront-Policy): the plugin does for every grant.'))
   }
   if (!canned && statement.resource === undefined) {

@@ -95,6 +95,8 @@ function originOf (url: string): string {
 
 /** The page that made the request: its Origin, else its Referer; undefined for a navigation. */
 function initiatorOf (e: Entry): string | undefined {
+  // Lax cookies go with a top-level navigation from another site: SameSite does not apply.
+  if (header(e.request, 'sec-fetch-mode') === 'navigate' && e.method === 'GET') return undefined
   const origin = header(e.request, 'origin')
   if (origin !== undefined && origin !== 'null') return origin
   return header(e.request, 'referer')

@@ -4,7 +4,7 @@
 // approximated without the Public Suffix List (see registrableDomain).
 import { parseIPv4 } from '../ip.js'
 import { splitUrl } from '../url.js'
-import { finding, masked, type Finding } from './findings.js'
+import { finding, type Finding } from './findings.js'
 
 export interface StoredCookie {
   name: string
@@ -209,9 +209,4 @@ function originOf (url: string): string {
 /** The Cookie header a browser sends with these cookies: longer Paths first, as browsers order them. */
 export function cookieHeaderOf (cookies: StoredCookie[]): string {
   return [...cookies].sort((a, b) => b.path.length - a.path.length).map((c) => `${c.name}=${c.value}`).join('; ')
-}
-
-/** A short, safe description of a cookie, for messages. */
-export function describeCookie (cookie: StoredCookie): string {
-  return `${cookie.name}=${masked(cookie.value)}`
 }
