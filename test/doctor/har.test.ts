@@ -105,6 +105,20 @@ if (!existsSync(CHROMIUM)) {
       t.match(r.findings.find((f) => f.code === 'COOKIE_DELETED')?.message, new RegExp(`deleted by the response of ${appUrl}/signout`))
     })
 
+    await t.test('another user\'s course: the page says whose it is, the HAR that the cookies never covered it', async (t) => {
+      const path = join(dir, 'not-yours.har')
+      await recordHar(browser, path, async (_context, page) => {
+        await signIn(page, appUrl)
+        await openOwnedCourse(page, appUrl)
+        await page.goto(`${appUrl}/courses/edge-caching`)
+        await page.waitForSelector('#why:not([hidden])')
+        t.match(await page.textContent('#why'), /This is Bob's course: the app grants its media only to its owner/, 'the page says why')
+      })
+      const r = diagnoseHar(har(path), { keys })
+      t.same(codes(r), ['CLOUDFRONT_MISSING_KEY', 'COOKIE_NOT_SENT_PATH', 'MISSING_COOKIES'])
+      t.match(r.findings[1]?.message, /Path=\/courses\/hls-basics\/\): not sent to \/courses\/edge-caching\/index\.m3u8/)
+    })
+
     await t.test('across sites: cookies for localhost, a page at 127.0.0.1 asking for the media', async (t) => {
       const path = join(dir, 'cross-site.har')
       await recordHar(browser, path, async (_context, page) => {
