@@ -54,6 +54,10 @@ t.test('CORS_CREDENTIALS: an answer the browser withheld, recorded without a res
   const r = diagnoseHar(har(page, withheld), { keys: KEYS })
   t.same(codes(r), ['CORS_CREDENTIALS'], 'the cookies would have been sent: CORS alone is the cause')
   t.match(r.findings[0]?.message, /withheld the answer to GET https:\/\/media\.example\.com\/courses\/42\/seg-001\.ts from the page at https:\/\/app\.example\.com \(net::ERR_FAILED/)
+  // Chromium's devtools write status 0 and _error where Playwright writes -1 and _failureText.
+  const devtools = har(page, withheld) as { log: { entries: Array<{ response: Record<string, unknown> }> } }
+  Object.assign(devtools.log.entries[1]?.response ?? {}, { status: 0, _failureText: undefined, _error: 'net::ERR_FAILED' })
+  t.match(diagnoseHar(devtools, { keys: KEYS }).findings, [{ code: 'CORS_CREDENTIALS', message: /\(net::ERR_FAILED; the HAR holds no response\)/ }], 'as devtools export it')
   const sameOrigin = diagnoseHar(har(page, { ...withheld, request: [['Referer', `${CDN}/player`]] }), { keys: KEYS })
   t.notOk(codes(sameOrigin).includes('CORS_CREDENTIALS'), 'the twin: from the CDN\'s own origin, not CORS')
 })

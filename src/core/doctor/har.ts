@@ -65,7 +65,7 @@ function entriesOf (har: unknown): Entry[] {
       status: Number(e.response?.status ?? 0),
       response: headers(e.response?.headers),
       body: content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
-      failure: Number(e.response?.status ?? 0) > 0 ? undefined : String(e.response?._failureText ?? e.response?.statusText ?? 'no response')
+      failure: Number(e.response?.status ?? 0) > 0 ? undefined : String(e.response?._failureText ?? e.response?._error ?? 'no response')
     })
   }
   // Stable: entries that started in the same millisecond keep the file's order.
