@@ -119,11 +119,11 @@ t.test('bad arguments: exit 2, with what to change', async (t) => {
     [[MEDIA, '--key', KEY, '--key', KEY], /is given twice/],
     [[MEDIA, '--bogus'], /Unknown option '--bogus'/]
   ]
-  for (const [args, message] of cases) {
-    const r = await doctor(args)
-    t.equal(r.code, 2, args.join(' '))
-    t.match(r.stderr, message)
-  }
+  const runs = await Promise.all(cases.map(([args]) => doctor(args)))
+  cases.forEach(([args, message], i) => {
+    t.equal(runs[i]?.code, 2, args.join(' '))
+    t.match(runs[i]?.stderr, message)
+  })
   const help = await doctor(['--help'])
   t.equal(help.code, 0)
   t.match(help.stdout, /^Usage: cloudfront-cookies doctor <url>/)
