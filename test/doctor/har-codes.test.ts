@@ -58,6 +58,8 @@ t.test('CORS_CREDENTIALS: an answer the browser withheld, recorded without a res
   const devtools = har(page, withheld) as { log: { entries: Array<{ response: Record<string, unknown> }> } }
   Object.assign(devtools.log.entries[1]?.response ?? {}, { status: 0, _failureText: undefined, _error: 'net::ERR_FAILED' })
   t.match(diagnoseHar(devtools, { keys: KEYS }).findings, [{ code: 'CORS_CREDENTIALS', message: /\(net::ERR_FAILED; the HAR holds no response\)/ }], 'as devtools export it')
+  const aborted = diagnoseHar(har(page, { ...withheld, failure: 'net::ERR_ABORTED' }), { keys: KEYS })
+  t.same(codes(aborted), ['NO_CLOUDFRONT_REQUEST'], 'the twin: a request cancelled by leaving the page says nothing')
   const sameOrigin = diagnoseHar(har(page, { ...withheld, request: [['Referer', `${CDN}/player`]] }), { keys: KEYS })
   t.notOk(codes(sameOrigin).includes('CORS_CREDENTIALS'), 'the twin: from the CDN\'s own origin, not CORS')
 })

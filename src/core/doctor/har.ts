@@ -166,9 +166,12 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
     const initiator = initiatorOf(e)
     const toMedia = media.has(originOf(e.url))
     if (header(e.request, 'cookie') !== undefined || e.response.some((h) => h.name.toLowerCase() === 'set-cookie')) cookiesSeen = true
-    const cors = toMedia ? (e.failure === undefined ? corsProblem(e) : blocked(e, initiator)) : null
+    // Chromium records a response it withheld from the page (CORS) as net::ERR_FAILED; a request
+    // cancelled by leaving the page (net::ERR_ABORTED) or a network error says nothing about the CDN.
+    const withheld = e.failure !== undefined && /ERR_FAILED|CORS/i.test(e.failure)
+    const cors = !toMedia ? null : withheld ? blocked(e, initiator) : e.failure === undefined ? corsProblem(e) : null
     if (cors) findings.push(cors)
-    if (code !== null || (toMedia && e.failure !== undefined)) {
+    if (code !== null || (toMedia && withheld)) {
       refused++
       // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
       const notSent: Finding[] = [...refusedAtStore]
