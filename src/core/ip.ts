@@ -3,6 +3,8 @@ import { FST_ERR_CF_INVALID_IP } from './errors.js'
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
 const IPV4_RE = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`)
 const MASK_RE = /^(3[0-2]|[12]?\d)$/
+// Hex, `:` and `.` (IPv4-mapped), an optional zone (`%eth0`) and prefix length.
+const IPV6_LIKE_RE = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?(\/\d{1,3})?$/
 
 export interface Cidr { text: string, base: number, bits: number }
 
@@ -26,12 +28,16 @@ export function tryParseCidr (value: string): Cidr | null {
 /** The `AWS:SourceIp` value for an option, as CloudFront wants it (`a.b.c.d/nn`), or a coded error. */
 export function parseCidrOption (value: unknown): Cidr {
   if (typeof value !== 'string') throw new FST_ERR_CF_INVALID_IP('expected a string such as "203.0.113.7" or "203.0.113.0/24"')
-  if (value.includes(':')) {
+  const cidr = tryParseCidr(value)
+  if (cidr) return cidr
+  // Only what could be an IPv6 address is called one: quotes or braces around a `:` are an injection attempt.
+  if (IPV6_LIKE_RE.test(value)) {
     throw new FST_ERR_CF_INVALID_IP(`"${value}" is IPv6: CloudFront policies support IPv4 addresses and CIDR ranges only`)
   }
-  const cidr = tryParseCidr(value)
-  if (!cidr) throw new FST_ERR_CF_INVALID_IP(`"${value}" is not an IPv4 address or CIDR such as "203.0.113.0/24"`)
-  return cidr
+  if (!/^[0-9./]*$/.test(value)) {
+    throw new FST_ERR_CF_INVALID_IP(`${JSON.stringify(value)} contains characters that are not part of an IPv4 address or CIDR: give one such as "203.0.113.0/24"`)
+  }
+  throw new FST_ERR_CF_INVALID_IP(`"${value}" is not an IPv4 address or CIDR such as "203.0.113.0/24"`)
 }
 
 /**

@@ -17,9 +17,10 @@ const QUERY_RE = /^(?:[A-Za-z0-9\-._~!$&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/
 
 /**
  * Checks that a Resource (or URL) is sendable as is and returns it unchanged. The signer never
- * re-encodes: what it signs is byte for byte what the browser will request.
+ * re-encodes: what it signs is byte for byte what the browser will request. `pattern` admits the
+ * forms only a Resource can take (`*`, and a domain ending in `*` without a path).
  */
-export function checkResource (resource: unknown, what = 'resource'): string {
+export function checkResource (resource: unknown, what = 'resource', pattern = true): string {
   if (typeof resource !== 'string' || resource.length === 0) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} must be a non-empty string`)
   }
@@ -29,6 +30,8 @@ export function checkResource (resource: unknown, what = 'resource'): string {
   if (/[^\x21-\x7e]/.test(resource)) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains whitespace, control or non-ASCII characters: percent-encode it as the browser sends it (a space is %20)`)
   }
+  // CloudFront documents `*` alone as "every URL": as wide as a missing Resource, but written down.
+  if (pattern && resource === '*') return resource
   const parts = splitUrl(resource)
   if (!parts || !['https', 'http', '*'].includes(parts.scheme) || !resource.startsWith(parts.scheme === '*' ? '*://' : parts.scheme)) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} must start with https://, http:// or *://`)
@@ -36,7 +39,9 @@ export function checkResource (resource: unknown, what = 'resource'): string {
   if (!HOST_RE.test(parts.host)) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} has no valid host`)
   }
-  if (!parts.path.startsWith('/')) {
+  // A trailing `*` in the domain carries on into the path (`https://*` is `https://*/*`).
+  const hostStar = pattern && parts.path === '' && parts.query === null && parts.host.endsWith('*')
+  if (!hostStar && !parts.path.startsWith('/')) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} needs a path after the host, such as "/" or "/courses/*"`)
   }
   if (resource.includes('#')) {
@@ -50,7 +55,7 @@ export function checkResource (resource: unknown, what = 'resource'): string {
 
 /** Checks a URL to sign: a valid, exact URL that does not already carry signing parameters. */
 export function checkUrlToSign (url: unknown): string {
-  checkResource(url, 'URL')
+  checkResource(url, 'URL', false)
   const u = url as string
   const parts = splitUrl(u)
   if (parts?.scheme === '*') throw new FST_ERR_CF_INVALID_RESOURCE('the URL to sign must start with https:// or http://')

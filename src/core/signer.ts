@@ -190,6 +190,8 @@ export function createSigner (options: SignerOptions): Signer {
         throw new FST_ERR_CF_INVALID_OPTION('policy', 'a raw policy carries its own conditions: do not also give expires, expiresIn, notBefore or ipAddress')
       }
       const st = checkPolicy(opts.policy)
+      // A Resource no request can match (relative, another scheme) would sign a set that opens nothing.
+      checkResource(st.resource, 'policy Resource')
       return { json: opts.policy, canned: false, expires: st.expires, resource: st.resource as string }
     }
     const res = checkResource(resource)
@@ -197,7 +199,8 @@ export function createSigner (options: SignerOptions): Signer {
     const expires = expiryOf(opts, nowSec)
     let notBefore: number | undefined
     if (opts.notBefore !== undefined) {
-      notBefore = toEpochSeconds(opts.notBefore, 'notBefore')
+      // 0 is a valid DateGreaterThan (always passed): kept as given, as the PHP SDK signs it.
+      notBefore = toEpochSeconds(opts.notBefore, 'notBefore', 0)
       if (notBefore >= expires) throw new FST_ERR_CF_INVALID_TIME('notBefore', `${notBefore} is not before expires (${expires})`)
     }
     const ipAddress = opts.ipAddress === undefined ? undefined : parseCidrOption(opts.ipAddress).text

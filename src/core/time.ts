@@ -13,14 +13,15 @@ const DURATION_RE = /^(\d{1,10})\s*([smhd]?)$/
 
 /**
  * Converts a time to integer epoch seconds, refusing the common mistakes:
- * milliseconds, fractions, negative numbers, and values past 2147483647.
+ * milliseconds, fractions, negative numbers, and values past 2147483647. Times below `min` are
+ * refused too (0 is an epoch time, but never a usable expiry).
  */
-export function toEpochSeconds (value: unknown, name: string): number {
+export function toEpochSeconds (value: unknown, name: string, min = 1): number {
   if (value instanceof Date) {
     const ms = value.getTime()
     if (Number.isNaN(ms)) throw new FST_ERR_CF_INVALID_TIME(name, 'the Date is invalid')
     // Rounded as @aws-sdk/cloudfront-signer does, so the same Date signs the same policy.
-    return checkRange(Math.round(ms / 1000), name)
+    return checkRange(Math.round(ms / 1000), name, min)
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new FST_ERR_CF_INVALID_TIME(name, 'expected a Date or integer epoch seconds')
@@ -28,16 +29,16 @@ export function toEpochSeconds (value: unknown, name: string): number {
   if (!Number.isInteger(value)) {
     throw new FST_ERR_CF_INVALID_TIME(name, `${value} is not an integer number of seconds`)
   }
-  return checkRange(value, name)
+  return checkRange(value, name, min)
 }
 
-function checkRange (seconds: number, name: string): number {
+function checkRange (seconds: number, name: string, min: number): number {
   if (seconds > MAX_EPOCH_SECONDS) {
     // 1e11 seconds is the year 5138; anything that large is almost surely Date.now() in milliseconds.
     const hint = seconds >= 1e11 ? ' (it looks like milliseconds: divide by 1000)' : ''
     throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is past ${MAX_EPOCH_SECONDS}${hint}`)
   }
-  if (seconds <= 0) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is not a positive epoch time`)
+  if (seconds < min) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is ${min === 0 ? 'before the epoch (1970-01-01)' : 'not a positive epoch time'}`)
   return seconds
 }
 

@@ -60,12 +60,18 @@ export function globMatch (pattern: string, text: string): boolean {
  * Whether a policy Resource covers a request URL, the way CloudFront decides:
  * each part (scheme, host, path, query) is matched on its own; `*://` matches either scheme;
  * the host is compared case-insensitively, the path and query case-sensitively and raw;
- * a path pattern that ends in `*` (with no query part of its own) also covers any query string.
+ * a path pattern that ends in `*` (with no query part of its own) also covers any query string;
+ * `*` alone covers every URL, and a domain that ends in `*` with no path covers every path.
  */
 export function resourceMatches (resource: string, url: string): boolean {
-  const r = splitUrl(resource)
   const u = splitUrl(url)
-  if (!r || !u) return false
+  if (!u) return false
+  // `*` alone is CloudFront's documented "every URL"; it is not a `scheme://host/path` pattern.
+  if (resource === '*') return u.scheme === 'https' || u.scheme === 'http'
+  const r = splitUrl(resource)
+  if (!r) return false
+  // A trailing `*` in the domain carries on into the path: `https://*` is `https://*/*`.
+  if (r.path === '' && r.query === null && r.host.endsWith('*')) r.path = '/*'
   // `*://` stands for http or https, the only schemes CloudFront serves; it never admits another scheme.
   if (r.scheme === '*' ? u.scheme !== 'https' && u.scheme !== 'http' : r.scheme !== u.scheme) return false
   if (!globMatch(r.host.toLowerCase(), u.host.toLowerCase())) return false

@@ -188,7 +188,8 @@ export function createVerifier (options: VerifierOptions): Verifier {
     if (!signature) return deny('MalformedSignature', 'the Signature is not CloudFront Base64')
 
     let algorithm: 'sha1' | 'sha256'
-    if (creds.hashAlgorithm === undefined) algorithm = 'sha1'
+    // The .NET SDK sends an explicit `SHA1` marker with every SHA-1 signature; absent means SHA-1 too.
+    if (creds.hashAlgorithm === undefined || creds.hashAlgorithm === 'SHA1') algorithm = 'sha1'
     else if (creds.hashAlgorithm === 'SHA256') algorithm = 'sha256'
     else return deny('AccessDenied', `unsupported Hash-Algorithm ${creds.hashAlgorithm}`)
 
