@@ -111,8 +111,9 @@ export function checkGrant (input: GrantCheck): Finding[] {
     out.push(finding('UNKNOWN_KEY', 'error', `the Key-Pair-Id ${keyPairId} is not among the keys given (${[...input.keys.ids()].join(', ')}) (CloudFront answers InvalidKey)`,
       'Sign with a key whose public key is in a key group trusted by the cache behaviour of this path, or add it to that key group.'))
   }
-  if (creds.hashAlgorithm !== undefined && creds.hashAlgorithm !== 'SHA256') {
-    out.push(finding('HASH_ALGORITHM', 'error', `the Hash-Algorithm is ${JSON.stringify(creds.hashAlgorithm.slice(0, 20))}: CloudFront knows only SHA256 (and SHA-1 when it is absent)`,
+  // An explicit SHA1 marker (the .NET SDK sends one) reads as SHA-1, like none.
+  if (creds.hashAlgorithm !== undefined && creds.hashAlgorithm !== 'SHA256' && creds.hashAlgorithm !== 'SHA1') {
+    out.push(finding('HASH_ALGORITHM', 'error', `the Hash-Algorithm is ${JSON.stringify(creds.hashAlgorithm.slice(0, 20))}: CloudFront knows SHA256 and SHA1 (and SHA-1 when it is absent)`,
       `Send ${creds.mode === 'url' ? 'Hash-Algorithm=SHA256' : 'CloudFront-Hash-Algorithm=SHA256'} with SHA-256 signatures and nothing with SHA-1 ones.`))
   }
   const signature = creds.signature as string
