@@ -1,142 +1,150 @@
-// Requests per second of a bare Express 5 route against the same route behind
-// expressCloudfrontCookies serving one user's grant from its cache (same user, same prefix: one
-// signature, then every response carries the prepared Set-Cookie strings), in one run.
-// Two more rows make the ratio readable: the bare route sending the very same grant headers
-// statically (what the bigger response costs by itself), and the middleware on a path no rule
-// matches (its pass-through cost). Beside requests per second, the server process's CPU time per
-// request, which a busy machine distorts less than throughput.
-// Run with `npm run bench:express` (builds first). BENCH_DURATION=seconds per measurement (default 3).
-//
-// The servers run in a child process so the load generator does not share their event loop.
-import { fork } from 'node:child_process'
+// The Express middleware against baselines, measured the way bench/plugin.mjs measures its pairs:
+// the middleware and its baseline served at the same time by two fresh processes that share CPU 0,
+// each under its own autocannon on CPU 1 (taskset). Both see the same machine at the same moment,
+// so their req/s ratio is the ratio of their costs; the median of the rounds' ratios is reported.
+//   cached / static: a grant served from the middleware's cache against a bare Express route that
+//                    sends the very same headers (Set-Cookie, Cache-Control, expiry) statically;
+//   unmatched / bare: the middleware on a path no rule matches against the bare route;
+//   noop / bare:      an empty middleware against the bare route: what any Express middleware layer costs.
+// Run with `npm run bench:express` (builds first). BENCH_DURATION=seconds per round (default 2),
+// BENCH_PAIR_ROUNDS (default 11), BENCH_CPU_PROF=dir writes a V8 CPU profile of every server (dir/<side>/).
+import { execFileSync, fork } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 
+const DURATION = Number(process.env.BENCH_DURATION ?? 2)
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 11)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
+const CONNECTIONS = 10
 const USER = { 'x-user': 'alice' }
-const GRANTED_PATH = '/courses/42/player'
+const DISTRIBUTION = 'https://media.example.com'
+const RULES = [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }]
 
-if (process.argv[2] === 'serve') {
-  await serve()
-} else {
-  await measure()
-}
-
-async function serve () {
+async function serve (scenario) {
   const { default: express } = await import('express')
   const { expressCloudfrontCookies } = await import('../dist/esm/express/index.js')
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-
+  const app = express()
+  let cloudfront = null
+  if (scenario === 'noop') app.use((req, res, next) => next())
+  if (scenario === 'cached' || scenario === 'unmatched') {
+    cloudfront = expressCloudfrontCookies({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: (req) => req.headers['x-user'] })
+    app.use(cloudfront)
+  }
+  const sample = JSON.parse(process.env.BENCH_SAMPLE)
   const ok = (req, res) => { res.send('ok') }
-  const cloudfront = expressCloudfrontCookies({
-    keyPairId: 'KBENCH',
-    privateKey,
-    distribution: 'https://media.example.com',
-    rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
-    getUser: (req) => req.headers['x-user']
+  app.get('/courses/:courseId/player', scenario === 'static'
+    ? (req, res) => {
+        res.setHeader('set-cookie', sample['set-cookie'])
+        res.setHeader('cache-control', sample['cache-control'])
+        res.setHeader('cloudfront-grant-expires', sample['cloudfront-grant-expires'])
+        res.send('ok')
+      }
+    : ok)
+  app.get('/public/player', ok)
+  const server = await new Promise((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)))
   })
-  const granted = express()
-  granted.use(cloudfront)
-  granted.get('/courses/:courseId/player', ok)
-  granted.get('/public', ok)
-
-  const listen = (app) => new Promise((resolve, reject) => {
-    const server = app.listen(0, '127.0.0.1', (err) => (err ? reject(err) : resolve(server)))
-  })
-  const grantedServer = await listen(granted)
-
-  // The headers the middleware adds, captured once, for the static row.
-  const sample = await fetch(`http://127.0.0.1:${grantedServer.address().port}${GRANTED_PATH}`, { headers: USER })
-  const setCookie = sample.headers.getSetCookie()
-  if (setCookie.filter((c) => c.startsWith('CloudFront-')).length !== 3) {
-    throw new Error(`expected a CloudFront cookie set on ${GRANTED_PATH}, got ${JSON.stringify(setCookie)}`)
+  const port = server.address().port
+  const path = scenario === 'unmatched' || scenario === 'bare' || scenario === 'noop' ? '/public/player' : '/courses/42/player'
+  if (scenario === 'cached') {
+    // The first request signs; every later one is served from the cache.
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: USER })
+    if (res.headers.getSetCookie().filter((c) => c.startsWith('CloudFront-')).length !== 3) throw new Error('expected a CloudFront cookie set')
   }
-  const cacheControl = sample.headers.get('cache-control')
-  const expires = sample.headers.get('cloudfront-grant-expires')
-
-  const bare = express()
-  bare.get('/courses/:courseId/player', ok)
-  bare.get('/static/courses/:courseId/player', (req, res) => {
-    res.setHeader('set-cookie', setCookie)
-    res.setHeader('cache-control', cacheControl)
-    res.setHeader('cloudfront-grant-expires', expires)
-    res.send('ok')
-  })
-  const bareServer = await listen(bare)
-
-  const stop = () => {
-    for (const s of [bareServer, grantedServer]) {
-      s.closeAllConnections()
-      s.close()
-    }
-  }
-  process.on('disconnect', stop)
+  let cpu = null
   process.on('message', (msg) => {
-    if (msg === 'stats') process.send({ stats: cloudfront.stats() })
-    else if (msg === 'cpu') process.send({ cpu: process.cpuUsage() })
-    else if (msg === 'stop') process.disconnect()
+    if (msg === 'measure') cpu = process.cpuUsage()
+    if (msg === 'stop') {
+      const used = process.cpuUsage(cpu)
+      process.send({ cpuMicros: used.user + used.system, stats: cloudfront?.stats() ?? null })
+    }
+    if (msg === 'exit') {
+      server.closeAllConnections()
+      server.close(() => process.exit(0))
+    }
   })
-  process.send({ bare: bareServer.address().port, granted: grantedServer.address().port })
+  process.send({ port, path })
 }
 
-async function measure () {
-  const { default: autocannon } = await import('autocannon')
-  const duration = Number(process.env.BENCH_DURATION ?? 3)
-  const rounds = 3
-  const child = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const next = () => new Promise((resolve, reject) => {
-    const early = (code) => reject(new Error(`the bench servers exited early (code ${code})`))
-    child.once('exit', early)
-    child.once('message', (msg) => {
-      child.off('exit', early)
-      resolve(msg)
-    })
-  })
-  const ports = await next()
-  const cpu = async () => {
-    child.send('cpu')
-    const { cpu: { user, system } } = await next()
-    return user + system
-  }
-
-  async function run (side, seconds) {
-    const before = await cpu()
-    const result = await autocannon({ url: `http://127.0.0.1:${side.port}${side.path}`, connections: 10, duration: seconds, headers: USER })
-    const used = await cpu() - before
-    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-      throw new Error(`${side.path}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`)
-    }
-    return { rps: result.requests.average, cpu: used / result.requests.total }
-  }
-
-  const sides = [
-    { label: 'bare Express route', port: ports.bare, path: GRANTED_PATH },
-    { label: 'bare route sending the same grant headers statically', port: ports.bare, path: `/static${GRANTED_PATH}` },
-    { label: 'middleware, grant from its cache', port: ports.granted, path: GRANTED_PATH },
-    { label: 'middleware, path no rule matches', port: ports.granted, path: '/public' }
-  ]
-  try {
-    // Warm-up: JIT on every side.
-    for (const side of sides) await run(side, 1)
-    // Alternating rounds, so drift on a shared machine hits every side alike.
-    const results = sides.map(() => [])
-    for (let i = 0; i < rounds; i++) {
-      for (const [j, side] of sides.entries()) results[j].push(await run(side, duration))
-    }
-    child.send('stats')
-    const { stats } = await next()
-
-    const mean = (xs, k) => xs.reduce((a, b) => a + b[k], 0) / xs.length
-    const rows = sides.map((side, j) => ({ label: side.label, rps: mean(results[j], 'rps'), cpu: mean(results[j], 'cpu') }))
-    const [bare, statics, cached] = rows
-    console.log(`\nExpress 5 with expressCloudfrontCookies, loopback, 10 connections, ${rounds} x ${duration}s alternating rounds per row, Node ${process.version}\n`)
-    console.log('| request | req/s | vs bare | server CPU µs/req | vs bare |')
-    console.log('|---|---:|---:|---:|---:|')
-    for (const r of rows) {
-      console.log(`| ${r.label} | ${Math.round(r.rps)} | ${(r.rps / bare.rps).toFixed(2)}x | ${r.cpu.toFixed(1)} | ${(r.cpu / bare.cpu).toFixed(2)}x |`)
-    }
-    console.log(`\nCached grant vs the same headers sent statically: ${(cached.rps / statics.rps).toFixed(2)}x req/s, ${(cached.cpu / statics.cpu).toFixed(2)}x CPU per request.`)
-    console.log(`Signatures: ${stats.signatures}; grants served from the cache: ${stats.hits}`)
-  } finally {
-    child.send('stop')
-  }
+function run (url, duration) {
+  return import('autocannon').then(({ default: autocannon }) => new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration, headers: USER }, (err, result) => (err ? reject(err) : resolve(result)))
+  }))
 }
+
+const canPin = process.platform === 'linux' && (() => {
+  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true } catch { return false }
+})()
+function pin (pid, cpus) {
+  if (canPin) execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' })
+}
+
+// Alice's set as the middleware makes it, for the static route.
+async function sample () {
+  const { GrantEngine } = await import('../dist/esm/core/grants/engine.js')
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice' })
+  const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
+  return JSON.stringify({ 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) })
+}
+
+async function start (name, sampleText) {
+  const prof = process.env.BENCH_CPU_PROF
+  const execArgv = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${name}`] : []
+  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_SAMPLE: sampleText } })
+  const { port, path } = await new Promise((resolve) => child.once('message', resolve))
+  pin(child.pid, '0')
+  return { name, child, url: `http://127.0.0.1:${port}${path}` }
+}
+
+async function measure (servers) {
+  await Promise.all(servers.map((s) => run(s.url, WARMUP)))
+  for (const s of servers) s.child.send('measure')
+  const results = await Promise.all(servers.map((s) => run(s.url, DURATION)))
+  return Promise.all(servers.map(async (s, i) => {
+    const result = results[i]
+    const done = new Promise((resolve) => s.child.once('message', resolve))
+    s.child.send('stop')
+    const { cpuMicros, stats } = await done
+    s.child.send('exit')
+    await new Promise((resolve) => s.child.once('exit', resolve))
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${s.name}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+    return { rps: result.requests.average, cpuPerRequest: cpuMicros / result.requests.total, stats }
+  }))
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+async function main () {
+  const sampleText = await sample()
+  const pairs = [['static', 'cached'], ['bare', 'unmatched'], ['bare', 'noop']]
+  const runs = new Map(pairs.map((pair) => [pair.join('/'), []]))
+  let hits = 0
+  let signatures = 0
+  pin(process.pid, '1')
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const [base, row] of pairs) {
+      const [b, r] = await measure([await start(base, sampleText), await start(row, sampleText)])
+      runs.get(`${base}/${row}`).push({ ratio: r.rps / b.rps, base: b, row: r })
+      if (row === 'cached') {
+        hits += r.stats.hits
+        signatures += r.stats.signatures
+      }
+    }
+  }
+  console.log(`\nExpress 5 with expressCloudfrontCookies: pairs served at the same time on one core, ${CONNECTIONS} connections each, ${PAIR_ROUNDS} rounds of ${DURATION} s, fresh processes every round, Node ${process.version}\n`)
+  console.log('| pair | median ratio (req/s) | rounds | baseline req/s | row req/s | server CPU µs/req (baseline / row) |')
+  console.log('|---|---:|---|---:|---:|---:|')
+  const label = { 'static/cached': 'grant from the cache / route sending the same headers statically', 'bare/unmatched': 'middleware on a path no rule matches / bare route', 'bare/noop': 'for scale: an empty middleware (next()) / bare route' }
+  for (const [key, list] of runs) {
+    console.log(`| ${label[key]} | ${median(list.map((x) => x.ratio)).toFixed(3)} | ${list.map((x) => x.ratio.toFixed(2)).join(' ')} | ${Math.round(median(list.map((x) => x.base.rps)))} | ${Math.round(median(list.map((x) => x.row.rps)))} | ${median(list.map((x) => x.base.cpuPerRequest)).toFixed(0)} / ${median(list.map((x) => x.row.cpuPerRequest)).toFixed(0)} |`)
+  }
+  const cached = median(runs.get('static/cached').map((x) => x.ratio))
+  console.log(`\n| target | measured | met |\n|---|---:|---|\n| cached >= 0.95x static headers (pairs) | ${cached.toFixed(2)} | ${cached >= 0.95 ? 'yes' : 'NO'} |`)
+  console.log(`\nCached rows: ${signatures} signatures, ${hits} grants served from the cache.`)
+  if (!canPin) console.log('(taskset not available: pairs ran unpinned)')
+}
+
+if (process.argv[2] === 'serve') await serve(process.argv[3])
+else await main()

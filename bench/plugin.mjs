@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
-import fastifyCloudfrontCookies, { GrantEngine, createSigner } from 'fastify-cloudfront-cookies'
+import fastifyCloudfrontCookies, { createSigner } from 'fastify-cloudfront-cookies'
+import { GrantEngine } from '../dist/esm/core/grants/engine.js'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -115,7 +116,7 @@ function pin (pid, cpus) {
 async function sample () {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice' })
-  const issued = await engine.issue({}, engine.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
+  const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
   return JSON.stringify({
     headers: { 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) },
     cookie: issued.setCookie.map((c) => c.split(';')[0]).join('; ')
@@ -182,7 +183,7 @@ async function memoryPerSet (count) {
   const before = process.memoryUsage().heapUsed
   for (let i = 0; i < count; i++) {
     // One course per user: no two sets share a signature, the worst case for memory.
-    const pending = engine.match(`/courses/${i}/player`)
+    const pending = engine.rules.match(`/courses/${i}/player`)
     await engine.issue({ user: `user-${i}` }, pending, { cookieHeader: undefined, ip: undefined })
   }
   global.gc()

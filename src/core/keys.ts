@@ -1,6 +1,9 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto'
 import { FST_ERR_CF_INVALID_KEY } from './errors.js'
 
+/** A CloudFront public key ID (or key pair ID): letters, digits, `_` and `-`, at most 128. */
+export const KEY_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
+
 /** A key as users hold it: a PEM string or Buffer (PKCS#1, PKCS#8, SPKI; encrypted PEM with a passphrase), or a `KeyObject`. */
 export type KeyInput = string | Buffer | KeyObject
 

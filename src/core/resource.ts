@@ -1,5 +1,5 @@
 import { FST_ERR_CF_INVALID_RESOURCE } from './errors.js'
-import { splitUrl, hasWildcard, resourceMatches } from './url.js'
+import { queryPairName, splitUrl, hasWildcard, resourceMatches } from './url.js'
 
 /** Query parameter names CloudFront reserves for signed URLs. */
 export const RESERVED_QUERY_PARAMS = ['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'] as const
@@ -61,8 +61,7 @@ export function checkUrlToSign (url: unknown): string {
   if (parts?.scheme === '*') throw new FST_ERR_CF_INVALID_RESOURCE('the URL to sign must start with https:// or http://')
   if (parts?.query) {
     for (const pair of parts.query.split('&')) {
-      const eq = pair.indexOf('=')
-      const name = eq === -1 ? pair : pair.slice(0, eq)
+      const name = queryPairName(pair)
       if (RESERVED_LOWER.has(name.toLowerCase())) {
         throw new FST_ERR_CF_INVALID_RESOURCE(`the URL already carries the reserved parameter "${name}" (Expires, Policy, Signature, Key-Pair-Id and Hash-Algorithm are CloudFront's)`)
       }

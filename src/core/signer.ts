@@ -2,7 +2,7 @@ import { sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
 import { encodeBase64 } from './encoding.js'
 import { parseCidrOption } from './ip.js'
-import { loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
+import { KEY_ID_RE, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
 import { cannedPolicy, customPolicy, checkPolicy } from './policy.js'
 import { checkResource, checkUrlToSign, hasWildcard, resourceMatches, MAX_URL_BYTES } from './resource.js'
 import { toEpochSeconds, parseDuration, nowSeconds, type TimeInput, type DurationInput } from './time.js'
@@ -96,8 +96,6 @@ export interface Signer {
   signPolicySync: (policyJson: string) => string
 }
 
-const KEY_PAIR_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
-
 function nodeAlgorithm (hash: HashAlgorithm): string {
   return hash === 'SHA256' ? 'sha256' : 'sha1'
 }
@@ -106,7 +104,7 @@ function nodeAlgorithm (hash: HashAlgorithm): string {
 export function createSigner (options: SignerOptions): Signer {
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('signer options', 'expected an object')
   const { keyPairId } = options
-  if (typeof keyPairId !== 'string' || !KEY_PAIR_ID_RE.test(keyPairId)) {
+  if (typeof keyPairId !== 'string' || !KEY_ID_RE.test(keyPairId)) {
     throw new FST_ERR_CF_INVALID_OPTION('keyPairId', 'expected the CloudFront public key ID, such as "K2JCJMDEHXQW5F"')
   }
   const hashAlgorithm = options.hashAlgorithm ?? 'SHA1'

@@ -12,6 +12,18 @@ export interface UrlParts {
   query: string | null
 }
 
+/** The path of a request target, without its query: what rules match and signatures cover. */
+export function pathOf (url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+/** The name of one `name=value` pair of a query string (the whole pair when it has no `=`). */
+export function queryPairName (pair: string): string {
+  const eq = pair.indexOf('=')
+  return eq === -1 ? pair : pair.slice(0, eq)
+}
+
 /** Splits `scheme://host/path?query`. Returns null when there is no `scheme://`. */
 export function splitUrl (url: string): UrlParts | null {
   const sep = url.indexOf('://')

@@ -6,7 +6,7 @@ import { ipInCidr, normaliseClientIp, tryParseCidr } from './ip.js'
 import { loadPublicKey, type KeyInput } from './keys.js'
 import { cannedPolicy, parsePolicy, type PolicyStatement } from './policy.js'
 import { readCloudFrontCookies } from './cookies.js'
-import { resourceMatches, splitUrl } from './url.js'
+import { queryPairName, resourceMatches, splitUrl } from './url.js'
 import { MAX_EPOCH_SECONDS, nowSeconds } from './time.js'
 
 /** CloudFront's error codes for refused signed requests. */
@@ -82,15 +82,14 @@ export function fromQuery (url: string, query: string): Credentials | string | n
   const found = new Map<string, string>()
   let signed = false
   for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=')
-    const name = eq === -1 ? pair : pair.slice(0, eq)
+    const name = queryPairName(pair)
     if (!SIGNING_PARAMS.has(name)) {
       kept.push(pair)
       continue
     }
     if (URL_PARAMS.has(name)) signed = true
     if (found.has(name)) return `the query repeats ${name}`
-    const value = safeDecode(eq === -1 ? '' : pair.slice(eq + 1))
+    const value = safeDecode(pair.slice(name.length + 1))
     if (value === null) return `the ${name} parameter is not valid percent-encoding`
     found.set(name, value)
   }

@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { FST_ERR_CF_INVALID_OPTION } from '../core/errors.js'
-import { loadPublicKey, type KeyInput } from '../core/keys.js'
+import { KEY_ID_RE, loadPublicKey, type KeyInput } from '../core/keys.js'
 import { createVerifier, type Verifier, type VerifyErrorCode } from '../core/verifier.js'
 import { globMatch } from '../core/url.js'
 
@@ -92,7 +92,6 @@ export interface ResolvedEdgeOptions {
   onDeny: CloudFrontEdgeOptions['onDeny'] | null
 }
 
-const KEY_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
 // eslint-disable-next-line no-control-regex
 const PATTERN_BAD_RE = /[\x00-\x20\x7f]/
 const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/

@@ -2,6 +2,7 @@
 // decide which behaviour applies, whether an origin may be asked for a path, and what to forward.
 
 import { RESERVED_QUERY_PARAMS } from '../core/resource.js'
+import { queryPairName } from '../core/url.js'
 
 const HEX = '0123456789ABCDEF'
 
@@ -69,8 +70,7 @@ const SIGNING_PARAMS = new Set<string>(RESERVED_QUERY_PARAMS)
 export function stripSigningParams (query: string): string {
   let kept = ''
   for (const pair of query.split('&')) {
-    const eq = pair.indexOf('=')
-    if (SIGNING_PARAMS.has(eq === -1 ? pair : pair.slice(0, eq))) continue
+    if (SIGNING_PARAMS.has(queryPairName(pair))) continue
     kept = kept === '' ? pair : kept + '&' + pair
   }
   return kept

@@ -12,12 +12,16 @@
 //   POST /progress-crash/:courseId         explicit grant, then throws -> 500
 //   POST /logout                           revoke(), 200
 //   POST /logout/:courseId                 revoke("/courses/<courseId>/"), 200
+//   POST /probe                            calls grant(x-prefix) (or revoke() with x-revoke), catching what it
+//                                          throws or rejects with, then grant(x-also) when given; 200 with
+//                                          { threw, outcome } as JSON (see probe())
 // Identity: the `x-user` header (read by the options' getUser). Client IP: X-Forwarded-For (hosts trust the proxy).
 import type { IncomingHttpHeaders } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
-import fastifyCloudfrontCookies, { type GrantApi, type GrantEngineOptions, type GrantStats } from '../../src/index.js'
+import fastifyCloudfrontCookies, { type GrantStats } from '../../src/index.js'
+import type { GrantApi, GrantOptions } from '../../src/core/grants/types.js'
 import { expressCloudfrontCookies, type CloudfrontIncomingMessage } from '../../src/express/index.js'
 import { serve } from '../express/serve.js'
 
@@ -41,7 +45,7 @@ export interface HostApp {
 }
 
 /** Options as the suite writes them: getUser and authorize read only `headers`, present on every host's request. */
-export type SharedOptions = GrantEngineOptions<{ headers: IncomingHttpHeaders }>
+export type SharedOptions = GrantOptions<{ headers: IncomingHttpHeaders }>
 
 export interface Host {
   name: string
@@ -49,6 +53,28 @@ export interface Host {
 }
 
 type Course = FastifyRequest<{ Params: { courseId: string } }>
+
+/** What POST /probe answers: whether the call threw synchronously, and how its promise settled. */
+export interface ProbeResult {
+  threw: boolean
+  outcome: string
+}
+
+// A handler that catches a failing grant() or revoke() and answers 200 anyway, as an app may.
+async function probe (api: GrantApi, headers: IncomingHttpHeaders): Promise<ProbeResult> {
+  const out: ProbeResult = { threw: false, outcome: 'none' }
+  let pending: Promise<unknown> | undefined
+  try {
+    pending = headers['x-revoke'] !== undefined ? api.revoke() : api.grant(String(headers['x-prefix']))
+  } catch {
+    out.threw = true
+  }
+  if (pending !== undefined) {
+    out.outcome = await pending.then((r) => (r === null ? 'null' : 'resolved'), (err: { code?: string }) => `rejected ${err.code ?? 'without code'}`)
+  }
+  if (typeof headers['x-also'] === 'string') await api.grant(headers['x-also'])
+  return out
+}
 
 // The app's routes for both Fastify hosts; `api` reaches the handler API (reply.cloudfront with the
 // plugin, request.raw.cloudfront under middie).
@@ -77,6 +103,7 @@ function addRoutes (app: FastifyInstance, api: (request: FastifyRequest, reply: 
     await api(request, reply).revoke(`/courses/${request.params.courseId}/`)
     return 'bye'
   })
+  app.post('/probe', async (request, reply) => await probe(api(request, reply), request.headers))
 }
 
 function injector (app: FastifyInstance): HostApp['request'] {
@@ -140,6 +167,7 @@ export const expressHost: Host = {
       await req.cloudfront.revoke(`/courses/${req.params.courseId}/`)
       res.send('bye')
     })
+    app.post('/probe', async (req, res) => { res.json(await probe(req.cloudfront, req.headers)) })
     app.use(expressErrors)
     const served = await serve(app)
     return {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { hosts } from './hosts.js'
 import { options, manualClock } from './options.js'
 import { cloudfrontSetCookies, cookieHeader, judge } from '../helpers/cookies.js'
-import { decodeBase64 } from '../../src/index.js'
+import { decodeBase64 } from '../../src/core/encoding.js'
 
 function policyOf (header: unknown): { Statement: Array<{ Condition: Record<string, Record<string, unknown>> }> } {
   const c = cloudfrontSetCookies(header).find((s) => s.startsWith('CloudFront-Policy='))

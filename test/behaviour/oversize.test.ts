@@ -2,7 +2,7 @@ import t from 'tap'
 import { hosts } from './hosts.js'
 import { options } from './options.js'
 import { cloudfrontSetCookies } from '../helpers/cookies.js'
-import { serializeCookieSet } from '../../src/index.js'
+import { serializeCookieSet } from '../../src/core/cookies.js'
 
 for (const host of hosts) {
   t.test(`${host.name}: a Path over 1,024 bytes is refused with a coded error, nothing issued`, async (t) => {

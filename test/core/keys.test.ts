@@ -2,7 +2,8 @@
 import t from 'tap'
 import { createSecretKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify, randomBytes, type KeyObject } from 'node:crypto'
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
-import { createSigner, createVerifier, loadPublicKey, type SignerOptions } from '../../src/index.js'
+import { createSigner, createVerifier, type SignerOptions } from '../../src/index.js'
+import { loadPublicKey } from '../../src/core/keys.js'
 import { rsaKey, ecKey, fixedNow, NOW_S, NOW_MS, caught, rejected, leakedSecrets, pemBodyLines, fromCloudFrontBase64, rubyKeyPem, type TapTest } from './helpers.js'
 
 const KEY_ID = 'K2JCJMDEHXQW5F'

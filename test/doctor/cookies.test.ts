@@ -1,7 +1,7 @@
 // The browser's side: Set-Cookie lines received from one URL, and whether a browser stores them
 // and sends them to the media URL. One case per code, each with a valid twin.
 import t from 'tap'
-import { diagnose } from '../../src/core/index.js'
+import { diagnose } from '../../src/api.js'
 import { APP, codes, KEYS, MEDIA, NOW, secretsOf, setCookieLines, signer, T } from './helpers.js'
 
 const LAX = 'Path=/courses/42/; Domain=example.com; Secure; HttpOnly; SameSite=Lax'

@@ -1,7 +1,9 @@
 // One doctor code per case, on what reaches CloudFront: the exact input that triggers it and a
 // valid twin that differs in that one respect and does not.
 import t from 'tap'
-import { createSigner, customPolicy, cannedPolicy, diagnose, encodeBase64, type DoctorInput } from '../../src/core/index.js'
+import { createSigner, diagnose, type DoctorInput } from '../../src/api.js'
+import { cannedPolicy, customPolicy } from '../../src/core/policy.js'
+import { encodeBase64 } from '../../src/core/encoding.js'
 import { rsaKey, rsaKey2 } from '../helpers/keys.js'
 import { codes, header, KEYS, MEDIA, NOW, PREFIX, run, secretsOf, signer, T, validHeader } from './helpers.js'
 

@@ -2,7 +2,7 @@
 // CORS, CloudFront's error code of the refused response, and HARs that cannot tell.
 // (Recorded HARs of the example are in har.test.ts.)
 import t from 'tap'
-import { diagnoseHar } from '../../src/core/index.js'
+import { diagnoseHar } from '../../src/api.js'
 import { codes, KEYS, NOW, setCookieLines } from './helpers.js'
 
 const APP = 'https://app.example.com'

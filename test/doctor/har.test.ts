@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { diagnoseHar, type DoctorReport } from '../../src/core/index.js'
+import { diagnoseHar, type DoctorReport } from '../../src/api.js'
 import { CHROMIUM, launch, openOwnedCourse, recordHar, signIn, startExample } from './record.js'
 
 const ROOT = resolve(__dirname, '..', '..')

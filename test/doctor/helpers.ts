@@ -1,4 +1,4 @@
-import { createSigner, diagnose, type DoctorInput, type DoctorReport } from '../../src/core/index.js'
+import { createSigner, diagnose, type DoctorInput, type DoctorReport } from '../../src/api.js'
 import { rsaKey } from '../helpers/keys.js'
 
 /** Judging time: 2030-03-17T17:46:40Z, in ms. */

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createSigner, encodeBase64, decodeBase64, type CloudFrontCookies } from '../../src/core/index.js'
+import { createSigner, type CloudFrontCookies } from '../../src/core/signer.js'
+import { encodeBase64, decodeBase64 } from '../../src/core/encoding.js'
 import { createEdgeServer, EDGE_REASON_HEADER } from '../../src/edge/index.js'
 import { cookieHeader, ecKeys, errorCode, listen, rawGet, rsaKeys, tempDir } from './helpers.js'
 

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastifyStatic from '@fastify/static'
-import { createSigner } from '../../src/core/index.js'
+import { createSigner } from '../../src/core/signer.js'
 import { createEdgeServer } from '../../src/edge/index.js'
 import { cookieHeader, errorCode, listen, rawGet, rsaKeys, tempDir } from './helpers.js'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import express from 'express'
 import { expressCloudfrontCookies } from '../../src/express/index.js'
-import { CLOUDFRONT_COOKIE_NAMES } from '../../src/index.js'
+import { CLOUDFRONT_COOKIE_NAMES } from '../../src/core/cookies.js'
 import { options } from '../behaviour/options.js'
 import { setCookies, cloudfrontSetCookies, cookieHeader, judge } from '../helpers/cookies.js'
 import { serve } from './serve.js'

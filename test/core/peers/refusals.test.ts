@@ -3,7 +3,8 @@
 // SHA-1: the CLI refuses it, Ruby and Rust sign it), the choice is this library's and is tested as such.
 import t from 'tap'
 import { createPrivateKey, createPublicKey } from 'node:crypto'
-import { createSigner, checkResource } from '../../../src/index.js'
+import { createSigner } from '../../../src/index.js'
+import { checkResource } from '../../../src/core/resource.js'
 import { rsaKey, type TapTest } from '../helpers.js'
 import { sdkCases, callOf, signNowMs, queryMap, verifies, publicKeyOf, type PeerCase, type PeerFile } from './helpers.js'
 

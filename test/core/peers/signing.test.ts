@@ -5,7 +5,10 @@
 import t from 'tap'
 import { readdirSync } from 'node:fs'
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto'
-import { createSigner, encodeBase64, cannedPolicy, customPolicy, checkResource, checkUrlToSign, type Signer } from '../../../src/index.js'
+import { createSigner, type Signer } from '../../../src/index.js'
+import { encodeBase64 } from '../../../src/core/encoding.js'
+import { cannedPolicy, customPolicy } from '../../../src/core/policy.js'
+import { checkResource, checkUrlToSign } from '../../../src/core/resource.js'
 import { rsaKey, type TapTest } from '../helpers.js'
 import {
   sdkCases, SDK_FILES, EMULATOR_FILES, PEERS_DIR, privateKeyOf, publicKeyOf, callOf, signNowMs, queryPairs, queryMap, fromCfB64, toCfB64, peerSign, verifies,

@@ -1,0 +1,190 @@
+import { serializeClearCookies } from '../cookies.js'
+import { normaliseClientIp } from '../ip.js'
+import type { CloudFrontCookies, SignCookiesOptions, SignUrlOptions } from '../signer.js'
+import { nowSeconds } from '../time.js'
+import { SetCache, sentBack, type CacheEntry } from './cache.js'
+import { Issuer, type GrantCounters } from './issuer.js'
+import { KeyRing } from './keys.js'
+import { resolveGrantOptions, type ResolvedGrantOptions } from './options.js'
+import { RuleBook, slotOf, type PendingGrant } from './rules.js'
+import {
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantInstanceApi, type GrantOptions, type GrantStats, type Issued,
+  type MaybePromise, type UserId
+} from './types.js'
+
+// The grant engine: everything that decides who gets which cookie set, framework-agnostic.
+// The Fastify plugin and the Express middleware only translate their request and reply into
+// the calls below (through GrantResponse); none of this logic is repeated in them.
+
+/** The user id of what getUser returned, or null for "nobody". */
+function userIdOf (user: unknown): string | null {
+  if (typeof user === 'string') return user === '' ? null : user
+  if (typeof user === 'number') return String(user)
+  return null
+}
+
+/** Builds the engine from options, validating every one of them now (registration time). */
+export class GrantEngine<Req = unknown> {
+  readonly distribution: string
+  readonly expiresHeader: string | false
+  readonly statusAllowed: (status: number) => boolean
+  readonly rules: RuleBook<Req>
+  private readonly settings: ResolvedGrantOptions<Req>
+  private readonly keys: KeyRing
+  private readonly cache: SetCache
+  private readonly issuer: Issuer
+  private readonly counters: GrantCounters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
+
+  constructor (options: GrantOptions<Req>) {
+    const settings = this.settings = resolveGrantOptions(options)
+    this.distribution = settings.distribution
+    this.expiresHeader = settings.expiresHeader
+    this.statusAllowed = settings.statusAllowed
+    this.keys = new KeyRing(settings)
+    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize)
+    this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
+    this.issuer = new Issuer({ distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters })
+  }
+
+  /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
+  explicit (prefix: unknown, settings?: ExplicitGrantOptions): PendingGrant<Req> {
+    return this.rules.explicit(prefix, settings)
+  }
+
+  /**
+   * Decides and prepares what a response carries for a pending grant: asks for the user (and
+   * authorisation, for rule grants), then serves the set from the cache or signs it. Synchronous
+   * when every step is (the cached path: no promise, no tick; bench:plugin, plugin-cached); a
+   * Promise otherwise. Resolves to null when nothing is granted.
+   */
+  issue (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
+    const user = this.settings.getUser(request)
+    if (isThenable(user)) return Promise.resolve(user).then((u) => this.forUser(request, u, pending, client))
+    return this.forUser(request, user, pending, client)
+  }
+
+  /** Nobody signed in: nothing. */
+  private forUser (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
+    const id = userIdOf(user)
+    if (id === null) return null
+    const authorize = p.explicit ? undefined : p.rule.authorize
+    if (authorize === undefined) return this.forClient(id, p, client)
+    const ok = authorize(request, p.params, p.path)
+    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.forClient(id, p, client) : this.refuse()))
+    return ok === true ? this.forClient(id, p, client) : this.refuse()
+  }
+
+  private refuse (): null {
+    this.counters.refused++
+    return null
+  }
+
+  /** The IP the grant is bound to (an IPv6 client of a bound grant gets nothing, or an unbound set), then the set itself. */
+  private forClient (user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
+    if (!p.rule.ipBound) return this.fromCacheOrSigned(user, p, p.slot, undefined, client)
+    const v4 = normaliseClientIp(client.ip)
+    if (v4 === null) return this.settings.ipv6 === 'refuse' ? this.refuse() : this.fromCacheOrSigned(user, p, p.slot, undefined, client)
+    return this.fromCacheOrSigned(user, p, slotOf(p.path, v4, p.rule.ttl), v4, client)
+  }
+
+  /** A fresh cached set of the active key; else the client's own fresh set; else a new signature. */
+  private fromCacheOrSigned (user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo): MaybePromise<Issued | null> {
+    const signer = this.keys.active
+    let entry = this.cache.get(user, slot)
+    // A set of a key that no longer signs is not served again (rotation).
+    if (entry !== undefined && entry.keyPairId !== signer.keyPairId) entry = undefined
+    const nowSec = nowSeconds(this.settings.now)
+    if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
+      this.counters.hits++
+      return this.unlessSentBack(entry, client)
+    }
+    const running = this.issuer.running(signer, user, slot)
+    if (running !== undefined) return running.then((e) => this.unlessSentBack(e, client))
+    if (entry === undefined) {
+      const held = this.clientHolds(p, client, ip, nowSec)
+      if (held !== null) return held
+      this.counters.misses++
+    } else {
+      this.counters.reissues++
+    }
+    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip).then((e) => this.unlessSentBack(e, client))
+  }
+
+  /** The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send nothing. */
+  private clientHolds (p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number): Issued | null {
+    const verifier = this.keys.verifier
+    if (verifier === null || client.cookieHeader === undefined || !client.cookieHeader.includes('CloudFront-Signature=')) return null
+    const result = verifier.verify({ url: this.distribution + p.path, cookieHeader: client.cookieHeader, clientIp: client.ip })
+    if (!result.ok || result.keyPairId !== this.keys.active.keyPairId) return null
+    const pol = result.policy
+    if (pol.resource !== this.distribution + p.path + '*' || pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
+    if (pol.expires - nowSec <= p.rule.refreshBefore) return null
+    this.counters.clientFresh++
+    return { setCookie: [], expires: pol.expires }
+  }
+
+  /** The client sent back the very set we would send: it holds it already, so no cookies go out. */
+  private unlessSentBack (entry: CacheEntry, client: ClientInfo): Issued {
+    if (client.cookieHeader !== undefined && sentBack(client.cookieHeader, entry)) {
+      this.counters.clientFresh++
+      return { setCookie: [], expires: entry.expires }
+    }
+    // The entry is an Issued itself: the cached path allocates nothing (bench:plugin, plugin-cached).
+    return entry
+  }
+
+  /** The user for a request (for revoking). */
+  user (request: Req): MaybePromise<UserId | null | undefined | false> {
+    return this.settings.getUser(request)
+  }
+
+  /**
+   * Revokes a user's grants: drops their cached sets and returns the `Set-Cookie` strings that
+   * clear the cookies in the browser (for `prefix`, or for every prefix cached for the user).
+   * CloudFront cannot revoke a signed set before it expires; keep ttl short.
+   */
+  revoke (user: unknown, prefix?: string): string[] {
+    const paths = new Set<string>()
+    if (prefix !== undefined) paths.add(this.rules.explicit(prefix).path)
+    const id = userIdOf(user)
+    if (id !== null) for (const path of this.cache.drop(id, prefix)) paths.add(path)
+    const out: string[] = []
+    for (const path of paths) out.push(...serializeClearCookies({ ...this.settings.cookie, path }))
+    return out
+  }
+
+  /** Makes another configured key the one that signs. Cached sets of the old key are no longer served. */
+  rotate (keyPairId: string): void {
+    this.keys.rotate(keyPairId)
+  }
+
+  get activeKeyPairId (): string {
+    return this.keys.active.keyPairId
+  }
+
+  /** Signs a URL with the active key. */
+  signUrl (url: string, options: SignUrlOptions): Promise<string> {
+    return this.keys.active.signUrl(url, options)
+  }
+
+  /** Signs a cookie set with the active key (no cache: for scripts and special cases). */
+  signCookies (resource: string, options: SignCookiesOptions): Promise<CloudFrontCookies> {
+    return this.keys.active.signCookies(resource, options)
+  }
+
+  stats (): GrantStats {
+    return { ...this.counters, ...this.cache.stats() }
+  }
+
+  /** The instance API, bound to this engine, for adapters to expose as is. */
+  instanceApi (): GrantInstanceApi {
+    const engine = this
+    return {
+      signUrl: (url, options) => engine.signUrl(url, options),
+      signCookies: (resource, options) => engine.signCookies(resource, options),
+      stats: () => engine.stats(),
+      rotate: (keyPairId) => engine.rotate(keyPairId),
+      get activeKeyPairId () { return engine.activeKeyPairId }
+    }
+  }
+}

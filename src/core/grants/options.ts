@@ -1,0 +1,174 @@
+import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
+import { parseDuration } from '../time.js'
+import { splitUrl } from '../url.js'
+import type { CookieAttributes } from '../cookies.js'
+import type { HashAlgorithm } from '../signer.js'
+import type { AuthorizeFunction, GetUserFunction, GrantOptions, SigningKey } from './types.js'
+
+/** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
+export interface GrantDefaults {
+  ttl: number
+  refreshBefore: number
+  ipBound: boolean
+}
+
+/** The options once checked: what the engine's parts are built from. */
+export interface ResolvedGrantOptions<Req> {
+  distribution: string
+  keys: SigningKey[]
+  activeKeyPairId: string
+  hashAlgorithm: HashAlgorithm | undefined
+  getUser: GetUserFunction<Req>
+  authorize: AuthorizeFunction<Req> | undefined
+  defaults: GrantDefaults
+  ipv6: 'refuse' | 'unbound'
+  cookie: Omit<CookieAttributes, 'path' | 'expires'>
+  cache: { max: number, maxBytes: number }
+  statusAllowed: (status: number) => boolean
+  expiresHeader: string | false
+  now: () => number
+  onWarning: ((message: string) => void) | undefined
+}
+
+/** Most a cached set is refreshed ahead of its expiry when the options do not say. */
+const DEFAULT_REFRESH_CAP = 300
+
+/** The default `refreshBefore` for a lifetime: a third of it, at least 1 s, at most `cap`. */
+export function defaultRefreshBefore (ttl: number, cap: number): number {
+  return Math.min(cap, Math.max(1, Math.floor(ttl / 3)))
+}
+
+/** ttl and refreshBefore of a rule, a route or an explicit grant, checked against each other. */
+export function resolveLifetime (ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string): { ttl: number, refreshBefore: number } {
+  const ttl = ttlIn === undefined ? defaults.ttl : parseDuration(ttlIn, where === '' ? 'ttl' : `${where}.ttl`)
+  const refreshBefore = refreshIn === undefined
+    ? defaultRefreshBefore(ttl, defaults.refreshBefore)
+    : parseDuration(refreshIn, where === '' ? 'refreshBefore' : `${where}.refreshBefore`)
+  if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION(where === '' ? 'refreshBefore' : `${where}.refreshBefore`, `must be shorter than ttl (${ttl}s)`)
+  return { ttl, refreshBefore }
+}
+
+export function positive (value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || (value as number) <= 0) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
+  return value as number
+}
+
+export function optionalFunction (value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a function')
+}
+
+export function optionalBoolean (value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'boolean') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected true or false')
+}
+
+function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
+  const single = options.keyPairId !== undefined || options.privateKey !== undefined || options.sign !== undefined
+  const keyList: SigningKey[] = options.keys ?? (single
+    ? [{ keyPairId: options.keyPairId as string, privateKey: options.privateKey, passphrase: options.passphrase, sign: options.sign, keyType: options.keyType } as SigningKey]
+    : [])
+  if (!Array.isArray(keyList) || keyList.length === 0) {
+    throw new FST_ERR_CF_INVALID_OPTION('keys', 'give keyPairId and privateKey, or keys: [{ keyPairId, privateKey }] with activeKeyPairId')
+  }
+  if (options.keys !== undefined && (options.privateKey !== undefined || options.keyPairId !== undefined)) {
+    throw new FST_ERR_CF_INVALID_OPTION('keys', 'give either keys or keyPairId/privateKey, not both')
+  }
+  const seen = new Set<string>()
+  for (const k of keyList) {
+    if (typeof k !== 'object' || k === null) throw new FST_ERR_CF_INVALID_OPTION('keys', 'each key must be { keyPairId, privateKey }')
+    if (seen.has(k.keyPairId)) throw new FST_ERR_CF_INVALID_OPTION('keys', `key ${k.keyPairId} is listed twice`)
+    seen.add(k.keyPairId)
+  }
+  return keyList
+}
+
+function resolveDistribution (value: unknown): string {
+  const dist = splitUrl(typeof value === 'string' ? value : '')
+  if (!dist || (dist.scheme !== 'https' && dist.scheme !== 'http') || dist.host === '' || (dist.path !== '' && dist.path !== '/') ||
+    dist.query !== null || /[^A-Za-z0-9.:-]/.test(dist.host)) {
+    throw new FST_ERR_CF_INVALID_OPTION('distribution', 'expected the CDN base URL, such as "https://media.example.com" (no path)')
+  }
+  return `${dist.scheme}://${dist.host.toLowerCase()}`
+}
+
+function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie'] {
+  const c = (value ?? {}) as Record<string, unknown>
+  if (typeof c !== 'object' || c === null) throw new FST_ERR_CF_INVALID_OPTION('cookie', 'expected an object')
+  const domain = c.domain
+  if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'expected a domain such as "example.com"')
+  }
+  if (typeof domain === 'string' && /(^|\.)cloudfront\.net$/i.test(domain)) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'cookies cannot be set for cloudfront.net: use an alternate domain name (CNAME) shared with the app')
+  }
+  if (c.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(c.sameSite as string)) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'expected "Strict", "Lax" or "None"')
+  }
+  optionalBoolean(c.secure, 'cookie.secure')
+  optionalBoolean(c.httpOnly, 'cookie.httpOnly')
+  if (c.sameSite === 'None' && c.secure === false) throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
+  return {
+    domain: domain as string | undefined,
+    secure: (c.secure as boolean | undefined) ?? true,
+    httpOnly: (c.httpOnly as boolean | undefined) ?? true,
+    sameSite: (c.sameSite as 'Strict' | 'Lax' | 'None' | undefined) ?? 'Lax'
+  }
+}
+
+function resolveStatuses (st: unknown): (status: number) => boolean {
+  // 4xx and 5xx never carry a grant, whatever a predicate says.
+  if (st === undefined) return (s) => s >= 200 && s < 300
+  if (typeof st === 'function') return (s) => s >= 200 && s < 400 && (st as (s: number) => boolean)(s)
+  if (Array.isArray(st) && st.every((n) => Number.isInteger(n) && n >= 100 && n < 600)) {
+    if (st.some((n) => n >= 400)) throw new FST_ERR_CF_INVALID_OPTION('statuses', 'error statuses (4xx, 5xx) never carry grants')
+    const set = new Set<number>(st)
+    return (s) => s >= 200 && set.has(s)
+  }
+  throw new FST_ERR_CF_INVALID_OPTION('statuses', 'expected a list of HTTP statuses or a function (status) => boolean')
+}
+
+/**
+ * Validates every option now (registration time): a bad one throws FST_ERR_CF_INVALID_OPTION
+ * (or a time error) that says what to change. Keys are checked for shape here and parsed by the key ring.
+ */
+export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedGrantOptions<Req> {
+  if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
+  optionalFunction(options.now, 'now')
+  optionalFunction(options.onWarning, 'onWarning')
+  const keys = resolveKeys(options)
+  const distribution = resolveDistribution(options.distribution)
+  if (typeof options.getUser !== 'function') {
+    throw new FST_ERR_CF_INVALID_OPTION('getUser', 'a function (request) => user id is required: nothing is ever issued to an anonymous request')
+  }
+  optionalFunction(options.authorize, 'authorize')
+
+  const ttl = parseDuration(options.ttl ?? '15m', 'ttl')
+  const refreshBefore = options.refreshBefore === undefined ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP) : parseDuration(options.refreshBefore, 'refreshBefore')
+  if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION('refreshBefore', `must be shorter than ttl (${ttl}s)`)
+  optionalBoolean(options.ipBound, 'ipBound')
+  if (options.ipv6 !== undefined && options.ipv6 !== 'refuse' && options.ipv6 !== 'unbound') {
+    throw new FST_ERR_CF_INVALID_OPTION('ipv6', 'expected "refuse" or "unbound"')
+  }
+  const eh = options.expiresHeader
+  if (eh !== undefined && eh !== false && (typeof eh !== 'string' || !/^[A-Za-z0-9-]+$/.test(eh))) {
+    throw new FST_ERR_CF_INVALID_OPTION('expiresHeader', 'expected a header name or false')
+  }
+  const cacheOpts = options.cache ?? {}
+  return {
+    distribution,
+    keys,
+    activeKeyPairId: options.activeKeyPairId ?? (keys[0] as SigningKey).keyPairId,
+    hashAlgorithm: options.hashAlgorithm,
+    getUser: options.getUser,
+    authorize: options.authorize,
+    defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false },
+    ipv6: options.ipv6 ?? 'refuse',
+    cookie: resolveCookie(options.cookie),
+    cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
+    statusAllowed: resolveStatuses(options.statuses),
+    // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
+    expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
+    now: options.now ?? Date.now,
+    onWarning: options.onWarning
+  }
+}

@@ -1,0 +1,191 @@
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
+import { flat } from '../cookies.js'
+import {
+  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
+  templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
+} from '../rules.js'
+import { parseDuration } from '../time.js'
+import { defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
+
+/** A rule (or a route's config) once compiled. */
+export interface CompiledRule<Req> {
+  match: PathPattern | null
+  template: ResourceTemplate
+  ttl: number
+  refreshBefore: number
+  ipBound: boolean
+  authorize: AuthorizeFunction<Req> | undefined
+  checkParam: ParamCheck
+}
+
+/** A grant decided for a request, waiting for the response status and the user. */
+export interface PendingGrant<Req = unknown> {
+  rule: CompiledRule<Req>
+  /** The cookie Path, the granted prefix: `/courses/42/`. */
+  path: string
+  params: Record<string, string>
+  /** From `grant()` in a handler: the handler has already decided, so `authorize` is not asked. */
+  explicit: boolean
+  /** The user's cache slot for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
+  slot: string
+}
+
+/** Which of a user's sets a grant is: its prefix, the IP it is bound to (or ''), its lifetime. */
+export function slotOf (path: string, ip: string, ttl: number): string {
+  return `${path}\u0000${ip}\u0000${ttl}`
+}
+
+/** Paths remembered per rule list, with the grant they match (or none). */
+const MATCH_MEMO_SIZE = 2048
+
+const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})+\/)*$/
+
+/** A grant prefix from a handler: a CDN path that starts and ends with "/", without wildcards or dot segments. */
+export function checkPrefix (prefix: unknown): string {
+  if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
+    throw new FST_ERR_CF_INVALID_PARAM('prefix', 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards or dot segments')
+  }
+  return prefix
+}
+
+/** The path rules and route configs: compiled once, refused when their prefixes could nest, matched per request. */
+export class RuleBook<Req> {
+  readonly rules: Array<CompiledRule<Req>> = []
+  private readonly compiled: Array<CompiledRule<Req>> = []
+  private readonly defaults: GrantDefaults
+  private readonly authorize: AuthorizeFunction<Req> | undefined
+  private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
+
+  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined) {
+    this.defaults = defaults
+    this.authorize = authorize
+    if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
+    ;((rules ?? []) as Array<GrantRule<Req>>).forEach((rule, i) => {
+      if (typeof rule !== 'object' || rule === null) throw new FST_ERR_CF_INVALID_OPTION(`rules[${i}]`, 'expected { match, resource }')
+      const match = compilePattern(rule.match, `rules[${i}].match`)
+      const compiled = this.compile(rule, `rules[${i}]`, match.params)
+      compiled.match = match
+      this.rules.push(compiled)
+    })
+  }
+
+  /** Compiles rule settings (a rule, or a route's `config.cloudfront`). `params` are those the route provides. */
+  compile (settings: GrantRuleSettings<Req>, where: string, params: string[] | null): CompiledRule<Req> {
+    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION(where, 'expected { resource, ttl?, ipBound?, authorize? } or false')
+    const template = compileResourceTemplate(settings.resource, `${where}.resource`)
+    if (params !== null) {
+      for (const p of template.params) {
+        if (!params.includes(p)) throw new FST_ERR_CF_INVALID_OPTION(`${where}.resource`, `uses ":${p}", which the path does not capture`)
+      }
+    }
+    for (const other of this.compiled) {
+      if (templatesOverlap(template, other.template)) {
+        throw new FST_ERR_CF_OVERLAPPING_RULES(`"${template.source}" and "${other.template.source}" grant prefixes that can nest, so a browser would send two cookie sets; make them disjoint`)
+      }
+    }
+    const { ttl, refreshBefore } = resolveLifetime(settings.ttl, settings.refreshBefore, this.defaults, where)
+    optionalBoolean(settings.ipBound, `${where}.ipBound`)
+    optionalFunction(settings.authorize, `${where}.authorize`)
+    optionalFunction(settings.checkParam, `${where}.checkParam`)
+    const rule: CompiledRule<Req> = {
+      match: null,
+      template,
+      ttl,
+      refreshBefore,
+      ipBound: settings.ipBound ?? this.defaults.ipBound,
+      authorize: settings.authorize ?? this.authorize,
+      checkParam: settings.checkParam ?? defaultParamCheck
+    }
+    this.compiled.push(rule)
+    return rule
+  }
+
+  /**
+   * Matches a raw request path (query removed) against the path rules, first match wins.
+   * Throws FST_ERR_CF_INVALID_PARAM (400) when a captured value is unsafe.
+   */
+  match (path: string, rules: ReadonlyArray<CompiledRule<Req>> = this.rules): PendingGrant<Req> | null {
+    // A pending grant depends only on the path (and the rules, fixed per caller): players and pages
+    // ask for the same few paths over and over, so checked results are kept, bounded (bench:plugin, plugin-cached).
+    const memo = this.matched.get(rules)
+    const known = memo?.get(path)
+    if (known !== undefined) return known
+    let found: PendingGrant<Req> | null = null
+    for (const rule of rules) {
+      const params = matchPattern(rule.match as PathPattern, path)
+      if (params !== null) {
+        found = this.pending(rule, params, false)
+        break
+      }
+    }
+    if (memo === undefined) this.matched.set(rules, new Map([[path, found]]))
+    else {
+      if (memo.size >= MATCH_MEMO_SIZE) memo.clear()
+      memo.set(path, found)
+    }
+    return found
+  }
+
+  /** The path rules that requests to a router template could match (none: the route needs no matching). */
+  rulesFor (routeUrl: string): Array<CompiledRule<Req>> {
+    return this.rules.filter((rule) => patternCouldMatchRoute(rule.match as PathPattern, routeUrl))
+  }
+
+  /** A pending grant for a compiled rule with parameters from the framework's router. */
+  pending (rule: CompiledRule<Req>, params: Record<string, unknown>, explicit: boolean): PendingGrant<Req> {
+    const checked: Record<string, string> = {}
+    for (const name of rule.template.params) checked[name] = checkParam(name, params[name], rule.checkParam)
+    const path = fillTemplate(rule.template, checked)
+    // Flat: the slot is kept by the cache for minutes, and compared on every hit.
+    return { rule, path, params: checked, explicit, slot: flat(slotOf(path, '', rule.ttl)) }
+  }
+
+  /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
+  explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
+    const path = checkPrefix(prefix)
+    const ttl = settings.ttl === undefined ? this.defaults.ttl : parseDuration(settings.ttl, 'ttl')
+    optionalBoolean(settings.ipBound, 'ipBound')
+    const rule: CompiledRule<Req> = {
+      match: null,
+      template: { source: path + '*', parts: [path], params: [], segments: [] },
+      ttl,
+      refreshBefore: defaultRefreshBefore(ttl, this.defaults.refreshBefore),
+      ipBound: settings.ipBound ?? this.defaults.ipBound,
+      authorize: undefined,
+      checkParam: defaultParamCheck
+    }
+    return { rule, path, params: {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+  }
+
+  /**
+   * The rule or route config whose resource covers a CDN path, with the parameters read back from
+   * it: `/courses/42/` (or `/courses/42/seg1.ts`) under `/courses/:courseId/*` gives `{ courseId: '42' }`.
+   * Null when no resource covers the path, or when a value read back fails the rule's parameter check.
+   */
+  ruleFor (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
+    const segments = cdnPath.split('/')
+    for (const rule of this.compiled) {
+      const want = rule.template.segments
+      // The path must reach inside the prefix: `/courses/42/` itself or a file below it.
+      if (segments.length < want.length + 2 || segments[0] !== '') continue
+      const params: Record<string, string> = {}
+      let names = 0
+      let ok = true
+      for (let i = 0; i < want.length && ok; i++) {
+        const literal = want[i]
+        const seg = segments[i + 1] as string
+        if (literal === null || literal === undefined) {
+          const name = rule.template.params[names++] as string
+          try {
+            params[name] = checkParam(name, seg, rule.checkParam)
+          } catch {
+            ok = false
+          }
+        } else if (seg !== literal) ok = false
+      }
+      if (ok) return { rule, params, prefix: fillTemplate(rule.template, params) }
+    }
+    return null
+  }
+}

@@ -1,0 +1,174 @@
+import type { KeyInput, KeyType } from '../keys.js'
+import type { CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies } from '../signer.js'
+import type { DurationInput } from '../time.js'
+import type { SameSite } from '../cookies.js'
+import type { ParamCheck } from '../rules.js'
+
+// The types users write options and handlers against. Everything the engine keeps for itself
+// (compiled rules, pending grants, cache entries) lives next to the code that uses it.
+
+/** The identity a grant is cached under. A falsy value means "nobody": nothing is issued. */
+export type UserId = string | number
+export type MaybePromise<T> = T | PromiseLike<T>
+export type GetUserFunction<Req> = (request: Req) => MaybePromise<UserId | null | undefined | false>
+/** Return `true` to grant; anything else (false, undefined, a thrown error) grants nothing. */
+export type AuthorizeFunction<Req> = (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
+
+/** Per-rule (and per-route) settings. */
+export interface GrantRuleSettings<Req = unknown> {
+  /** CDN path prefix to grant, ending in `/*`, with `:params` from the match: `/courses/:courseId/*`. */
+  resource: string
+  /** Lifetime of a cookie set (seconds or `'15m'`). */
+  ttl?: DurationInput
+  /** Reissue a cached set when less than this is left. */
+  refreshBefore?: DurationInput
+  /** Bind grants to the client's IPv4 address. */
+  ipBound?: boolean
+  /** Replaces the global `authorize` for this rule. */
+  authorize?: AuthorizeFunction<Req>
+  /** Replaces the default parameter check (letters, digits, `._~-`); wildcards, `/` and dot segments stay refused. */
+  checkParam?: ParamCheck
+}
+
+/** A path rule: requests whose path matches `match` grant `resource`. */
+export interface GrantRule<Req = unknown> extends GrantRuleSettings<Req> {
+  /** App path pattern: `/courses/:courseId/*`. */
+  match: string
+}
+
+export interface SigningKey {
+  keyPairId: string
+  privateKey?: KeyInput
+  passphrase?: string | Buffer
+  /** A signing function instead of a private key (KMS, HSM). */
+  sign?: CustomSignFunction
+  keyType?: KeyType
+}
+
+export interface CookieOptions {
+  /** A parent domain shared by the app and the CDN; host-only when absent. */
+  domain?: string
+  /** Default true. */
+  secure?: boolean
+  /** Default true. */
+  httpOnly?: boolean
+  /** Default `'Lax'`. */
+  sameSite?: SameSite
+}
+
+/** The options of the Fastify plugin and of the Express middleware. */
+export interface GrantOptions<Req = unknown> {
+  /** Single key: its ID... */
+  keyPairId?: string
+  /** ...and its private key (or `sign`). */
+  privateKey?: KeyInput
+  passphrase?: string | Buffer
+  sign?: CustomSignFunction
+  keyType?: KeyType
+  /** Several keys, for rotation; `activeKeyPairId` picks the one that signs (default: the first). */
+  keys?: SigningKey[]
+  activeKeyPairId?: string
+  /** The CDN's base URL, e.g. `https://media.example.com`. */
+  distribution: string
+  rules?: Array<GrantRule<Req>>
+  /** The signed-in user, or a falsy value when there is none. Required. */
+  getUser: GetUserFunction<Req>
+  /** Default authorisation for rules; without it, every signed-in user matching a rule is granted. */
+  authorize?: AuthorizeFunction<Req>
+  /** Default `'15m'`. */
+  ttl?: DurationInput
+  /** Default `'5m'`. */
+  refreshBefore?: DurationInput
+  hashAlgorithm?: HashAlgorithm
+  /** Default false. */
+  ipBound?: boolean
+  /** For IP-bound grants, what an IPv6 client gets: `'refuse'` (nothing, the default) or `'unbound'` (a grant without IP condition). */
+  ipv6?: 'refuse' | 'unbound'
+  cookie?: CookieOptions
+  cache?: {
+    /** Most users whose sets are kept (default 10,000); each user's sets are one entry. */
+    max?: number
+    /** Most bytes kept (default 32 MiB). */
+    maxBytes?: number
+  }
+  /** Statuses that may carry a grant: a list, or a predicate. Default: 200-299. */
+  statuses?: number[] | ((status: number) => boolean)
+  /** Response header telling the client when its grant expires (epoch seconds); `false` to omit. Default `'cloudfront-grant-expires'`. */
+  expiresHeader?: string | false
+  now?: () => number
+  onWarning?: (message: string) => void
+}
+
+/** A granted prefix, as handlers see it. */
+export interface GrantResult {
+  /** The granted prefix (cookie Path). */
+  prefix: string
+  /** When the set expires, epoch seconds. */
+  expires: number
+}
+
+/** Settings of an explicit grant. */
+export interface ExplicitGrantOptions {
+  ttl?: DurationInput
+  ipBound?: boolean
+}
+
+/** What a handler can do on its response: the plugin's `reply.cloudfront`, the middleware's `req.cloudfront`. */
+export interface GrantApi {
+  /**
+   * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
+   * Resolves to the grant, or null when there is no user; rejects when it fails (never throws).
+   * Nothing is sent if the response fails.
+   */
+  grant: (prefix: string, options?: ExplicitGrantOptions) => Promise<GrantResult | null>
+  /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. */
+  revoke: (prefix?: string) => Promise<void>
+}
+
+/** The instance API: the plugin's `fastify.cloudfront`, and the middleware function's own properties. */
+export interface GrantInstanceApi {
+  /** Signs a URL with the active key. */
+  signUrl: (url: string, options: SignUrlOptions) => Promise<string>
+  /** Signs a cookie set with the active key (no cache). */
+  signCookies: (resource: string, options: SignCookiesOptions) => Promise<CloudFrontCookies>
+  stats: () => GrantStats
+  /** Makes another configured key the one that signs; the next request of each user gets a set signed by it. */
+  rotate: (keyPairId: string) => void
+  readonly activeKeyPairId: string
+}
+
+export interface GrantStats {
+  hits: number
+  misses: number
+  signatures: number
+  reissues: number
+  coalesced: number
+  /** Misses served by a signature made in the same second for another user (identical policy). */
+  shared: number
+  /** Clients that already held a fresh set: nothing was sent. */
+  clientFresh: number
+  refused: number
+  /** Cookie sets cached. */
+  size: number
+  /** Users with at least one cached set. */
+  users: number
+  bytes: number
+}
+
+/** What the adapter knows of the client. */
+export interface ClientInfo {
+  cookieHeader: string | undefined
+  ip: string | undefined
+}
+
+/** What to add to a response. */
+export interface Issued {
+  /** `Set-Cookie` strings to add (empty when the client already holds fresh sets). */
+  setCookie: string[]
+  /** The earliest expiry (epoch seconds) among the granted sets. */
+  expires: number
+}
+
+export function isThenable<T> (v: unknown): v is PromiseLike<T> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
