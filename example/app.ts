@@ -14,6 +14,7 @@ import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
 import { courses, findCourse, owns, users, type User } from './catalogue.js'
 import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
 import { whyRoutes } from './why.js'
+import { MIRROR, registerCookieless } from './cookieless.js'
 
 export interface AppOptions {
   /** The edge's base URL, which grants are signed for: `http://localhost:3001`. */
@@ -63,8 +64,11 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     // so the browser sends the app's cookies to the edge, and the two are the same site (Lax works).
     // Chromium and Firefox accept Secure cookies from http://localhost.
     cookie: { secure: true, httpOnly: true, sameSite: 'Lax' },
+    // The cookie-less player's playlists (example/cookieless.ts): the edge's own, fetched with a signed URL.
+    playlists: { prefix: MIRROR, origin: { url: options.edgeUrl } },
     ...(options.now ? { now: options.now } : {})
   })
+  registerCookieless(app, currentUser)
 
   app.addHook('onSend', async (request, reply, payload) => {
     const expires = reply.getHeader('cloudfront-grant-expires')

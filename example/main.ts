@@ -37,7 +37,9 @@ What to try:
   3. Open "Caching at the Edge", Bob's course: the page opens, the edge answers 403.
   4. Ask the edge without cookies: curl -i ${edgeUrl}/courses/hls-basics/index.m3u8
   5. Sign out: the cookies are cleared, and the edge refuses every further segment.
-  6. Open ${appUrl.replace('localhost', '127.0.0.1')} instead: cookies are kept per host name, so those
+  6. Without cookies: ${appUrl}/courses/hls-basics/cookieless plays the course through the
+     app's playlist mirror (/hls/...), every segment a signed URL.
+  7. Open ${appUrl.replace('localhost', '127.0.0.1')} instead: cookies are kept per host name, so those
      set there never reach the edge on localhost, and the course page says so. When a player fails,
      the page says why; for a HAR of it: npx cloudfront-cookies doctor --har <file>
 

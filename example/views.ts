@@ -3,7 +3,7 @@ import { courses, users, type Course, type User } from './catalogue.js'
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 
-function escape (value: unknown): string {
+export function escape (value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ESCAPES[c] as string)
 }
 
@@ -34,7 +34,7 @@ const STYLE = `
   .refused { color: #b42318; }
 `
 
-function page (title: string, user: User | null, body: string): string {
+export function page (title: string, user: User | null, body: string): string {
   const account = user === null
     ? ''
     : `<span>Signed in as <strong>${escape(user.name)}</strong></span>
@@ -97,6 +97,7 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Segments</dt><dd id="segments">none loaded yet</dd>
       <dt>Player</dt><dd id="player">loading…</dd>
     </dl>
+    <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror.</p>
     <script src="/vendor/hls.min.js"></script>
     <script src="/player.js"></script>
     <script src="/why.js"></script>`)

@@ -1,6 +1,6 @@
 import { diagnose, diagnoseHar, type DoctorReport, type Finding } from '../core/doctor/index.js'
 import { list, parse, parseTime, readFile, str, usage } from './args.js'
-import type { Command } from './commands.js'
+import type { Command } from './args.js'
 
 const MARK: Record<Finding['severity'], string> = { error: 'ERROR', warning: 'WARN ', info: 'INFO ' }
 

@@ -25,3 +25,15 @@ export const FST_ERR_CF_OVERLAPPING_RULES = createError('FST_ERR_CF_OVERLAPPING_
 export const FST_ERR_CF_SIGN_FAILED = createError('FST_ERR_CF_SIGN_FAILED', 'Signing failed: %s', 500)
 /** The command line was given wrong or missing arguments (the CLI exits with status 2). */
 export const FST_ERR_CF_CLI_USAGE = createError('FST_ERR_CF_CLI_USAGE', '%s', 500)
+/** A playlist cannot be mirrored: not an HLS playlist, or a line the rewrite cannot read safely. */
+export const FST_ERR_CF_INVALID_PLAYLIST = createError('FST_ERR_CF_INVALID_PLAYLIST', 'Invalid HLS playlist: %s', 502)
+/** A playlist URI leaves the granted prefix, and the mirror is set to refuse such playlists. */
+export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTSIDE', 'HLS playlist URI outside the grant: %s', 502)
+/** The playlist origin has no playlist at this path. */
+export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s', 404)
+/** The playlist origin failed (a network error, an HTTP error status, a load function that threw). */
+export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN', 'HLS playlist origin failed: %s', 502)
+/** A mirrored playlist was asked for without a signed-in user. */
+export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist', 401)
+/** The signed-in user may not have this playlist (`authorize` did not return true). */
+export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN', 'This playlist is not granted to the user', 403)

@@ -1,7 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, type HeaderAccess } from '../core/grants/response.js'
-import type { ClientInfo, ExplicitGrantOptions, GrantApi, GrantInstanceApi, GrantOptions, GrantResult } from '../core/grants/types.js'
+import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantResult } from '../core/grants/types.js'
+import type { PlaylistMirror, PlaylistResponse } from '../core/playlists/mirror.js'
+import type { PlaylistGrant } from '../core/playlists/access.js'
 import type { SignUrlOptions } from '../core/signer.js'
 import { pathOf } from '../core/url.js'
 
@@ -151,6 +153,27 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
 
 const NO_CLIENT: ClientInfo = { cookieHeader: undefined, ip: undefined }
 
+function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse): void {
+  res.statusCode = 200
+  for (const name in r.headers) res.setHeader(name, r.headers[name] as string)
+  res.setHeader('content-length', r.body.length)
+  res.end(head ? undefined : r.body)
+}
+
+/** A playlist of the mirror, answered here (errors go to the app's error handler). */
+function servePlaylist<Req> (mirror: PlaylistMirror<Req, PlaylistGrant<Req>, ClientInfo>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse, next: NextFunction): void {
+  const head = req.method === 'HEAD'
+  let served
+  try {
+    served = mirror.serve(req, client, path, req.headers['accept-encoding'])
+  } catch (err) {
+    next(err)
+    return
+  }
+  if (!isThenable<PlaylistResponse>(served)) writePlaylist(res, head, served)
+  else Promise.resolve(served).then((r) => writePlaylist(res, head, r), next)
+}
+
 /**
  * The CloudFront cookies middleware for Express 5 and Connect, also usable inside Fastify through
  * `@fastify/middie`. Every option is validated now: a bad one throws a coded error.
@@ -163,11 +186,19 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
   const engine = new GrantEngine<Req>(options)
   const rules = engine.rules
   const hasRules = rules.rules.length > 0
+  const mirror = engine.playlists
 
   function cloudfrontMiddleware (request: IncomingMessage & Req, res: ServerResponse, next: NextFunction): void {
     const req = request as RawRequest
     const state = new RequestGrants(engine, req, res)
     req.cloudfront = state
+    if (mirror !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+      const path = pathOf(req.originalUrl ?? req.url ?? '/')
+      if (mirror.cdnPathOf(path) !== null) {
+        servePlaylist(mirror, request, state, path, res, next)
+        return
+      }
+    }
     // Fast path: no path rules, only handler grants.
     if (!hasRules) {
       next()

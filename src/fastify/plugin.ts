@@ -7,6 +7,7 @@ import {
   isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings, type Issued, type MaybePromise
 } from '../core/grants/types.js'
 import { pathOf } from '../core/url.js'
+import type { PlaylistResponse } from '../core/playlists/mirror.js'
 
 /** Plugin options: see the README for each one and its default. */
 export interface FastifyCloudfrontCookiesOptions extends GrantOptions<FastifyRequest> {}
@@ -82,6 +83,7 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   }
   const expiresHeader = engine.expiresHeader
   const rules = engine.rules
+  const mirror = engine.playlists
 
   fastify.decorate('cloudfront', engine.instanceApi())
   fastify.decorateReply(kState, null)
@@ -121,6 +123,19 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
     if (routeRules.length === 0) return
     guardHandler(routeOptions, (request) => rules.match(pathOf(request.raw.url ?? '/'), routeRules))
   })
+
+  // The playlist mirror: one route, out of the rules (its grant is the playlist's own, decided by the core).
+  if (mirror !== null) {
+    fastify.get(`${mirror.prefix}/*`, { config: { cloudfront: false } }, function cloudfrontPlaylist (request, reply) {
+      const served = mirror.serve(request, new FastifyClient(request), pathOf(request.raw.url ?? '/'), request.headers['accept-encoding'])
+      // The reply is sent here, not returned: Fastify would try to send a returned reply again.
+      if (!isThenable<PlaylistResponse>(served)) {
+        reply.headers(served.headers).send(served.body)
+        return
+      }
+      return Promise.resolve(served).then((r) => { reply.headers(r.headers).send(r.body) })
+    })
+  }
 
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.

@@ -7,6 +7,8 @@ import { Issuer, type GrantCounters } from './issuer.js'
 import { KeyRing } from './keys.js'
 import { resolveGrantOptions, type ResolvedGrantOptions } from './options.js'
 import { RuleBook, slotOf, type PendingGrant } from './rules.js'
+import { createPlaylistMirror, type PlaylistGrant } from '../playlists/access.js'
+import type { PlaylistMirror } from '../playlists/mirror.js'
 import {
   isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantInstanceApi, type GrantOptions, type GrantStats, type Issued,
   type MaybePromise, type UserId
@@ -29,6 +31,8 @@ export class GrantEngine<Req = unknown> {
   readonly expiresHeader: string | false
   readonly statusAllowed: (status: number) => boolean
   readonly rules: RuleBook<Req>
+  /** The playlist mirror (option `playlists`), or null. */
+  readonly playlists: PlaylistMirror<Req, PlaylistGrant<Req>, ClientInfo> | null
   private readonly settings: ResolvedGrantOptions<Req>
   private readonly keys: KeyRing
   private readonly cache: SetCache
@@ -44,6 +48,7 @@ export class GrantEngine<Req = unknown> {
     this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize)
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
     this.issuer = new Issuer({ distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters })
+    this.playlists = options.playlists === undefined ? null : createPlaylistMirror(this, options.playlists, settings.now)
   }
 
   /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
@@ -108,6 +113,58 @@ export class GrantEngine<Req = unknown> {
       this.counters.reissues++
     }
     return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip).then((e) => this.unlessSentBack(e, client))
+  }
+
+  /**
+   * The user a mirrored playlist is for, when the grant is theirs: the user id, null when nobody is
+   * signed in, false when `authorize` refuses (the mirror answers 401 and 403).
+   */
+  admit (request: Req, p: PendingGrant<Req>): MaybePromise<string | null | false> {
+    const user = this.settings.getUser(request)
+    if (isThenable(user)) return Promise.resolve(user).then((u) => this.admitUser(request, u, p))
+    return this.admitUser(request, user, p)
+  }
+
+  private admitUser (request: Req, user: unknown, p: PendingGrant<Req>): MaybePromise<string | null | false> {
+    const id = userIdOf(user)
+    if (id === null) return null
+    const authorize = p.rule.authorize
+    if (authorize === undefined) return id
+    const ok = authorize(request, p.params, p.path)
+    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? id : this.refused()))
+    return ok === true ? id : this.refused()
+  }
+
+  private refused (): false {
+    this.counters.refused++
+    return false
+  }
+
+  /**
+   * An admitted user's set itself, whatever the client holds (a playlist carries its values as a
+   * query): from the cache while fresh, else signed. Null for an IPv6 client of an IP-bound grant
+   * when ipv6 is 'refuse'.
+   */
+  setFor (user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
+    let ip: string | undefined
+    if (p.rule.ipBound) {
+      const v4 = normaliseClientIp(client.ip)
+      if (v4 === null && this.settings.ipv6 === 'refuse') return this.refuse()
+      if (v4 !== null) ip = v4
+    }
+    const slot = ip === undefined ? p.slot : slotOf(p.path, ip, p.rule.ttl)
+    const signer = this.keys.active
+    const entry = this.cache.get(user, slot)
+    const nowSec = nowSeconds(this.settings.now)
+    if (entry !== undefined && entry.keyPairId === signer.keyPairId && entry.expires - nowSec > p.rule.refreshBefore) {
+      this.counters.hits++
+      return entry
+    }
+    const running = this.issuer.running(signer, user, slot)
+    if (running !== undefined) return running
+    if (entry === undefined) this.counters.misses++
+    else this.counters.reissues++
+    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip)
   }
 
   /** The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send nothing. */

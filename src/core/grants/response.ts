@@ -1,5 +1,6 @@
 import type { GrantEngine } from './engine.js'
 import type { PendingGrant } from './rules.js'
+import { credentialsOf, credentialsOfHeader, type Credentials } from '../playlists/credentials.js'
 import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type Issued, type MaybePromise } from './types.js'
 
 // What one response carries: the route's grant, the handler's explicit grants and revocations,
@@ -61,6 +62,15 @@ export function writeGrantHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg:
   if (expires !== -1 && expiresHeader !== false) io.set(target, arg, expiresHeader, String(expires))
 }
 
+/**
+ * The grant's set as a signed query and a Cookie header, for native players: from the set sent, or
+ * held by the client (the cached set it sent back, or the one it presented, verified, after a restart).
+ */
+function credentialsFor (issued: Issued, client: ClientInfo): Credentials {
+  return credentialsOf(issued.setCookie) ?? (issued.held === undefined ? null : credentialsOf(issued.held.setCookie)) ??
+    credentialsOfHeader(client.cookieHeader) ?? { query: '', cookie: '' }
+}
+
 /** Per-response grant state, exposed to handlers as `reply.cloudfront` / `req.cloudfront`. */
 export class GrantResponse<Req> implements GrantApi {
   /** The route's grant, decided before the handler runs; issued into `routeIssued`. */
@@ -110,7 +120,7 @@ export class GrantResponse<Req> implements GrantApi {
     const result = Promise.resolve(issued).then((i) => {
       if (i === null) return null
       ;(this.explicit ??= []).push(i)
-      return { prefix: path, expires: i.expires }
+      return { prefix: path, expires: i.expires, ...credentialsFor(i, this.client) }
     })
     this.wait(result)
     return result

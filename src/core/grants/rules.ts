@@ -161,10 +161,12 @@ export class RuleBook<Req> {
   /**
    * The rule or route config whose resource covers a CDN path, with the parameters read back from
    * it: `/courses/42/` (or `/courses/42/seg1.ts`) under `/courses/:courseId/*` gives `{ courseId: '42' }`.
-   * Null when no resource covers the path, or when a value read back fails the rule's parameter check.
+   * Null when no resource covers the path, or when a value read back fails the rule's parameter check;
+   * `strict` throws that check's FST_ERR_CF_INVALID_PARAM (400) instead, when no other rule covers the path.
    */
-  ruleFor (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
+  ruleFor (cdnPath: string, strict = false): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
     const segments = cdnPath.split('/')
+    let refused: unknown = null
     for (const rule of this.compiled) {
       const want = rule.template.segments
       // The path must reach inside the prefix: `/courses/42/` itself or a file below it.
@@ -179,13 +181,15 @@ export class RuleBook<Req> {
           const name = rule.template.params[names++] as string
           try {
             params[name] = checkParam(name, seg, rule.checkParam)
-          } catch {
+          } catch (err) {
+            refused ??= err
             ok = false
           }
         } else if (seg !== literal) ok = false
       }
       if (ok) return { rule, params, prefix: fillTemplate(rule.template, params) }
     }
+    if (strict && refused !== null) throw refused
     return null
   }
 }

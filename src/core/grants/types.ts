@@ -3,6 +3,7 @@ import type { CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOpti
 import type { DurationInput } from '../time.js'
 import type { SameSite } from '../cookies.js'
 import type { ParamCheck } from '../rules.js'
+import type { PlaylistsOptions } from '../playlists/mirror.js'
 
 // The types users write options and handlers against. Everything the engine keeps for itself
 // (compiled rules, pending grants, cache entries) lives next to the code that uses it.
@@ -97,6 +98,8 @@ export interface GrantOptions<Req = unknown> {
   expiresHeader?: string | false
   now?: () => number
   onWarning?: (message: string) => void
+  /** Serve rewritten HLS playlists for players without cookies: `{ prefix: '/hls', origin }` (see the README). */
+  playlists?: PlaylistsOptions
 }
 
 /** A granted prefix, as handlers see it. */
@@ -105,6 +108,10 @@ export interface GrantResult {
   prefix: string
   /** When the set expires, epoch seconds. */
   expires: number
+  /** The set as a signed query, `Policy=…&Signature=…&Key-Pair-Id=…`: appended to any URL of the prefix, it opens it without cookies. */
+  query: string
+  /** The set as a `Cookie` header value, for a native player's request headers. */
+  cookie: string
 }
 
 /** Settings of an explicit grant. */
@@ -167,6 +174,8 @@ export interface Issued {
   setCookie: string[]
   /** The earliest expiry (epoch seconds) among the granted sets. */
   expires: number
+  /** When nothing is sent because the client holds the cached set: that set (its values are still the grant's). */
+  held?: Issued
 }
 
 export function isThenable<T> (v: unknown): v is PromiseLike<T> {

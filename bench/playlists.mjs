@@ -1,0 +1,237 @@
+// The playlist mirror serving a 1,000-segment media playlist to a user whose grant is cached,
+// against @fastify/static serving the unmodified file, paired in time as bench/plugin.mjs does:
+// both servers run at the same moment in two processes sharing CPU 0, each under its own
+// autocannon on CPU 1, fresh processes every round; the ratio of their req/s is the ratio of their
+// costs. Then the same with compression (static: the file's pre-compressed copy), the bytes on the
+// wire, and the per-segment-signing approach (one signature per URI, as the Lambda@Edge samples
+// do) for scale.
+//   npm run bench:playlists   (BENCH_DURATION=seconds per round, default 2; BENCH_PAIR_ROUNDS, default 7)
+import { execFileSync, fork } from 'node:child_process'
+import { generateKeyPairSync } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { brotliCompressSync, gzipSync } from 'node:zlib'
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import fastifyStatic from '@fastify/static'
+import { getSignedUrl } from '@aws-sdk/cloudfront-signer'
+import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 2)
+const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 7)
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2)
+const CONNECTIONS = 10
+const SEGMENTS = 1000
+const DISTRIBUTION = 'https://media.example.com'
+const PLAYLIST = '/courses/42/720p/index.m3u8'
+// What browsers send; hls.js and native players accept gzip at least.
+const ACCEPT = 'gzip, deflate, br'
+
+function playlistText () {
+  let text = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n'
+  for (let i = 0; i < SEGMENTS; i++) text += `#EXTINF:2.000000,\nsegment-${String(i).padStart(4, '0')}.ts\n`
+  return text + '#EXT-X-ENDLIST\n'
+}
+
+async function serve (scenario) {
+  const root = process.env.BENCH_ROOT
+  const pem = process.env.BENCH_PEM
+  const app = Fastify({ logger: false })
+  if (scenario.startsWith('static')) {
+    // The unmodified file; with compression, the .br/.gz copies made once by the parent (the best
+    // a static server can do: no compression per request).
+    await app.register(fastifyStatic, { root, preCompressed: true })
+  } else if (scenario === 'per-segment') {
+    // The per-segment approach: each URI signed on its own with a canned policy, per request.
+    const text = readFileSync(join(root, PLAYLIST), 'utf8')
+    const base = DISTRIBUTION + PLAYLIST.slice(0, PLAYLIST.lastIndexOf('/') + 1)
+    app.get(PLAYLIST, (request, reply) => {
+      const dateLessThan = new Date(Date.now() + 3600_000).toISOString()
+      const out = text.split('\n').map((line) => (line === '' || line.startsWith('#')
+        ? line
+        : getSignedUrl({ url: base + line, keyPairId: 'KBENCH', privateKey: pem, dateLessThan }))).join('\n')
+      reply.header('content-type', 'application/vnd.apple.mpegurl').header('cache-control', 'private, no-store').send(out)
+    })
+  } else {
+    await app.register(fastifyCloudfrontCookies, {
+      keyPairId: 'KBENCH',
+      privateKey: pem,
+      distribution: DISTRIBUTION,
+      rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
+      getUser: (request) => request.headers['x-user'],
+      playlists: { prefix: '/hls', origin: { root } }
+    })
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  let cpu = null
+  process.on('message', (msg) => {
+    if (msg === 'measure') cpu = process.cpuUsage()
+    if (msg === 'stop') {
+      const used = process.cpuUsage(cpu)
+      process.send({ cpuMicros: used.user + used.system, stats: app.cloudfront?.stats() ?? null })
+    }
+    if (msg === 'exit') app.close().then(() => process.exit(0))
+  })
+  process.send({ port: app.server.address().port })
+}
+
+const canPin = process.platform === 'linux' && (() => {
+  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true } catch { return false }
+})()
+function pin (pid, cpus) {
+  if (canPin) execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' })
+}
+
+let ENV = null
+
+async function start (name, cpus) {
+  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...ENV } })
+  const { port } = await new Promise((resolve) => child.once('message', resolve))
+  pin(child.pid, cpus)
+  const path = name.startsWith('mirror') ? '/hls' + PLAYLIST : PLAYLIST
+  const headers = { 'x-user': 'alice', ...(name.endsWith('-compressed') ? { 'accept-encoding': ACCEPT } : {}) }
+  return { name, child, url: `http://127.0.0.1:${port}${path}`, headers }
+}
+
+function run (s, duration) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: s.url, connections: CONNECTIONS, duration, headers: s.headers }, (err, result) => (err ? reject(err) : resolve(result)))
+  })
+}
+
+async function stop (s) {
+  const done = new Promise((resolve) => s.child.once('message', resolve))
+  s.child.send('stop')
+  const report = await done
+  s.child.send('exit')
+  await new Promise((resolve) => s.child.once('exit', resolve))
+  return report
+}
+
+async function pair (a, b) {
+  const servers = [await start(a, '0'), await start(b, '0')]
+  await Promise.all(servers.map((s) => run(s, WARMUP)))
+  for (const s of servers) s.child.send('measure')
+  const results = await Promise.all(servers.map((s) => run(s, DURATION)))
+  const reports = await Promise.all(servers.map(stop))
+  results.forEach((r, i) => {
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${servers[i].name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
+  })
+  return results.map((r, i) => ({ rps: r.requests.average, cpuPerRequest: reports[i].cpuMicros / r.requests.total, stats: reports[i].stats }))
+}
+
+/** One response as a client gets it: status, headers, bytes on the wire (the body as sent). */
+async function fetchOnce (url, headers) {
+  const { request } = await import('node:http')
+  return new Promise((resolve, reject) => {
+    request(url, { headers }, (res) => {
+      const chunks = []
+      res.on('data', (c) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
+    }).on('error', reject).end()
+  })
+}
+
+async function perSegmentRate (seconds) {
+  const s = await start('per-segment', '0,1')
+  await fetchOnce(s.url, {}) // warm-up
+  const end = Date.now() + seconds * 1000
+  let n = 0
+  // Two at a time, one per core: the signing is synchronous, so more would only queue.
+  await Promise.all([0, 1].map(async () => {
+    while (Date.now() < end) {
+      const r = await fetchOnce(s.url, {})
+      if (r.status !== 200) throw new Error(`per-segment: ${r.status}`)
+      n++
+    }
+  }))
+  const rate = n / ((Date.now() - end + seconds * 1000) / 1000)
+  await stop(s)
+  return rate
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+const range = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
+
+async function main () {
+  const root = mkdtempSync(join(tmpdir(), 'cf-bench-playlists-'))
+  try {
+    const text = playlistText()
+    mkdirSync(join(root, PLAYLIST, '..'), { recursive: true })
+    writeFileSync(join(root, PLAYLIST), text)
+    writeFileSync(join(root, PLAYLIST + '.br'), brotliCompressSync(text))
+    writeFileSync(join(root, PLAYLIST + '.gz'), gzipSync(text))
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    ENV = { BENCH_ROOT: root, BENCH_PEM: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+
+    // Bytes on the wire, from one server of each kind.
+    const bytes = {}
+    for (const name of ['static', 'mirror']) {
+      const s = await start(name, '0,1')
+      for (const [label, headers] of [['identity', {}], ['compressed', { 'accept-encoding': ACCEPT }]]) {
+        const r = await fetchOnce(s.url, { 'x-user': 'alice', ...headers })
+        if (r.status !== 200) throw new Error(`${name} ${label}: ${r.status} ${r.body.toString().slice(0, 200)}`)
+        bytes[`${name}-${label}`] = { length: r.body.length, encoding: r.headers['content-encoding'] ?? 'identity', body: r.body }
+      }
+      if (name === 'mirror') {
+        const again = await fetchOnce(s.url, { 'x-user': 'alice' })
+        const stats = (await stop(s)).stats
+        bytes.signatures = stats.signatures
+        bytes.sampleLine = again.body.toString().split('\n').find((l) => l.startsWith('https://'))
+      } else await stop(s)
+    }
+
+    pin(process.pid, '1')
+    const pairs = [['static', 'mirror'], ['static-compressed', 'mirror-compressed']]
+    const results = new Map(pairs.map(([a, b]) => [b, []]))
+    for (let round = 0; round < PAIR_ROUNDS; round++) {
+      for (const [a, b] of pairs) {
+        const [base, row] = await pair(a, b)
+        results.get(b).push({ ratio: row.rps / base.rps, base: base.rps, row: row.rps, cpu: base.cpuPerRequest / row.cpuPerRequest, stats: row.stats })
+      }
+    }
+    pin(process.pid, '0,1')
+    const perSegment = await perSegmentRate(Math.max(4, DURATION * 2))
+
+    console.log('\nPlaylist mirror: a %d-segment VOD media playlist (%d bytes), RSA-2048, %d connections per server', SEGMENTS, text.length, CONNECTIONS)
+    console.log('Pairs served at the same time on one core, %d rounds of %d s, fresh processes each round; medians and ranges\n', PAIR_ROUNDS, DURATION)
+    console.log('| pair | static req/s | mirror req/s | mirror / static | rounds | CPU-per-request ratio |')
+    console.log('|---|---:|---:|---:|---|---:|')
+    for (const [a, b] of pairs) {
+      const list = results.get(b)
+      console.log(`| ${b} vs ${a} | ${Math.round(median(list.map((x) => x.base)))} | ${Math.round(median(list.map((x) => x.row)))} | ${median(list.map((x) => x.ratio)).toFixed(2)}x | ${range(list.map((x) => x.ratio))} | ${median(list.map((x) => x.cpu)).toFixed(2)} |`)
+    }
+    const mirrorRps = median(results.get('mirror').map((x) => x.row))
+    console.log(`\nPer-segment signing (@aws-sdk/cloudfront-signer, one canned policy per URI, ${SEGMENTS} signatures a request): ${perSegment.toFixed(2)} req/s`)
+    console.log(`mirror (cached grant) / per-segment signing: ${(mirrorRps / perSegment).toFixed(0)}x`)
+    const unsigned = { gzip: gzipSync(text).length }
+    console.log('\nBytes on the wire (body)\n')
+    console.log('| response | static | mirror | mirror / static |\n|---|---:|---:|---:|')
+    for (const label of ['identity', 'compressed']) {
+      const s = bytes[`static-${label}`]
+      const m = bytes[`mirror-${label}`]
+      console.log(`| ${label} (static ${s.encoding}, mirror ${m.encoding}) | ${s.length} | ${m.length} | ${(m.length / s.length).toFixed(2)}x |`)
+    }
+    // The other encoder too: what a client that accepts gzip only gets.
+    const mirrorGzip = gzipSync(bytes['mirror-identity'].body).length
+    console.log(`| gzip (both) | ${unsigned.gzip} | ${mirrorGzip} | ${(mirrorGzip / unsigned.gzip).toFixed(2)}x |`)
+    console.log(`\nsignatures made by the mirror for all of the above: ${bytes.signatures}; a line: ${bytes.sampleLine.slice(0, 110)}…`)
+    const compressedRatio = bytes['mirror-compressed'].length / bytes['static-compressed'].length
+    const targets = [
+      ['cached mirror >= 0.5x static (pairs, identity)', median(results.get('mirror').map((x) => x.ratio)), 0.5, true],
+      ['cached mirror >= 0.5x static (pairs, compressed)', median(results.get('mirror-compressed').map((x) => x.ratio)), 0.5, true],
+      ['cached mirror >= 100x per-segment signing', mirrorRps / perSegment, 100, true],
+      ['compressed bytes <= 1.5x the unsigned playlist compressed (same encoder)', compressedRatio, 1.5, false]
+    ]
+    console.log('\n| target | measured | met |\n|---|---:|---|')
+    for (const [name, value, bound, atLeast] of targets) console.log(`| ${name} | ${value.toFixed(2)} | ${(atLeast ? value >= bound : value <= bound) ? 'yes' : 'NO'} |`)
+    if (!canPin) console.log('(taskset not available: pairs ran unpinned)')
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === 'serve') await serve(process.argv[3])
+else await main()

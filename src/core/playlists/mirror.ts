@@ -1,0 +1,233 @@
+import { LRUCache } from 'lru-cache'
+import {
+  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER
+} from '../errors.js'
+import { parseDuration, type DurationInput } from '../time.js'
+import { compilePlaylist, renderPlaylist, type CompiledPlaylist } from './rewrite.js'
+import { resolveContext } from './context.js'
+import { createLoader, type PlaylistOrigin } from './origin.js'
+import { PlaylistSources, type SourceStats } from './sources.js'
+import { playlistLifetime, type Lifetime } from './lifetime.js'
+import { compressBody, negotiateEncoding, MIN_COMPRESS_BYTES, type PlaylistEncoding } from './compress.js'
+
+// The playlist mirror: `GET <prefix>/courses/42/720p/index.m3u8` answers the CDN's
+// `/courses/42/720p/index.m3u8`, rewritten for the signed-in user. Who may have it and the signed
+// query come from the grant engine (through PlaylistAccess); the rest is here, so that the
+// Fastify plugin and the Express middleware only copy a PlaylistResponse onto their response.
+
+/** The `playlists` option of the plugin and the middleware. */
+export interface PlaylistsOptions {
+  /** The app path the mirror answers under: `'/hls'`. */
+  prefix: string
+  /** Where the source playlists are: `{ root: dir }`, `{ url }` or `{ load: async (cdnPath) => text }`. */
+  origin: PlaylistOrigin
+  /** A media URI out of the granted prefix: `'refuse'` the playlist (default, answered 502) or `'keep'` it unsigned. */
+  outside?: 'refuse' | 'keep'
+  /** Added to a playlist's duration when its grant is stretched (default `'1m'`). */
+  margin?: DurationInput
+  /** Longest a playlist grant is stretched to (default `'12h'`). */
+  maxTtl?: DurationInput
+  /** Largest source playlist, in bytes (default 4 MiB). */
+  maxBytes?: number
+  /** Milliseconds an `{ url }` origin may take (default 10,000). */
+  timeout?: number
+  /** Source playlists kept: count and bytes (default 1,000 and 32 MiB). */
+  cache?: { max?: number, maxBytes?: number }
+  /** Rewritten (and compressed) responses kept, in bytes (default 64 MiB). */
+  responseCacheBytes?: number
+  /** Compress responses for clients that accept br or gzip (default true). */
+  compress?: boolean
+}
+
+/** What the grant engine tells the mirror about a CDN path. */
+export interface CoveredPath {
+  /** The granted prefix: `/courses/42/`. */
+  prefix: string
+  /** The rule's own lifetime (seconds). */
+  lifetime: Lifetime
+}
+
+/** The mirror's view of the grant engine; `G` is whatever the engine needs to sign later. */
+export interface PlaylistAccess<Req, G extends CoveredPath, C = unknown> {
+  /** The rule grant whose resource covers a raw CDN path, or null. Throws FST_ERR_CF_INVALID_PARAM (400). */
+  cover: (cdnPath: string) => G | null
+  /** The signed-in user when `authorize` grants them the path; null without a user, false when refused. */
+  admit: (request: Req, grant: G) => string | null | false | PromiseLike<string | null | false>
+  /**
+   * The user's signed query for the grant's prefix with this lifetime (served from the engine's cache
+   * when it can); null when the client cannot have one (an IPv6 client of an IP-bound grant).
+   */
+  sign: (client: C, user: string, grant: G, lifetime: Lifetime) => SignedQuery | null | PromiseLike<SignedQuery | null>
+  /** The CDN base URL. */
+  distribution: string
+  /** The response header with the grant's expiry, or false. */
+  expiresHeader: string | false
+  /** Signs a URL with the app's key (for an `{ url }` origin that is the CDN itself). */
+  signUrl: (url: string, options: { expiresIn: number }) => Promise<string>
+  now: () => number
+}
+
+export interface SignedQuery {
+  /** `Policy=…&Signature=…&Key-Pair-Id=…`. */
+  query: string
+  /** Epoch seconds. */
+  expires: number
+}
+
+/** A mirrored playlist, ready to be written by an adapter. */
+export interface PlaylistResponse {
+  headers: Readonly<Record<string, string>>
+  body: Buffer
+}
+
+export interface MirrorStats extends SourceStats {
+  /** Responses built (rendered for a new query or a new source). */
+  renders: number
+  /** Bodies compressed. */
+  compressions: number
+}
+
+const CONTENT_TYPE = 'application/vnd.apple.mpegurl'
+
+/** One playlist for one signed query, in each encoding asked for so far. */
+class Rendered {
+  readonly bodies = new Map<PlaylistEncoding, Buffer>()
+  readonly headers = new Map<PlaylistEncoding, Record<string, string>>()
+  size: number
+  constructor (readonly compiled: CompiledPlaylist, readonly identity: Buffer, private readonly base: Record<string, string>) {
+    this.bodies.set('identity', identity)
+    this.headers.set('identity', base)
+    this.size = identity.length
+  }
+
+  add (encoding: PlaylistEncoding, body: Buffer): void {
+    this.bodies.set(encoding, body)
+    this.headers.set(encoding, { ...this.base, 'content-encoding': encoding })
+    this.size += body.length
+  }
+}
+
+function isThenable<T> (v: unknown): v is PromiseLike<T> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+function count (value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || (value as number) <= 0) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
+  return value as number
+}
+
+export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
+  /** The app path prefix, without trailing `/`. */
+  readonly prefix: string
+  private readonly sources: PlaylistSources
+  private readonly responses: LRUCache<string, Rendered>
+  private readonly compress: boolean
+  private readonly lifetimes: { margin: number, maxTtl: number }
+  private renders = 0
+  private compressions = 0
+
+  constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
+    if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
+    const prefix = options.prefix
+    // Checked as the rewrite checks it: the same value becomes the playlist URIs' path.
+    resolveContext({ playlistPath: '/', distribution: access.distribution, prefix: '/', mirror: prefix })
+    this.prefix = prefix
+    if (options.outside !== undefined && options.outside !== 'refuse' && options.outside !== 'keep') {
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.outside', 'expected "refuse" or "keep"')
+    }
+    if (options.compress !== undefined && typeof options.compress !== 'boolean') throw new FST_ERR_CF_INVALID_OPTION('playlists.compress', 'expected true or false')
+    this.compress = options.compress ?? true
+    this.lifetimes = {
+      margin: options.margin === undefined ? 60 : parseDuration(options.margin, 'playlists.margin'),
+      maxTtl: options.maxTtl === undefined ? 12 * 3600 : parseDuration(options.maxTtl, 'playlists.maxTtl')
+    }
+    const load = createLoader(options.origin, {
+      distribution: access.distribution,
+      signUrl: access.signUrl,
+      maxBytes: count(options.maxBytes, 'playlists.maxBytes', 4 * 1024 * 1024),
+      timeout: count(options.timeout, 'playlists.timeout', 10_000)
+    })
+    const outside = options.outside ?? 'refuse'
+    const mirror = prefix
+    const distribution = access.distribution
+    this.sources = new PlaylistSources(load, (playlistPath, text, granted) => compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside }), {
+      max: count(options.cache?.max, 'playlists.cache.max', 1000),
+      maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
+      now: access.now
+    })
+    this.responses = new LRUCache<string, Rendered>({
+      maxSize: count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024),
+      sizeCalculation: (r) => r.size + 64
+    })
+  }
+
+  /** The CDN path a mirror path stands for (`/hls/courses/42/a.m3u8` → `/courses/42/a.m3u8`), or null. */
+  cdnPathOf (path: string): string | null {
+    if (path.length <= this.prefix.length + 1 || !path.startsWith(this.prefix) || path.charCodeAt(this.prefix.length) !== 47) return null
+    return path.slice(this.prefix.length)
+  }
+
+  /**
+   * Answers a mirror request: `path` is the raw request path (no query). Synchronous when the
+   * playlist, the grant and the response are all cached; otherwise a promise. Fails with a coded
+   * error: 400 hostile parameter, 401 no user, 403 not authorised, 404 no rule or no playlist,
+   * 502 a playlist the mirror cannot rewrite or an origin that failed.
+   */
+  serve (request: Req, client: C, path: string, acceptEncoding: string | undefined): PlaylistResponse | Promise<PlaylistResponse> {
+    const cdnPath = this.cdnPathOf(path)
+    const grant = cdnPath === null ? null : this.access.cover(cdnPath)
+    if (grant === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND('no rule covers this path')
+    const encoding = this.compress ? negotiateEncoding(acceptEncoding) : 'identity'
+    const who = this.access.admit(request, grant)
+    if (isThenable<string | null | false>(who)) return Promise.resolve(who).then((u) => this.admitted(client, u, grant, cdnPath as string, encoding))
+    return this.admitted(client, who, grant, cdnPath as string, encoding)
+  }
+
+  private admitted (client: C, user: string | null | false, grant: G, cdnPath: string, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+    if (user === null) throw new FST_ERR_CF_PLAYLIST_NO_USER()
+    if (user === false) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
+    // Loaded only once the user may have it: nobody else can make the app call its origin.
+    const compiled = this.sources.get(cdnPath, grant.prefix)
+    if (isThenable<CompiledPlaylist>(compiled)) return Promise.resolve(compiled).then((c) => this.withSource(client, user, grant, cdnPath, c, encoding))
+    return this.withSource(client, user, grant, cdnPath, compiled, encoding)
+  }
+
+  private withSource (client: C, user: string, grant: G, cdnPath: string, compiled: CompiledPlaylist, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+    // A playlist with nothing to sign (a master playlist: its URIs are the mirror's) needs no signature.
+    if (compiled.signed === 0) return this.respond(cdnPath, compiled, { query: '', expires: 0 }, encoding)
+    const signed = this.access.sign(client, user, grant, playlistLifetime(grant.lifetime, compiled.duration, this.lifetimes))
+    if (isThenable<SignedQuery | null>(signed)) return Promise.resolve(signed).then((s) => this.respond(cdnPath, compiled, s, encoding))
+    return this.respond(cdnPath, compiled, signed, encoding)
+  }
+
+  private respond (cdnPath: string, compiled: CompiledPlaylist, signed: SignedQuery | null, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+    if (signed === null) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
+    const key = cdnPath + '\u0000' + signed.query
+    let rendered = this.responses.get(key)
+    if (rendered === undefined || rendered.compiled !== compiled) {
+      this.renders++
+      const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
+      if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
+      rendered = new Rendered(compiled, Buffer.from(renderPlaylist(compiled, signed.query), 'utf8'), headers)
+      this.responses.set(key, rendered)
+    }
+    if (encoding === 'identity' || rendered.identity.length < MIN_COMPRESS_BYTES) return { headers: rendered.headers.get('identity') as Record<string, string>, body: rendered.identity }
+    const body = rendered.bodies.get(encoding)
+    if (body !== undefined) return { headers: rendered.headers.get(encoding) as Record<string, string>, body }
+    const r = rendered
+    return compressBody(r.identity, encoding).then((out) => {
+      this.compressions++
+      if (!r.bodies.has(encoding)) {
+        r.add(encoding, out)
+        // Stored again so that the cache counts the new size.
+        if (this.responses.peek(key) === r) this.responses.set(key, r)
+      }
+      return { headers: r.headers.get(encoding) as Record<string, string>, body: out }
+    })
+  }
+
+  stats (): MirrorStats {
+    return { ...this.sources.stats(), renders: this.renders, compressions: this.compressions }
+  }
+}

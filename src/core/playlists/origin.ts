@@ -1,0 +1,154 @@
+import { open } from 'node:fs/promises'
+import { resolve, sep } from 'node:path'
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_ORIGIN } from '../errors.js'
+
+// Where source playlists come from. Each origin turns a raw CDN path into the playlist's text, or
+// null when it has none; anything else that goes wrong is FST_ERR_CF_PLAYLIST_ORIGIN.
+
+/** The playlists' origin: a folder, an HTTP server (the CDN itself, or what is behind it), or a function. */
+export type PlaylistOrigin =
+  | { root: string }
+  | { url: string }
+  | { load: (cdnPath: string) => PromiseLike<string | Buffer | null | undefined> | string | Buffer | null | undefined }
+
+/** Loads a source playlist: its text, or null when the origin has none at that path. */
+export type PlaylistLoader = (cdnPath: string) => Promise<string | null>
+
+export interface LoaderSettings {
+  /** The CDN base URL (`https://media.example.com`). */
+  distribution: string
+  /** Signs a short-lived URL, for an `{ url }` origin that is the CDN itself. */
+  signUrl: (url: string, options: { expiresIn: number }) => Promise<string>
+  /** Largest playlist read, in bytes. */
+  maxBytes: number
+  /** Milliseconds an HTTP origin may take. */
+  timeout: number
+}
+
+/** Lifetime of the app's own signed URL for fetching from the CDN: long enough for one request. */
+const FETCH_URL_SECONDS = 60
+
+function tooLarge (cdnPath: string, maxBytes: number): never {
+  throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath} is larger than ${maxBytes} bytes (playlists.maxBytes)`)
+}
+
+/**
+ * The file for a raw CDN path under `root`, or null when the path cannot name a file there: each
+ * segment is percent-decoded (as a file server does) and one that becomes empty, `.`, `..`, or
+ * holds `/`, `\` or NUL refuses the path, so nothing outside the folder can be read.
+ */
+export function fileFor (root: string, cdnPath: string): string | null {
+  if (!cdnPath.startsWith('/')) return null
+  const parts: string[] = []
+  for (const raw of cdnPath.slice(1).split('/')) {
+    let seg: string
+    try {
+      seg = decodeURIComponent(raw)
+    } catch {
+      return null
+    }
+    if (seg === '' || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\\') || seg.includes('\u0000')) return null
+    parts.push(seg)
+  }
+  const file = resolve(root, ...parts)
+  return file.startsWith(root + sep) ? file : null
+}
+
+function fromRoot (dir: string, settings: LoaderSettings): PlaylistLoader {
+  const root = resolve(dir)
+  return async (cdnPath) => {
+    const file = fileFor(root, cdnPath)
+    if (file === null) return null
+    let handle
+    try {
+      handle = await open(file, 'r')
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return null
+      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath} cannot be read (${String(code)})`)
+    }
+    try {
+      const info = await handle.stat()
+      if (!info.isFile()) return null
+      if (info.size > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+      return await handle.readFile('utf8')
+    } finally {
+      await handle.close()
+    }
+  }
+}
+
+function fromUrl (base: string, settings: LoaderSettings): PlaylistLoader {
+  const origin = base.replace(/\/+$/, '')
+  // The CDN itself answers only signed requests: the app signs its own short-lived URL.
+  const isCdn = new URL(origin).origin === new URL(settings.distribution).origin
+  return async (cdnPath) => {
+    const target = origin + cdnPath
+    let res: Response
+    try {
+      const url = isCdn ? await settings.signUrl(target, { expiresIn: FETCH_URL_SECONDS }) : target
+      res = await fetch(url, { signal: AbortSignal.timeout(settings.timeout), redirect: 'error' })
+    } catch (err) {
+      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: ${(err as Error).name === 'TimeoutError' ? 'the origin did not answer in time' : 'the request failed'}`, { cause: err })
+    }
+    if (res.status === 404 || res.status === 410) {
+      await res.body?.cancel()
+      return null
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel()
+      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the origin answered ${res.status}`)
+    }
+    const length = Number(res.headers.get('content-length') ?? 0)
+    if (length > settings.maxBytes) {
+      await res.body?.cancel()
+      tooLarge(cdnPath, settings.maxBytes)
+    }
+    const body = Buffer.from(await res.arrayBuffer())
+    if (body.length > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+    return body.toString('utf8')
+  }
+}
+
+function fromFunction (load: (cdnPath: string) => unknown, settings: LoaderSettings): PlaylistLoader {
+  return async (cdnPath) => {
+    let text: unknown
+    try {
+      text = await load(cdnPath)
+    } catch (err) {
+      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function failed`, { cause: err })
+    }
+    if (text === null || text === undefined) return null
+    if (Buffer.isBuffer(text)) text = text.toString('utf8')
+    if (typeof text !== 'string') throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function must return a string, a Buffer or null`)
+    if (Buffer.byteLength(text) > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+    return text
+  }
+}
+
+/** Checks an origin option (at registration) and returns its loader. */
+export function createLoader (origin: unknown, settings: LoaderSettings, name = 'playlists.origin'): PlaylistLoader {
+  const o = origin as Record<string, unknown> | null
+  const keys = typeof o === 'object' && o !== null ? Object.keys(o) : []
+  if (keys.length !== 1) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected one of { root: dir }, { url: "https://origin" } or { load: async (cdnPath) => text }')
+  const value = (o as Record<string, unknown>)[keys[0] as string]
+  if (keys[0] === 'root') {
+    if (typeof value !== 'string' || value === '') throw new FST_ERR_CF_INVALID_OPTION(`${name}.root`, 'expected the folder holding the playlists')
+    return fromRoot(value, settings)
+  }
+  if (keys[0] === 'url') {
+    let url: URL | null = null
+    try {
+      if (typeof value === 'string') url = new URL(value)
+    } catch {}
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+      throw new FST_ERR_CF_INVALID_OPTION(`${name}.url`, 'expected an http:// or https:// base URL without query, such as "https://origin.example.com"')
+    }
+    return fromUrl(value as string, settings)
+  }
+  if (keys[0] === 'load') {
+    if (typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(`${name}.load`, 'expected a function (cdnPath) => text, Buffer or null')
+    return fromFunction(value as (cdnPath: string) => unknown, settings)
+  }
+  throw new FST_ERR_CF_INVALID_OPTION(name, `unknown origin "${String(keys[0])}": expected root, url or load`)
+}

@@ -1,0 +1,291 @@
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE } from '../errors.js'
+import { resolveContext, type PlaylistContext, type ResolvedContext } from './context.js'
+import { findAttribute } from './attributes.js'
+
+// One pass over the playlist text. Every byte outside the URIs it rewrites is copied as is; the
+// output is kept as the pieces between the places where the signed query goes, so serving the
+// same source to another user is one `join` with that user's query.
+
+/** A playlist compiled for a context: everything but the signed query. */
+export interface CompiledPlaylist {
+  /** The output around the signed query: `chunks.join(query)` is the rewritten playlist. */
+  readonly chunks: string[]
+  /** URIs that carry the signed query (`chunks.length - 1`). */
+  readonly signed: number
+  /** Sum of the EXTINF durations, in seconds (0 for a master playlist). */
+  readonly duration: number
+  /** EXT-X-TARGETDURATION in seconds, 0 when absent. */
+  readonly targetDuration: number
+  /** A master (multivariant) playlist. */
+  readonly master: boolean
+  /** It will not change: VOD (EXT-X-ENDLIST or EXT-X-PLAYLIST-TYPE:VOD) or a master playlist. */
+  readonly immutable: boolean
+}
+
+// What a tag's URI points to: media the CDN serves (signed), or another playlist (the mirror).
+const MEDIA = 1
+const PLAYLIST = 2
+// Tags other than URI carriers that the pass reads.
+const STREAM_INF = 3
+const EXTINF = 4
+const TARGET = 5
+const ENDLIST = 6
+const TYPE = 7
+
+const TAGS = new Map<string, number>([
+  ['EXT-X-MAP', MEDIA],
+  ['EXT-X-KEY', MEDIA],
+  ['EXT-X-SESSION-KEY', MEDIA],
+  ['EXT-X-PART', MEDIA],
+  ['EXT-X-PRELOAD-HINT', MEDIA],
+  ['EXT-X-SESSION-DATA', MEDIA],
+  ['EXT-X-MEDIA', PLAYLIST],
+  ['EXT-X-I-FRAME-STREAM-INF', PLAYLIST],
+  ['EXT-X-RENDITION-REPORT', PLAYLIST],
+  ['EXT-X-STREAM-INF', STREAM_INF],
+  ['EXTINF', EXTINF],
+  ['EXT-X-TARGETDURATION', TARGET],
+  ['EXT-X-ENDLIST', ENDLIST],
+  ['EXT-X-PLAYLIST-TYPE', TYPE]
+])
+
+const RESERVED = ['expires=', 'policy=', 'signature=', 'key-pair-id=', 'hash-algorithm=']
+
+/** Longest part of a URI quoted in an error message (it comes from the origin, not the request). */
+const QUOTE = 120
+
+function quote (uri: string): string {
+  return JSON.stringify(uri.length > QUOTE ? uri.slice(0, QUOTE) + '…' : uri)
+}
+
+function alreadySigned (query: string): boolean {
+  // query starts with "?"; names are compared as CloudFront reads them, case-insensitively here
+  // to be safe: such a URI is left unsigned rather than given a second, conflicting signature.
+  const lower = query.toLowerCase()
+  for (const name of RESERVED) {
+    const at = lower.indexOf(name)
+    if (at !== -1 && (lower.charCodeAt(at - 1) === 63 || lower.charCodeAt(at - 1) === 38)) return true
+  }
+  return false
+}
+
+function isSpace (c: number): boolean {
+  return c === 32 || c === 9
+}
+
+/** The scheme of an absolute URI (lower case), or '' for a relative reference. */
+function schemeOf (uri: string): string {
+  for (let i = 0; i < uri.length; i++) {
+    const c = uri.charCodeAt(i)
+    if (c === 58 /* : */) return i === 0 ? '' : uri.slice(0, i).toLowerCase()
+    const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+    if (!(letter || (i > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) return ''
+  }
+  return ''
+}
+
+class Compiler {
+  readonly chunks: string[] = []
+  private literal = ''
+  private from = 0
+  signed = 0
+  duration = 0
+  targetDuration = 0
+  master = false
+  vod = false
+  private line = 1
+
+  constructor (private readonly text: string, private readonly ctx: ResolvedContext) {}
+
+  fail (what: string): never {
+    throw new FST_ERR_CF_INVALID_PLAYLIST(`line ${this.line}: ${what}`)
+  }
+
+  run (): CompiledPlaylist {
+    const text = this.text
+    if (!text.startsWith('#EXTM3U') || (text.length > 7 && text.charCodeAt(7) !== 10 && text.charCodeAt(7) !== 13)) {
+      this.fail('an HLS playlist starts with "#EXTM3U" on its own line')
+    }
+    if (text.includes('\u0000')) this.fail('the playlist contains a NUL character')
+    let variantLine = 0 // the line of an EXT-X-STREAM-INF still waiting for its URI line
+    const n = text.length
+    for (let start = 0; start < n; this.line++) {
+      let end = text.indexOf('\n', start)
+      if (end === -1) end = n
+      const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end
+      if (text.charCodeAt(start) === 35 /* # */) {
+        // Lines starting "#EXT" are tags; any other "#" line is a comment, kept as is.
+        if (text.startsWith('#EXT', start)) {
+          const kind = this.tag(start, stop)
+          if (kind === STREAM_INF) {
+            if (variantLine !== 0) this.fail(`EXT-X-STREAM-INF follows the one on line ${variantLine} before its URI line`)
+            variantLine = this.line
+          }
+        }
+      } else {
+        let s = start
+        let e = stop
+        while (s < e && isSpace(text.charCodeAt(s))) s++
+        while (e > s && isSpace(text.charCodeAt(e - 1))) e--
+        if (s < e) {
+          this.uri(s, e, variantLine !== 0 ? PLAYLIST : MEDIA)
+          variantLine = 0
+        }
+      }
+      start = end + 1
+    }
+    if (variantLine !== 0) {
+      this.line = variantLine
+      this.fail('EXT-X-STREAM-INF has no URI line after it')
+    }
+    this.chunks.push(this.literal + text.slice(this.from))
+    return {
+      chunks: this.chunks,
+      signed: this.signed,
+      duration: this.duration,
+      targetDuration: this.targetDuration,
+      master: this.master,
+      immutable: this.vod || this.master
+    }
+  }
+
+  /** Reads one tag line; returns its kind (0 for a tag the pass does not look into). */
+  private tag (start: number, stop: number): number {
+    const text = this.text
+    let colon = text.indexOf(':', start)
+    if (colon === -1 || colon > stop) colon = stop
+    const kind = TAGS.get(text.slice(start + 1, colon))
+    if (kind === undefined) return 0
+    const value = colon + 1
+    switch (kind) {
+      case MEDIA:
+      case PLAYLIST: {
+        // A rendition report names another playlist from within a media playlist.
+        if (kind === PLAYLIST && text.charCodeAt(start + 7) !== 82 /* R */) this.master = true
+        const at = findAttribute(text, value, stop, 'URI')
+        if (typeof at === 'string') this.fail(at)
+        if (at !== null) {
+          if (at[0] === at[1]) this.fail('URI is empty')
+          this.uri(at[0], at[1], kind)
+        }
+        return kind
+      }
+      case STREAM_INF:
+        this.master = true
+        return kind
+      case EXTINF: {
+        let comma = text.indexOf(',', value)
+        if (comma === -1 || comma > stop) comma = stop
+        const d = value < comma ? Number(text.slice(value, comma)) : NaN
+        if (!(d >= 0) || d === Infinity) this.fail('EXTINF needs a duration in seconds, such as "#EXTINF:6.0,"')
+        this.duration += d
+        return kind
+      }
+      case TARGET: {
+        const d = value < stop ? Number(text.slice(value, stop)) : NaN
+        if (!Number.isInteger(d) || d < 0) this.fail('EXT-X-TARGETDURATION needs a whole number of seconds')
+        this.targetDuration = d
+        return kind
+      }
+      case ENDLIST:
+        this.vod = true
+        return kind
+      default:
+        if (text.slice(value, stop) === 'VOD') this.vod = true
+        return kind
+    }
+  }
+
+  /** Rewrites the URI at [s, e): media to the CDN with the signed query, playlists to the mirror. */
+  private uri (s: number, e: number, kind: number): void {
+    const text = this.text
+    const raw = text.slice(s, e)
+    const scheme = schemeOf(raw)
+    // data:, skd: (FairPlay) and other schemes are not fetched from the CDN: kept as they are.
+    if (scheme !== '' && scheme !== 'http' && scheme !== 'https') return
+    let url: URL
+    try {
+      url = new URL(raw, this.ctx.base)
+    } catch {
+      this.fail(`the URI ${quote(raw)} cannot be resolved`)
+    }
+    const hash = raw.indexOf('#')
+    const q = raw.indexOf('?')
+    const query = q === -1 || (hash !== -1 && hash < q) ? '' : raw.slice(q, hash === -1 ? raw.length : hash)
+    const fragment = hash === -1 ? '' : raw.slice(hash)
+    const ours = url.origin === this.ctx.origin
+    let before: string
+    let after = ''
+    let signs = false
+    if (kind === PLAYLIST && ours) {
+      // Another playlist of the distribution: served by the mirror, which checks its own grant.
+      before = this.ctx.mirror + url.pathname + query + fragment
+    } else if (ours && url.pathname.startsWith(this.ctx.prefix)) {
+      before = this.ctx.origin + url.pathname
+      if (alreadySigned(query)) {
+        before += query + fragment
+      } else {
+        before += query === '' || query === '?' ? '?' : query + '&'
+        after = fragment
+        signs = true
+      }
+    } else if (this.ctx.outside === 'refuse') {
+      throw new FST_ERR_CF_PLAYLIST_OUTSIDE(`line ${this.line}: ${quote(raw)} is not under ${this.ctx.origin}${this.ctx.prefix} ` +
+        '(set the playlists option outside: \'keep\' to leave such URIs unsigned)')
+    } else if (scheme !== '') {
+      return // an absolute URI elsewhere: kept byte for byte
+    } else {
+      // Relative, but out of the prefix: made absolute, so it still names what it named, unsigned.
+      before = this.ctx.origin + url.pathname + query + fragment
+    }
+    this.literal += text.slice(this.from, s) + before
+    this.from = e
+    if (signs) {
+      this.chunks.push(this.literal)
+      this.literal = after
+      this.signed++
+    }
+  }
+}
+
+/**
+ * Compiles a playlist for a context: parses it once and keeps the output around the places where
+ * the signed query goes. Throws FST_ERR_CF_INVALID_PLAYLIST for text it cannot read safely and
+ * FST_ERR_CF_PLAYLIST_OUTSIDE for a URI out of the grant when `outside` is `'refuse'`.
+ */
+export function compilePlaylist (text: string, context: PlaylistContext | ResolvedContext): CompiledPlaylist {
+  if (typeof text !== 'string') throw new FST_ERR_CF_INVALID_PLAYLIST('the playlist must be a string')
+  return new Compiler(text, resolveContext(context)).run()
+}
+
+/** The rewritten playlist for one signed query. */
+export function renderPlaylist (compiled: CompiledPlaylist, query: string): string {
+  return compiled.chunks.length === 1 ? compiled.chunks[0] as string : compiled.chunks.join(query)
+}
+
+/** What `rewritePlaylist` needs: where the playlist is, what is granted, and the user's signed query. */
+export interface RewritePlaylistOptions extends PlaylistContext {
+  /**
+   * The signed query of the user's custom policy for `distribution + prefix + '*'`:
+   * `Policy=…&Signature=…&Key-Pair-Id=…` (with `&Hash-Algorithm=SHA256` when signing with SHA-256).
+   */
+  query: string
+}
+
+const QUERY_RE = /^[A-Za-z0-9\-_~.=&%]+$/
+
+/**
+ * Rewrites an HLS playlist for a player without cookies. Every media URI under the granted prefix
+ * (segment lines, EXT-X-MAP, EXT-X-KEY, EXT-X-SESSION-KEY, EXT-X-PART, EXT-X-PRELOAD-HINT,
+ * EXT-X-SESSION-DATA) becomes the absolute CDN URL with the signed query appended; every playlist
+ * URI on the distribution (EXT-X-STREAM-INF lines, EXT-X-MEDIA, EXT-X-I-FRAME-STREAM-INF,
+ * EXT-X-RENDITION-REPORT) becomes the mirror's path for it. Query strings already on a URI are kept;
+ * every other byte is kept. Pure: no I/O, no clock.
+ */
+export function rewritePlaylist (text: string, options: RewritePlaylistOptions): string {
+  const query = options?.query
+  if (typeof query !== 'string' || !QUERY_RE.test(query)) {
+    throw new FST_ERR_CF_INVALID_OPTION('query', 'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
+  }
+  return renderPlaylist(compilePlaylist(text, options), query)
+}

@@ -1,0 +1,112 @@
+// The mirror on every host, over real HTTP on loopback (players and ffmpeg need a socket):
+// the Fastify plugin, the Express middleware, and the middleware inside Fastify through middie.
+// Each app also has GET /api/courses/:courseId/stream, which hands the signed query and Cookie
+// header of grant() to a native app.
+import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Fastify, { type FastifyRequest } from 'fastify'
+import middie from '@fastify/middie'
+import express, { type ErrorRequestHandler } from 'express'
+import fastifyCloudfrontCookies, { type GrantStats } from '../../src/index.js'
+import { expressCloudfrontCookies, type CloudfrontIncomingMessage, type ExpressCloudfrontCookiesOptions } from '../../src/express/index.js'
+
+export interface RawAnswer {
+  status: number
+  headers: IncomingHttpHeaders
+  /** The body as it came over the wire (not decompressed). */
+  body: Buffer
+}
+
+export interface RunningApp {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  get: (path: string, headers?: Record<string, string>, method?: string) => Promise<RawAnswer>
+  stats: () => GrantStats & { playlists?: unknown }
+  close: () => Promise<void>
+}
+
+export type AppOptions = ExpressCloudfrontCookiesOptions<{ headers: IncomingHttpHeaders }>
+
+export interface PlaylistHost {
+  name: string
+  start: (options: AppOptions) => Promise<RunningApp>
+}
+
+function client (port: number): RunningApp['get'] {
+  return (path, headers = {}, method = 'GET') => new Promise((resolve, reject) => {
+    const r = httpRequest({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }))
+      res.on('error', reject)
+    })
+    r.on('error', reject)
+    r.end()
+  })
+}
+
+async function listening (server: Server): Promise<number> {
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return (server.address() as AddressInfo).port
+}
+
+const expressErrors: ErrorRequestHandler = (err, req, res, next) => {
+  const status = Number.isInteger(err?.statusCode) && err.statusCode >= 400 ? err.statusCode as number : 500
+  res.status(status).json({ statusCode: status, code: err?.code, message: String(err?.message) })
+}
+
+export const fastifyHost: PlaylistHost = {
+  name: 'fastify plugin',
+  async start (options) {
+    const app = Fastify()
+    await app.register(fastifyCloudfrontCookies, options as never)
+    app.get('/api/courses/:courseId/stream', async (request: FastifyRequest<{ Params: { courseId: string } }>, reply) => {
+      return await reply.cloudfront.grant(`/courses/${request.params.courseId}/`)
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const port = (app.server.address() as AddressInfo).port
+    return { url: `http://127.0.0.1:${port}`, get: client(port), stats: () => app.cloudfront.stats(), close: () => app.close() }
+  }
+}
+
+export const expressHost: PlaylistHost = {
+  name: 'express middleware',
+  async start (options) {
+    const app = express()
+    const cloudfront = expressCloudfrontCookies(options)
+    app.use(cloudfront)
+    app.get('/api/courses/:courseId/stream', async (req, res) => {
+      res.json(await req.cloudfront.grant(`/courses/${req.params.courseId}/`))
+    })
+    app.use(expressErrors)
+    const server = app.listen(0, '127.0.0.1')
+    const port = await listening(server)
+    return {
+      url: `http://127.0.0.1:${port}`,
+      get: client(port),
+      stats: () => cloudfront.stats(),
+      close: () => new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+    }
+  }
+}
+
+export const middieHost: PlaylistHost = {
+  name: 'express middleware in fastify (middie)',
+  async start (options) {
+    const app = Fastify()
+    await app.register(middie)
+    const cloudfront = expressCloudfrontCookies(options)
+    app.use(cloudfront)
+    app.get('/api/courses/:courseId/stream', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
+      return await (request.raw as CloudfrontIncomingMessage).cloudfront.grant(`/courses/${request.params.courseId}/`)
+    })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const port = (app.server.address() as AddressInfo).port
+    return { url: `http://127.0.0.1:${port}`, get: client(port), stats: () => cloudfront.stats(), close: () => app.close() }
+  }
+}
+
+export const playlistHosts: PlaylistHost[] = [fastifyHost, expressHost, middieHost]
