@@ -4,6 +4,7 @@
 //   POST /signin, /signout          sign out revokes the course cookies
 //   GET  /courses/:courseId         the course page; grants the course's media folder at the edge
 //   POST /courses/:courseId/progress  the player's progress report; renews that grant
+//   GET  /courses/:courseId/why   why the player fails, in plain words (why.ts)
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -12,6 +13,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
 import { courses, findCourse, owns, ownsPrefix, users, type User } from './catalogue.js'
 import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
+import { whyRoutes } from './why.js'
 import { MIRROR, registerCookieless } from './cookieless.js'
 
 export interface AppOptions {
@@ -140,6 +142,9 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     const grant = await reply.cloudfront.grant(course.prefix)
     return { position, expires: grant?.expires ?? null }
   })
+
+  // When the player fails, the page asks the app why, in plain words.
+  await app.register(whyRoutes, { edgeUrl: options.edgeUrl, keyPairId: options.keyPairId, privateKey: options.privateKey, now: options.now ?? Date.now, currentUser })
 
   app.get('/player.js', (_request, reply) => {
     reply.type('text/javascript; charset=utf-8').send(playerScript)

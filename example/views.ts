@@ -101,7 +101,8 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
     <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror.</p>
     <script type="importmap">{ "imports": { "fastify-cloudfront-cookies/client": "/vendor/fastify-cloudfront-cookies/client/index.js" } }</script>
     <script src="/vendor/hls.min.js"></script>
-    <script type="module" src="/player.js"></script>`)
+    <script type="module" src="/player.js"></script>
+    <script src="/why.js"></script>`)
 }
 
 export function notFoundPage (user: User): string {

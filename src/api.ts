@@ -8,6 +8,7 @@ export {
   type CloudFrontCookies, type HashAlgorithm, type CustomSignFunction
 } from './core/signer.js'
 export { createVerifier, type Verifier, type VerifierOptions, type VerifyRequest, type VerifyResult, type VerifyErrorCode } from './core/verifier.js'
+export { diagnose, diagnoseHar, type DoctorInput, type HarOptions, type DoctorReport, type Finding, type DoctorCode, type Severity } from './core/doctor/index.js'
 export type {
   GrantOptions, GrantRule, GrantRuleSettings, SigningKey, CookieOptions, GetUserFunction, AuthorizeFunction, UserId,
   GrantResult, ExplicitGrantOptions, GrantStats

@@ -4,6 +4,7 @@ import { keygen } from './keygen.js'
 import { signCookies, signUrl } from './sign.js'
 import { verify } from './verify.js'
 import { edge } from './edge.js'
+import { doctor } from './doctor.js'
 
 export type { Command, Io } from './args.js'
 
@@ -12,5 +13,6 @@ export const COMMANDS: Record<string, Command> = {
   'sign-url': signUrl,
   'sign-cookies': signCookies,
   verify,
+  doctor,
   edge
 }

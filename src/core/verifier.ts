@@ -56,7 +56,8 @@ function deny (code: VerifyErrorCode, reason: string): VerifyResult {
   return { ok: false, status: 403, code, message: MESSAGES[code], reason }
 }
 
-interface Credentials {
+/** The signing parameters a request carries, read as CloudFront reads them. */
+export interface Credentials {
   mode: 'url' | 'cookie'
   expires?: string | undefined
   policy?: string | undefined
@@ -76,7 +77,7 @@ function safeDecode (text: string): string | null {
 }
 
 /** Reads signing parameters from the query; null when the request is not a signed URL. */
-function fromQuery (url: string, query: string): Credentials | string | null {
+export function fromQuery (url: string, query: string): Credentials | string | null {
   const kept: string[] = []
   const found = new Map<string, string>()
   let signed = false
@@ -109,7 +110,7 @@ function fromQuery (url: string, query: string): Credentials | string | null {
  * Duplicate CloudFront cookies arise when two cookie Paths overlap; which one CloudFront reads is
  * undocumented. Strict rule: identical duplicates count once, differing ones are refused.
  */
-function fromCookies (header: string | undefined, url: string): Credentials | string {
+export function fromCookies (header: string | undefined, url: string): Credentials | string {
   const jar = readCloudFrontCookies(header)
   const one = (name: string): string | undefined | false => {
     const values = jar.get(name)

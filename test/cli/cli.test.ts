@@ -22,7 +22,7 @@ let privatePem = ''
 const privateFile = join(keysDir, 'private.pem')
 const publicFile = join(keysDir, 'public.pem')
 
-const NAMES = ['keygen', 'sign-url', 'sign-cookies', 'verify', 'edge']
+const NAMES = ['keygen', 'sign-url', 'sign-cookies', 'verify', 'doctor', 'edge']
 
 t.test('help', async (t) => {
   t.match(readFileSync(BIN, 'utf8'), /^#!\/usr\/bin\/env node\n/, 'the bin starts with its shebang')
