@@ -3,13 +3,15 @@ import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
 import type { CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
-import type { AuthorizeFunction, GetUserFunction, GrantOptions, SigningKey } from './types.js'
+import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
 
 /** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
 export interface GrantDefaults {
   ttl: number
   refreshBefore: number
   ipBound: boolean
+  /** The longest lifetime a grant may have (`maxTtl`). */
+  maxTtl: number
 }
 
 /** The options once checked: what the engine's parts are built from. */
@@ -28,6 +30,7 @@ export interface ResolvedGrantOptions<Req> {
   expiresHeader: string | false
   now: () => number
   onWarning: ((message: string) => void) | undefined
+  onDecision: ((decision: GrantDecision, request: Req) => void) | undefined
 }
 
 /** Most a cached set is refreshed ahead of its expiry when the options do not say. */
@@ -38,9 +41,21 @@ export function defaultRefreshBefore (ttl: number, cap: number): number {
   return Math.min(cap, Math.max(1, Math.floor(ttl / 3)))
 }
 
+/** Signed cookies cannot be revoked at CloudFront: a grant lives at most this long unless `maxTtl` says otherwise. */
+const DEFAULT_MAX_TTL = 7 * 86400
+
+/** Refuses a grant lifetime above the cap. */
+export function checkLifetime (ttl: number, max: number, name: string): number {
+  if (ttl > max) {
+    throw new FST_ERR_CF_INVALID_OPTION(name, `${ttl} s is longer than the ${max} s a grant may live (signed cookies cannot be revoked before they expire): shorten it, or raise maxTtl`)
+  }
+  return ttl
+}
+
 /** ttl and refreshBefore of a rule, a route or an explicit grant, checked against each other. */
 export function resolveLifetime (ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string): { ttl: number, refreshBefore: number } {
-  const ttl = ttlIn === undefined ? defaults.ttl : parseDuration(ttlIn, where === '' ? 'ttl' : `${where}.ttl`)
+  const ttlName = where === '' ? 'ttl' : `${where}.ttl`
+  const ttl = ttlIn === undefined ? defaults.ttl : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
   const refreshBefore = refreshIn === undefined
     ? defaultRefreshBefore(ttl, defaults.refreshBefore)
     : parseDuration(refreshIn, where === '' ? 'refreshBefore' : `${where}.refreshBefore`)
@@ -135,6 +150,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
   optionalFunction(options.now, 'now')
   optionalFunction(options.onWarning, 'onWarning')
+  optionalFunction(options.onDecision, 'onDecision')
   const keys = resolveKeys(options)
   const distribution = resolveDistribution(options.distribution)
   if (typeof options.getUser !== 'function') {
@@ -142,7 +158,8 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   }
   optionalFunction(options.authorize, 'authorize')
 
-  const ttl = parseDuration(options.ttl ?? '15m', 'ttl')
+  const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
+  const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')
   const refreshBefore = options.refreshBefore === undefined ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP) : parseDuration(options.refreshBefore, 'refreshBefore')
   if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION('refreshBefore', `must be shorter than ttl (${ttl}s)`)
   optionalBoolean(options.ipBound, 'ipBound')
@@ -161,7 +178,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     hashAlgorithm: options.hashAlgorithm,
     getUser: options.getUser,
     authorize: options.authorize,
-    defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false },
+    defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false, maxTtl },
     ipv6: options.ipv6 ?? 'refuse',
     cookie: resolveCookie(options.cookie),
     cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
@@ -169,6 +186,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
     now: options.now ?? Date.now,
-    onWarning: options.onWarning
+    onWarning: options.onWarning,
+    onDecision: options.onDecision
   }
 }

@@ -5,7 +5,7 @@ import {
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from '../rules.js'
 import { parseDuration } from '../time.js'
-import { defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import { checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
 import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
 
 /** A rule (or a route's config) once compiled. */
@@ -25,7 +25,7 @@ export interface PendingGrant<Req = unknown> {
   /** The cookie Path, the granted prefix: `/courses/42/`. */
   path: string
   params: Record<string, string>
-  /** From `grant()` in a handler: the handler has already decided, so `authorize` is not asked. */
+  /** From `grant()` in a handler (its rule is made for it; `authorize` is the covering rule's, if any). */
   explicit: boolean
   /** The user's cache slot for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
   slot: string
@@ -141,27 +141,33 @@ export class RuleBook<Req> {
     return { rule, path, params: checked, explicit, slot: flat(slotOf(path, '', rule.ttl)) }
   }
 
-  /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
+  /**
+   * A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). A prefix under a
+   * rule's resource is authorised by that rule, with the parameters read back from the prefix.
+   */
   explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
-    const ttl = settings.ttl === undefined ? this.defaults.ttl : parseDuration(settings.ttl, 'ttl')
+    const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
+    optionalBoolean(settings.authorized, 'authorized')
+    const covering = settings.authorized === true ? null : this.ruleFor(path)
     const rule: CompiledRule<Req> = {
       match: null,
       template: { source: path + '*', parts: [path], params: [], segments: [] },
       ttl,
       refreshBefore: defaultRefreshBefore(ttl, this.defaults.refreshBefore),
       ipBound: settings.ipBound ?? this.defaults.ipBound,
-      authorize: undefined,
+      authorize: covering?.rule.authorize,
       checkParam: defaultParamCheck
     }
-    return { rule, path, params: {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+    return { rule, path, params: covering?.params ?? {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
   }
 
   /**
    * The rule or route config whose resource covers a CDN path, with the parameters read back from
    * it: `/courses/42/` (or `/courses/42/seg1.ts`) under `/courses/:courseId/*` gives `{ courseId: '42' }`.
-   * Null when no resource covers the path, or when a value read back fails the rule's parameter check.
+   * Null when no resource covers the path. A path under a resource whose value read back fails the
+   * rule's parameter check throws FST_ERR_CF_INVALID_PARAM: it is never treated as uncovered.
    */
   ruleFor (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
     const segments = cdnPath.split('/')
@@ -175,16 +181,12 @@ export class RuleBook<Req> {
       for (let i = 0; i < want.length && ok; i++) {
         const literal = want[i]
         const seg = segments[i + 1] as string
-        if (literal === null || literal === undefined) {
-          const name = rule.template.params[names++] as string
-          try {
-            params[name] = checkParam(name, seg, rule.checkParam)
-          } catch {
-            ok = false
-          }
-        } else if (seg !== literal) ok = false
+        if (literal === null || literal === undefined) params[rule.template.params[names++] as string] = seg
+        else if (seg !== literal) ok = false
       }
-      if (ok) return { rule, params, prefix: fillTemplate(rule.template, params) }
+      if (!ok) continue
+      for (const name of rule.template.params) checkParam(name, params[name], rule.checkParam)
+      return { rule, params, prefix: fillTemplate(rule.template, params) }
     }
     return null
   }
