@@ -76,7 +76,9 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   let engine: GrantEngine<FastifyRequest>
   try {
     // Why a request got nothing, one line at debug (no cookie values, no key material).
-    engine = new GrantEngine<FastifyRequest>(options, (request, decision) => {
+    // Fastify's own register options reach the plugin too; every other key is the engine's to check.
+    const { prefix, logLevel, logSerializers, ...grantOptions } = options as FastifyCloudfrontCookiesOptions & Record<'prefix' | 'logLevel' | 'logSerializers', unknown>
+    engine = new GrantEngine<FastifyRequest>(grantOptions, (request, decision) => {
       request.log.debug({ reason: decision.reason, prefix: decision.prefix }, 'no CloudFront grant')
     })
   } catch (err) {

@@ -48,8 +48,9 @@ export class GrantEngine<Req = unknown> {
     this.distribution = settings.distribution
     this.expiresHeader = settings.expiresHeader
     this.statusAllowed = settings.statusAllowed
-    this.keys = new KeyRing(settings)
-    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize)
+    // The key ring's own warnings (a weak key) keep the signer's default when the app gives none.
+    this.keys = new KeyRing({ ...settings, onWarning: options.onWarning })
+    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize, settings.onWarning)
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
     this.issuer = new Issuer({ distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters })
   }

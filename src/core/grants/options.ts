@@ -1,6 +1,7 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
+import { domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
 import type { CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
 import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
@@ -29,9 +30,23 @@ export interface ResolvedGrantOptions<Req> {
   statusAllowed: (status: number) => boolean
   expiresHeader: string | false
   now: () => number
-  onWarning: ((message: string) => void) | undefined
+  onWarning: (message: string) => void
   onDecision: ((decision: GrantDecision, request: Req) => void) | undefined
 }
+
+/** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
+export const GRANT_OPTION_KEYS = [
+  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules', 'getUser',
+  'authorize', 'ttl', 'refreshBefore', 'maxTtl', 'hashAlgorithm', 'ipBound', 'ipv6', 'cookie', 'cache', 'statuses',
+  'expiresHeader', 'now', 'onWarning', 'onDecision'
+] as const
+const KEY_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType'] as const
+const COOKIE_KEYS = ['domain', 'secure', 'httpOnly', 'sameSite'] as const
+const CACHE_KEYS = ['max', 'maxBytes'] as const
+/** A route's `config.cloudfront`, and a rule without its `match`. */
+export const RULE_SETTING_KEYS = ['resource', 'ttl', 'refreshBefore', 'ipBound', 'authorize', 'checkParam'] as const
+export const RULE_KEYS = ['match', ...RULE_SETTING_KEYS] as const
+export const EXPLICIT_GRANT_KEYS = ['ttl', 'ipBound', 'authorized'] as const
 
 /** Most a cached set is refreshed ahead of its expiry when the options do not say. */
 const DEFAULT_REFRESH_CAP = 300
@@ -89,11 +104,12 @@ function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
     throw new FST_ERR_CF_INVALID_OPTION('keys', 'give either keys or keyPairId/privateKey, not both')
   }
   const seen = new Set<string>()
-  for (const k of keyList) {
+  keyList.forEach((k, i) => {
     if (typeof k !== 'object' || k === null) throw new FST_ERR_CF_INVALID_OPTION('keys', 'each key must be { keyPairId, privateKey }')
+    if (options.keys !== undefined) refuseUnknownKeys(k, KEY_KEYS, `keys[${i}]`)
     if (seen.has(k.keyPairId)) throw new FST_ERR_CF_INVALID_OPTION('keys', `key ${k.keyPairId} is listed twice`)
     seen.add(k.keyPairId)
-  }
+  })
   return keyList
 }
 
@@ -109,6 +125,7 @@ function resolveDistribution (value: unknown): string {
 function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie'] {
   const c = (value ?? {}) as Record<string, unknown>
   if (typeof c !== 'object' || c === null) throw new FST_ERR_CF_INVALID_OPTION('cookie', 'expected an object')
+  refuseUnknownKeys(c, COOKIE_KEYS, 'cookie')
   const domain = c.domain
   if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))) {
     throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'expected a domain such as "example.com"')
@@ -148,6 +165,7 @@ function resolveStatuses (st: unknown): (status: number) => boolean {
  */
 export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedGrantOptions<Req> {
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
+  refuseUnknownKeys(options, GRANT_OPTION_KEYS, '')
   optionalFunction(options.now, 'now')
   optionalFunction(options.onWarning, 'onWarning')
   optionalFunction(options.onDecision, 'onDecision')
@@ -171,6 +189,16 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     throw new FST_ERR_CF_INVALID_OPTION('expiresHeader', 'expected a header name or false')
   }
   const cacheOpts = options.cache ?? {}
+  if (typeof cacheOpts === 'object' && cacheOpts !== null) refuseUnknownKeys(cacheOpts, CACHE_KEYS, 'cache')
+  const cookie = resolveCookie(options.cookie)
+  const host = (splitUrl(distribution) as { host: string }).host
+  if (cookie.domain !== undefined && !domainCovers(cookie.domain, host)) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', `"${cookie.domain}" does not cover the distribution's host ${host}, so browsers would never send the cookies to it: use ${host} or a parent domain it shares with the app`)
+  }
+  const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
+  if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
+    onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.`)
+  }
   return {
     distribution,
     keys,
@@ -180,13 +208,13 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     authorize: options.authorize,
     defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false, maxTtl },
     ipv6: options.ipv6 ?? 'refuse',
-    cookie: resolveCookie(options.cookie),
+    cookie,
     cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
     statusAllowed: resolveStatuses(options.statuses),
     // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
     now: options.now ?? Date.now,
-    onWarning: options.onWarning,
+    onWarning,
     onDecision: options.onDecision
   }
 }

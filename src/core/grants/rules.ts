@@ -5,7 +5,8 @@ import {
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from '../rules.js'
 import { parseDuration } from '../time.js'
-import { checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import { refuseUnknownKeys } from '../guards.js'
+import { EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
 import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
 
 /** A rule (or a route's config) once compiled. */
@@ -57,15 +58,21 @@ export class RuleBook<Req> {
   private readonly authorize: AuthorizeFunction<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined) {
+  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined, warn: (message: string) => void) {
     this.defaults = defaults
     this.authorize = authorize
     if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
     ;((rules ?? []) as Array<GrantRule<Req>>).forEach((rule, i) => {
       if (typeof rule !== 'object' || rule === null) throw new FST_ERR_CF_INVALID_OPTION(`rules[${i}]`, 'expected { match, resource }')
+      refuseUnknownKeys(rule, RULE_KEYS, `rules[${i}]`)
       const match = compilePattern(rule.match, `rules[${i}].match`)
       const compiled = this.compile(rule, `rules[${i}]`, match.params)
       compiled.match = match
+      // Every page of every course granting one shared prefix is rarely what was meant.
+      const unused = match.params.filter((p) => !compiled.template.params.includes(p))
+      if (unused.length > 0) {
+        warn(`rules[${i}]: "${rule.match}" captures ${unused.map((p) => `:${p}`).join(', ')}, which the resource "${compiled.template.source}" never uses, so every matching request is granted the same prefix: put ${unused.length === 1 ? 'it' : 'them'} in the resource (such as "/courses/:${unused[0] as string}/*")`)
+      }
       this.rules.push(compiled)
     })
   }
@@ -73,6 +80,7 @@ export class RuleBook<Req> {
   /** Compiles rule settings (a rule, or a route's `config.cloudfront`). `params` are those the route provides. */
   compile (settings: GrantRuleSettings<Req>, where: string, params: string[] | null): CompiledRule<Req> {
     if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION(where, 'expected { resource, ttl?, ipBound?, authorize? } or false')
+    if (params !== null && !('match' in settings)) refuseUnknownKeys(settings, RULE_SETTING_KEYS, where)
     const template = compileResourceTemplate(settings.resource, `${where}.resource`)
     if (params !== null) {
       for (const p of template.params) {
@@ -147,6 +155,8 @@ export class RuleBook<Req> {
    */
   explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
+    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    refuseUnknownKeys(settings, EXPLICIT_GRANT_KEYS, 'grant options')
     const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
     optionalBoolean(settings.authorized, 'authorized')
