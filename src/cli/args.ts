@@ -1,6 +1,27 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
-import { FST_ERR_CF_CLI_USAGE } from '../core/errors.js'
+import { FST_ERR_CF_CLI_USAGE, FST_ERR_CF_INVALID_KEY } from '../core/errors.js'
+import { loadPublicKey } from '../core/keys.js'
+import { MAX_EPOCH_SECONDS } from '../core/time.js'
+import { didYouMean } from './suggest.js'
+
+export interface Io {
+  out: (line: string) => void
+  err: (line: string) => void
+  /** Resolves when the process is asked to stop (SIGINT, SIGTERM). */
+  stopped: () => Promise<void>
+}
+
+export interface Command {
+  summary: string
+  help: string
+  /**
+   * The library's option names that come from this command's flags (`expiresIn: '--expires-in'`), so a
+   * library error names the flag the user typed. Several flags: the first one given on the command line.
+   */
+  flags?: Record<string, string | string[]>
+  run: (args: string[], io: Io) => Promise<number>
+}
 
 export function usage (message: string): never {
   throw new FST_ERR_CF_CLI_USAGE(message)
@@ -13,14 +34,33 @@ export interface Parsed {
   positionals: string[]
 }
 
-/** Strict parsing: an unknown flag or a missing value is a usage error, not a silent default. */
+/**
+ * Strict parsing: an unknown flag or a missing value is a usage error, not a silent default. The
+ * tokens are checked here first, so that each mistake gets one plain sentence (and a suggestion)
+ * rather than parseArgs' own text.
+ */
 export function parse (args: string[], options: Options, maxPositionals: number): Parsed {
+  const all: Options = { ...options, help: { type: 'boolean', short: 'h' } }
+  const longNames = Object.keys(all).map((n) => `--${n}`)
+  const { tokens } = parseArgs({ args, options: all, allowPositionals: true, strict: false, tokens: true })
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue
+    const spec = Object.hasOwn(all, token.name) ? all[token.name] : undefined
+    if (spec === undefined) usage(`unknown option ${token.rawName}${didYouMean(token.rawName.startsWith('--') ? token.rawName : `--${token.name}`, longNames)}`)
+    if (spec.type === 'boolean' && token.value !== undefined) usage(`${token.rawName} takes no value (got "${token.value}")`)
+    if (spec.type === 'string') {
+      if (token.value === undefined) usage(`${token.rawName} needs a value`)
+      if (!token.inlineValue && token.value.length > 1 && token.value.startsWith('-')) {
+        usage(`${token.rawName} needs a value, but the next argument is ${token.value} (write ${token.rawName}=${token.value} if that is the value)`)
+      }
+    }
+  }
   let parsed
   try {
-    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+    parsed = parseArgs({ args, options: all, allowPositionals: true, strict: true })
   } catch (err) {
-    // parseArgs messages name the flag and, for a bad value, echo only what was typed.
-    usage((err as Error).message)
+    // Not reached by the checks above; parseArgs' first sentence names the flag.
+    usage((err as Error).message.split('. ')[0] as string)
   }
   if (parsed.values.help !== true && parsed.positionals.length > maxPositionals) {
     usage(`unexpected argument "${parsed.positionals[maxPositionals] as string}"`)
@@ -44,6 +84,23 @@ export function list (p: Parsed, name: string): string[] {
   return Array.isArray(v) ? v : []
 }
 
+/** The positional argument, which must be a full URL as the browser requests it, not a path. */
+export function absoluteUrl (p: Parsed, what: string): string {
+  const v = p.positionals[0]
+  if (v === undefined) usage(`the ${what} is missing`)
+  if (!/^[A-Za-z*][A-Za-z0-9+.-]*:\/\//.test(v)) {
+    const path = v.startsWith('/') ? v : `/${v}`
+    usage(`the ${what} ${v} is not a full URL: give it with its scheme and host, as the browser requests it, such as https://media.example.com${path}`)
+  }
+  return v
+}
+
+/** `--cookie` values, joined as one Cookie header; a pasted `Cookie: ` header name is dropped. */
+export function cookieHeader (values: string[]): string | undefined {
+  const parts = values.map((v) => v.replace(/^\s*cookie\s*:\s*/i, '').trim()).filter((v) => v !== '')
+  return parts.length > 0 ? parts.join('; ') : undefined
+}
+
 /** Reads a file named on the command line; the message names the flag and the path, never the content. */
 export function readFile (flag: string, path: string): Buffer {
   try {
@@ -62,6 +119,24 @@ export function parseTime (flag: string, text: string | undefined): number | Dat
   return new Date(ms)
 }
 
+/** An epoch time in seconds as an ISO date, without milliseconds. */
+export function isoDate (epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z')
+}
+
+// A standalone number of 9 or 10 digits: an epoch time in seconds, not part of a URL, a path or a value.
+const EPOCH_IN_TEXT = /(?<![\w/.%=&?:+~-])(\d{9,10})(?![\w/%=&?+~-]|[.:]\w)/g
+
+/** Adds the ISO date after each epoch time (2001 to 2038) in a message: `1893456000 (2030-01-01T00:00:00Z)`. */
+export function withIsoDates (text: string): string {
+  return text.replace(EPOCH_IN_TEXT, (n: string, _: string, at: number) => {
+    const s = Number(n)
+    if (s < 1e9 || s > MAX_EPOCH_SECONDS) return n
+    // Already in parentheses, as in "(now 1796115865)": no second pair.
+    return text[at + n.length] === ')' ? `${n}, ${isoDate(s)}` : `${n} (${isoDate(s)})`
+  })
+}
+
 /** `--key ID=FILE` pairs into a key map of PEM contents. */
 export function keyMap (specs: string[]): Record<string, Buffer> {
   if (specs.length === 0) usage('give at least one --key ID=public.pem')
@@ -71,7 +146,14 @@ export function keyMap (specs: string[]): Record<string, Buffer> {
     if (eq <= 0 || eq === spec.length - 1) usage(`--key ${spec}: expected ID=path/to/public.pem`)
     const id = spec.slice(0, eq)
     if (keys[id] !== undefined) usage(`--key ${id} is given twice`)
-    keys[id] = readFile('--key', spec.slice(eq + 1))
+    const pem = readFile('--key', spec.slice(eq + 1))
+    try {
+      loadPublicKey(pem)
+    } catch (err) {
+      // Said here, where the flag that brought the file is known: the library cannot tell which --key it was.
+      throw new FST_ERR_CF_INVALID_KEY(`--key ${spec}: ${(err as Error).message.replace(/^Invalid CloudFront key: /, '')}`)
+    }
+    keys[id] = pem
   }
   return keys
 }

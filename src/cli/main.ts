@@ -1,6 +1,11 @@
-import { COMMANDS, type Io } from './commands.js'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { COMMANDS, type Command, type Io } from './commands.js'
+import { withIsoDates } from './args.js'
+import { didYouMean } from './suggest.js'
 
 const NAME = 'cloudfront-cookies'
+const PACKAGE = 'fastify-cloudfront-cookies'
 
 function overview (): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length))
@@ -11,20 +16,81 @@ Sign and verify Amazon CloudFront signed URLs and cookies, and run a local Cloud
 Commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}
 
-Run '${NAME} <command> --help' for the options of a command.
+Run '${NAME} <command> --help' for the options of a command, '${NAME} --version' for the version.
 Exit status: 0 success, 1 refused (verify) or failed, 2 bad arguments.`
+}
+
+/** The version in the package's package.json, found upwards from this file (dist/cjs/cli/ when installed). */
+export function packageVersion (): string {
+  // This file runs as CommonJS (the bin); the fallback covers a bundled or ES module copy.
+  let dir = typeof __dirname === 'string' ? __dirname : dirname(realpathSync(process.argv[1] ?? '.'))
+  for (;;) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version?: string }
+      if (pkg.name === PACKAGE && typeof pkg.version === 'string') return pkg.version
+    }
+    const up = dirname(dir)
+    if (up === dir) return 'unknown'
+    dir = up
+  }
+}
+
+function unknownCommand (name: string, io: Io): number {
+  const hint = name.startsWith('-')
+    ? `unknown option ${name}${didYouMean(name, ['--help', '--version'])}`
+    : `unknown command "${name}"${didYouMean(name, Object.keys(COMMANDS))}`
+  io.err(`${NAME}: ${hint}\n\n${overview()}`)
+  return 2
+}
+
+/**
+ * A library error names the library's option (`expiresIn`, `cors.origins`); on the command line,
+ * the flag that was typed (`--expires-in`) is what the user can change. Epoch times get their ISO date.
+ */
+export function nameTheFlag (message: string, code: string | undefined, command: Command, argv: string[]): string {
+  const flags = command.flags ?? {}
+  let option: string | undefined
+  let rest = message
+  const m = /^Invalid (?:option|time) ([\w.[\]]+): ([\s\S]*)$/.exec(message)
+  if (m !== null && (code === 'FST_ERR_CF_INVALID_OPTION' || code === 'FST_ERR_CF_INVALID_TIME')) {
+    option = (m[1] as string).replace(/\[\d+\]/g, '[]')
+    rest = m[2] as string
+  } else if (code === 'FST_ERR_CF_INVALID_IP') {
+    option = 'ipAddress'
+    rest = message.replace(/^Invalid IP address condition: /, '')
+  } else if (code === 'FST_ERR_CF_INVALID_KEY' && flags.privateKey !== undefined) {
+    option = 'privateKey'
+    rest = message.replace(/^Invalid CloudFront key: /, '')
+  }
+  if (code === 'FST_ERR_CF_INVALID_KEY' && message.startsWith('Invalid CloudFront key: --')) return `invalid ${message.slice(24)}`
+  const candidates = option === undefined || !Object.hasOwn(flags, option) ? undefined : flags[option]
+  if (candidates === undefined) return withIsoDates(message)
+  rest = withIsoDates(rest)
+  const list = Array.isArray(candidates) ? candidates : [candidates]
+  for (const flag of list) {
+    const at = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`))
+    if (at === -1) continue
+    const arg = argv[at] as string
+    // The value as typed (flags carry paths, names and times, never key material); a boolean flag has none.
+    const value = arg.length > flag.length ? arg.slice(flag.length + 1) : argv[at + 1]
+    const shown = value === undefined || value.startsWith('-') ? '' : ` ${value}`
+    return `invalid ${flag}${shown}: ${rest}`
+  }
+  return `invalid ${list[0] as string}: ${rest}`
 }
 
 /** Runs one command line; resolves to the exit status. Never prints key material. */
 export async function main (argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv
+  if (name === '--version' || name === '-v') {
+    io.out(packageVersion())
+    return 0
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined
-    const command = topic === undefined ? undefined : COMMANDS[topic]
-    if (topic !== undefined && command === undefined) {
-      io.err(`${NAME}: unknown command "${topic}"\n\n${overview()}`)
-      return 2
-    }
+    const command = topic === undefined || !Object.hasOwn(COMMANDS, topic) ? undefined : COMMANDS[topic]
+    if (topic !== undefined && command === undefined) return unknownCommand(topic, io)
     if (name === undefined) {
       io.err(overview())
       return 2
@@ -33,10 +99,7 @@ export async function main (argv: string[], io: Io): Promise<number> {
     return 0
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
-  if (command === undefined) {
-    io.err(`${NAME}: unknown command "${name}"\n\n${overview()}`)
-    return 2
-  }
+  if (command === undefined) return unknownCommand(name, io)
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(command.help)
     return 0
@@ -46,11 +109,12 @@ export async function main (argv: string[], io: Io): Promise<number> {
   } catch (err) {
     const e = err as { code?: string, message?: string }
     if (e.code === 'FST_ERR_CF_CLI_USAGE') {
-      io.err(`${NAME} ${name}: ${e.message ?? ''}\nRun '${NAME} ${name} --help' for usage.`)
+      io.err(`${NAME} ${name}: ${withIsoDates(e.message ?? '')}\nRun '${NAME} ${name} --help' for usage.`)
       return 2
     }
     // Library errors are coded and never quote key material; others are reported by message alone.
-    io.err(`${NAME} ${name}: ${e.message ?? String(err)}${e.code ? ` (${e.code})` : ''}`)
+    const message = nameTheFlag(e.message ?? String(err), e.code, command, rest)
+    io.err(`${NAME} ${name}: ${message}${e.code ? ` (${e.code})` : ''}`)
     return 1
   }
 }

@@ -5,6 +5,7 @@ import fastifyStatic from '@fastify/static'
 import fastifyReplyFrom from '@fastify/reply-from'
 import { matchBehavior, resolveEdgeOptions, type CloudFrontEdgeOptions, type EdgeDenial } from './options.js'
 import { isSafeOriginPath, normalisePath, stripCloudFrontCookies, stripSigningParams } from './paths.js'
+import { invalidRangeXml, isValidBytesRange } from './range.js'
 
 /** What the edge exposes on the Fastify instance (`fastify.cloudfrontEdge`). */
 export interface CloudFrontEdgeHandle {
@@ -108,14 +109,29 @@ async function cloudfrontEdgePlugin (fastify: FastifyInstance, options: CloudFro
   })
 
   if (origin.kind === 'root') {
-    await fastify.register(fastifyStatic, {
-      root: origin.root,
-      prefix: '/',
-      // S3-like: no directory index, listing or redirect; the user's app may have its own reply.sendFile.
-      index: false,
-      redirect: false,
-      list: false,
-      decorateReply: false
+    // In a context of its own, so that the S3-like error answers below cover the files it serves and nothing else.
+    await fastify.register(async function cloudfrontEdgeDirectory (directory) {
+      directory.addHook('onRequest', function cloudfrontEdgeRange (request, _reply, done) {
+        const range = request.raw.headers.range
+        if (range !== undefined && !isValidBytesRange(range)) delete request.raw.headers.range
+        done()
+      })
+      directory.setErrorHandler(function cloudfrontEdgeDirectoryError (err: Error & { statusCode?: number, headers?: Record<string, string> }, request, reply) {
+        if (err.statusCode !== 416) throw err
+        const size = /^bytes \*\/(\d+)$/.exec(err.headers?.['Content-Range'] ?? '')?.[1]
+        reply.code(416).header('content-type', 'application/xml')
+        if (size !== undefined) reply.header('content-range', `bytes */${size}`)
+        return reply.send(invalidRangeXml(request.headers.range ?? '', size === undefined ? undefined : Number(size)))
+      })
+      await directory.register(fastifyStatic, {
+        root: origin.root,
+        prefix: '/',
+        // S3-like: no directory index, listing or redirect; the user's app may have its own reply.sendFile.
+        index: false,
+        redirect: false,
+        list: false,
+        decorateReply: false
+      })
     })
   } else {
     await fastify.register(fastifyReplyFrom, { base: origin.upstream, disableRequestLogging: true })

@@ -1,55 +1,19 @@
 // The command line, run as users run it: the built bin in its own process.
 import t from 'tap'
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto'
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createVerifier } from '../../src/core/verifier.js'
 import { decodeBase64 } from '../../src/core/encoding.js'
 import { localKeyId } from '../../src/cli/keygen.js'
 import { errorCode, rawGet, tempDir } from '../edge/helpers.js'
+import { builtCli, runner } from './helpers.js'
 
-const ROOT = resolve(__dirname, '../..')
-
-/**
- * The built CLI: the CommonJS half of scripts/build.mjs (the same tsconfig, and the package.json
- * that marks the folder as CommonJS), compiled once into a private folder. dist/ itself is not
- * used because other test files and scripts rebuild it, deleting it first, while these tests run.
- */
-function builtCli (): string {
-  const out = join(ROOT, 'test', '.tmp', `cli-${process.pid}`)
-  mkdirSync(out, { recursive: true })
-  t.teardown(() => rmSync(out, { recursive: true, force: true }))
-  writeFileSync(join(out, 'tsconfig.json'), JSON.stringify({
-    extends: join(ROOT, 'tsconfig.json'),
-    compilerOptions: { outDir: './cjs', rootDir: join(ROOT, 'src'), declaration: false, declarationMap: false, noCheck: true },
-    include: [],
-    files: [join(ROOT, 'src', 'cli', 'bin.ts')]
-  }))
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(out, 'tsconfig.json')], { cwd: ROOT, stdio: 'pipe' })
-  writeFileSync(join(out, 'cjs', 'package.json'), JSON.stringify({ type: 'commonjs' }) + '\n')
-  return join(out, 'cjs', 'cli', 'bin.js')
-}
-
-const BIN = builtCli()
-
-interface Run { code: number | null, stdout: string, stderr: string }
+const BIN = builtCli(t, 'cli')
 const outputs: string[] = []
-
-function run (args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => {
-      outputs.push(stdout, stderr)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+const run = runner(BIN, outputs)
 
 const dir = tempDir(t, 'cf-cli-')
 const keysDir = join(dir, 'keys')
@@ -152,7 +116,7 @@ t.test('sign-url', async (t) => {
   t.equal(noUrl.code, 2, 'no URL')
   t.match(noUrl.stderr, /the URL to sign is missing/)
   t.equal(unknownFlag.code, 2, 'unknown flag')
-  t.match(unknownFlag.stderr, /Unknown option '--bogus'/)
+  t.match(unknownFlag.stderr, /unknown option --bogus\n/)
   t.equal(badTime.code, 2, 'unreadable time')
   t.equal(ms.code, 1, 'a time in milliseconds is refused by the core')
   t.match(ms.stderr, /milliseconds.*FST_ERR_CF_INVALID_TIME/)
@@ -310,6 +274,32 @@ t.test('edge', async (t) => {
   t.equal(badScheme.code, 2, 'bad scheme')
   t.equal(notDir.code, 1)
   t.match(notDir.stderr, /is not a directory \(FST_ERR_CF_INVALID_OPTION\)/)
+})
+
+t.test('the bin: version, suggestions, full URLs, a pasted Cookie header, a busy port', async (t) => {
+  const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8'))
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())))
+  const busyPort = String((busy.address() as { port: number }).port)
+  const cookie = (await run(['sign-cookies', 'https://media.example.test/c/*', '--key-id', keyId, '--private-key', privateFile, '--expires-in', '5m', '--format', 'header'])).stdout.trim()
+  const key = `${keyId}=${publicFile}`
+  const [v, command, option, relative, pasted, port] = await Promise.all([
+    run(['--version']),
+    run(['verfy']),
+    run(['sign-url', 'https://media.example.test/x', '--expire', '1m']),
+    run(['verify', '/c/seg.ts', '--key', key]),
+    run(['verify', 'https://media.example.test/c/seg.ts', '--key', key, '--cookie', `Cookie: ${cookie}`]),
+    run(['edge', '--root', dir, '--key', key, '--port', busyPort])
+  ])
+  t.same([v.code, v.stdout], [0, `${version as string}\n`], '--version')
+  t.same([command.code, /did you mean verify\?/.test(command.stderr)], [2, true], 'a mistyped command')
+  t.same([option.code, /unknown option --expire; did you mean --expires or --expires-in\?\n/.test(option.stderr)], [2, true], 'a mistyped option')
+  t.same([relative.code, relative.stdout], [2, ''], 'a relative URL: a usage error, no verdict')
+  t.match(relative.stderr, /is not a full URL/)
+  t.same([pasted.code, pasted.stdout.split('\n')[0]], [0, 'ALLOWED by a signed cookie set'], 'a pasted Cookie: header')
+  t.equal(port.code, 2, 'a busy port')
+  t.match(port.stderr, new RegExp(`port ${busyPort} on 127\\.0\\.0\\.1 is already in use: pick another with --port <n>`))
 })
 
 t.test('no output ever contains the private key', async (t) => {

@@ -6,8 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { chromium, type Page, type Response } from 'playwright-core'
+import { findBrowser } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+const browser = findBrowser()
 // Short enough that playback outlives the first grant: the stream lasts 16 s.
 const TTL = 6
 const ROOT = resolve(__dirname, '..', '..')
@@ -94,9 +95,8 @@ function currentTime (page: Page): Promise<number> {
   return page.evaluate('document.getElementById("video").currentTime') as Promise<number>
 }
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`${CHROMIUM} is missing: the browser test needs Debian's Chromium. Install it with ` +
-    '`sudo apt-get install -y chromium` (.ci/run does), then run npm test again.')
+if (browser.path === undefined) {
+  t.fail(browser.message)
 } else {
   t.test('the example course player in Chromium', async (t) => {
     const keysDir = mkdtempSync(join(tmpdir(), 'cf-example-keys-'))
@@ -116,7 +116,7 @@ if (!existsSync(CHROMIUM)) {
     t.match(example.keyPairId, /^K[A-Z2-7]{13}$/, 'with the key ID printed by cloudfront-cookies keygen')
 
     const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: browser.path,
       headless: true,
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

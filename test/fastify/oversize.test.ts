@@ -5,7 +5,7 @@ import { options } from '../behaviour/options.js'
 import { cloudfrontSetCookies } from '../helpers/cookies.js'
 
 t.test('a Path over 1,024 bytes: 500 FST_ERR_CF_COOKIE_TOO_LARGE, nothing issued; 1,000 bytes still fit', async (t) => {
-  const app = Fastify({ maxParamLength: 2000 })
+  const app = Fastify({ routerOptions: { maxParamLength: 2000 } })
   await app.register(fastifyCloudfrontCookies, options())
   app.get('/courses/:courseId/player', async () => 'ok')
   t.teardown(() => app.close())
