@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto'
-import { FST_ERR_CF_INVALID_KEY } from './errors.js'
+import { FST_ERR_CF_INVALID_KEY, FST_ERR_CF_INVALID_OPTION } from './errors.js'
+import { shown } from './guards.js'
 
 /** A CloudFront public key ID (or key pair ID): letters, digits, `_` and `-`, at most 128. */
 export const KEY_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
@@ -35,6 +36,38 @@ function describe (key: KeyObject, want: 'private' | 'public'): LoadedKey {
   throw new FST_ERR_CF_INVALID_KEY(`CloudFront signs with RSA (PKCS#1 v1.5) or ECDSA P-256 keys; this ${want} key is ${type ?? 'of an unknown type'}`)
 }
 
+/**
+ * Refuses a malformed key ID, showing what was received (a key ID is not secret) and the likely
+ * cause: whitespace around it, as a value pasted into a .env file often has.
+ */
+export function checkKeyId (id: unknown, name: string): string {
+  if (typeof id === 'string' && KEY_ID_RE.test(id)) return id
+  const received = shown(id)
+  if (typeof id === 'string' && id.trim() !== id && KEY_ID_RE.test(id.trim())) {
+    throw new FST_ERR_CF_INVALID_OPTION(name, `${received} has whitespace around it (a value copied into a .env file often has): trim it to ${shown(id.trim())}`)
+  }
+  throw new FST_ERR_CF_INVALID_OPTION(name, `${received} is not a CloudFront key ID: expected letters, digits, "_" and "-" only, such as "K2JCJMDEHXQW5F"`)
+}
+
+// What a key that is not PEM usually is, with the command that converts it. Checked before
+// parsing: OpenSSL's own messages name none of these.
+function keyFormatHint (input: string | Buffer, want: 'private' | 'public'): string | null {
+  const text = typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))
+  if (text.includes('-----BEGIN ') && text.includes('\\n') && !text.includes('\n')) {
+    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): replace them (key.replace(/\\\\n/g, '\\n')), or keep the key in a file, written cleanly by \`openssl pkey -in key.pem -out key.pem\``
+  }
+  if (text.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) {
+    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `ssh-keygen -p -m PEM -f <copy of the key>`, or make a CloudFront key with `cloudfront-cookies keygen`'
+  }
+  if (/^(ssh-rsa|ecdsa-sha2-nistp256) AAAA/.test(text.trim())) {
+    return 'this is an OpenSSH public key: convert it to PEM with `ssh-keygen -e -m PKCS8 -f key.pub`'
+  }
+  if (Buffer.isBuffer(input) && input[0] === 0x30 && !text.includes('-----BEGIN ')) {
+    return `the ${want} key is DER bytes, not PEM text: convert it with \`openssl pkey -inform DER -in key.der${want === 'public' ? ' -pubin' : ''} -out key.pem\``
+  }
+  return null
+}
+
 function looksLikePem (input: string | Buffer): boolean {
   return (typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))).includes('-----BEGIN ')
 }
@@ -53,6 +86,8 @@ export function loadPrivateKey (input: unknown, passphrase?: string | Buffer): L
   if (typeof input !== 'string' && !Buffer.isBuffer(input)) {
     throw new FST_ERR_CF_INVALID_KEY('privateKey must be a PEM string, a Buffer or a KeyObject')
   }
+  const hint = keyFormatHint(input, 'private')
+  if (hint !== null) throw new FST_ERR_CF_INVALID_KEY(hint)
   if (!looksLikePem(input)) {
     throw new FST_ERR_CF_INVALID_KEY('privateKey is not PEM text (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----"): did you pass a file path instead of the file contents?')
   }
@@ -87,6 +122,8 @@ export function loadPublicKey (input: unknown): LoadedKey {
     if (input.type === 'secret') throw new FST_ERR_CF_INVALID_KEY('a secret KeyObject is not a public key')
     return describe(input.type === 'private' ? createPublicKey(input) : input, 'public')
   }
+  const hint = typeof input === 'string' || Buffer.isBuffer(input) ? keyFormatHint(input, 'public') : null
+  if (hint !== null) throw new FST_ERR_CF_INVALID_KEY(hint)
   if ((typeof input !== 'string' && !Buffer.isBuffer(input)) || !looksLikePem(input)) {
     throw new FST_ERR_CF_INVALID_KEY('a public key must be PEM text ("-----BEGIN PUBLIC KEY-----"), a Buffer of it, or a KeyObject')
   }

@@ -2,7 +2,8 @@ import { sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
 import { encodeBase64 } from './encoding.js'
 import { parseCidrOption } from './ip.js'
-import { KEY_ID_RE, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
+import { checkKeyId, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
+import { refuseUnknownKeys } from './guards.js'
 import { cannedPolicy, customPolicy, checkPolicy } from './policy.js'
 import { checkResource, checkUrlToSign, hasWildcard, resourceMatches, MAX_URL_BYTES } from './resource.js'
 import { toEpochSeconds, parseDuration, nowSeconds, type TimeInput, type DurationInput } from './time.js'
@@ -11,6 +12,8 @@ export type HashAlgorithm = 'SHA1' | 'SHA256'
 
 /** Signs `data` with a key kept elsewhere (KMS, an HSM). Returns the raw signature bytes (DER for ECDSA). */
 export type CustomSignFunction = (data: Buffer, algorithm: HashAlgorithm) => Buffer | Uint8Array | Promise<Buffer | Uint8Array>
+
+const SIGNER_OPTION_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'hashAlgorithm', 'now', 'onWarning'] as const
 
 export interface SignerOptions {
   /** The CloudFront public key ID (key group key), e.g. `K2JCJMDEHXQW5F`. */
@@ -103,10 +106,8 @@ function nodeAlgorithm (hash: HashAlgorithm): string {
 /** Creates a signer: the key is parsed once, here, and every signature reuses it. */
 export function createSigner (options: SignerOptions): Signer {
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('signer options', 'expected an object')
-  const { keyPairId } = options
-  if (typeof keyPairId !== 'string' || !KEY_ID_RE.test(keyPairId)) {
-    throw new FST_ERR_CF_INVALID_OPTION('keyPairId', 'expected the CloudFront public key ID, such as "K2JCJMDEHXQW5F"')
-  }
+  refuseUnknownKeys(options, SIGNER_OPTION_KEYS, '')
+  const keyPairId = checkKeyId(options.keyPairId, 'keyPairId')
   const hashAlgorithm = options.hashAlgorithm ?? 'SHA1'
   if (hashAlgorithm !== 'SHA1' && hashAlgorithm !== 'SHA256') {
     throw new FST_ERR_CF_INVALID_OPTION('hashAlgorithm', 'expected "SHA1" or "SHA256"')

@@ -42,11 +42,23 @@ function checkRange (seconds: number, name: string, min: number): number {
   return seconds
 }
 
+/**
+ * Whether a bare number of seconds reads as milliseconds: a whole multiple of 1000 of at least
+ * 100,000 (over 27 hours as seconds, 100 s as milliseconds). `600000` is `Date`-style for 10 minutes,
+ * and as seconds a week; a unit (`'600000s'`) says it is meant.
+ */
+export function looksLikeMilliseconds (seconds: number): boolean {
+  return seconds >= 100_000 && seconds % 1000 === 0
+}
+
 /** Parses a duration into a positive integer number of seconds. */
 export function parseDuration (value: unknown, name: string): number {
   let seconds: number | undefined
   if (typeof value === 'number') {
     if (Number.isInteger(value)) seconds = value
+    if (seconds !== undefined && looksLikeMilliseconds(seconds)) {
+      throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} reads as milliseconds: durations are seconds, so divide by 1000 (${seconds / 1000}), or write the unit ("${seconds}s") if you mean it`)
+    }
   } else if (typeof value === 'string') {
     const m = DURATION_RE.exec(value.trim())
     if (m) seconds = Number(m[1]) * (UNIT_SECONDS[m[2] || 's'] as number)

@@ -3,7 +3,9 @@ import { resolve as resolvePath } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { FST_ERR_CF_INVALID_OPTION } from '../core/errors.js'
-import { KEY_ID_RE, loadPublicKey, type KeyInput } from '../core/keys.js'
+import { checkKeyId, loadPublicKey, type KeyInput } from '../core/keys.js'
+import { refuseUnknownKeys } from '../core/guards.js'
+import { looksLikeMilliseconds } from '../core/time.js'
 import { createVerifier, type Verifier, type VerifyErrorCode } from '../core/verifier.js'
 import { globMatch } from '../core/url.js'
 
@@ -96,6 +98,9 @@ export interface ResolvedEdgeOptions {
 const PATTERN_BAD_RE = /[\x00-\x20\x7f]/
 const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/
 
+// The edge's options, and the register options Fastify passes to every plugin.
+const EDGE_OPTION_KEYS = ['keys', 'origin', 'behaviors', 'cors', 'scheme', 'host', 'now', 'debug', 'cacheSize', 'onDeny', 'prefix', 'logLevel', 'logSerializers'] as const
+
 function invalid (name: string, why: string): never {
   throw new FST_ERR_CF_INVALID_OPTION(name, why)
 }
@@ -106,6 +111,7 @@ function isObject (v: unknown): v is Record<string, unknown> {
 
 function resolveOrigin (origin: unknown): ResolvedEdgeOptions['origin'] {
   if (!isObject(origin)) invalid('origin', 'expected { root: "/path/to/dir" } or { upstream: "http://host:port" }')
+  refuseUnknownKeys(origin, ['root', 'upstream'], 'origin')
   const hasRoot = origin.root !== undefined
   const hasUpstream = origin.upstream !== undefined
   if (hasRoot === hasUpstream) invalid('origin', 'give exactly one of root (a directory) or upstream (a URL)')
@@ -138,6 +144,7 @@ function resolveCors (cors: unknown): ResolvedEdgeOptions['cors'] {
   if (!isObject(cors) || !Array.isArray(cors.origins) || cors.origins.length === 0) {
     invalid('cors', 'expected { origins: ["https://app.example.com"] }')
   }
+  refuseUnknownKeys(cors, ['origins', 'maxAge'], 'cors')
   const origins = new Set<string>()
   for (const o of cors.origins) {
     if (o === '*') invalid('cors.origins', 'credentials cannot be shared with "*": list the origins of your player pages')
@@ -148,19 +155,21 @@ function resolveCors (cors: unknown): ResolvedEdgeOptions['cors'] {
   }
   const maxAge = cors.maxAge ?? 600
   if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) invalid('cors.maxAge', 'expected whole seconds')
+  if (looksLikeMilliseconds(maxAge)) invalid('cors.maxAge', `${maxAge} reads as milliseconds: it is seconds, so divide by 1000 (${maxAge / 1000})`)
   return { origins, maxAge }
 }
 
 /** Validates the options once, at registration, and prepares everything the request hook needs. */
 export function resolveEdgeOptions (options: unknown): ResolvedEdgeOptions {
   if (!isObject(options)) invalid('edge options', 'expected an object')
+  refuseUnknownKeys(options, EDGE_OPTION_KEYS, '')
   const { keys } = options
   if (!isObject(keys) || Object.keys(keys).length === 0) {
     invalid('keys', 'expected at least one trusted public key: { [keyId]: publicKeyPem }')
   }
   const parsed = new Map<string, KeyObject>()
   for (const [id, input] of Object.entries(keys)) {
-    if (!KEY_ID_RE.test(id)) invalid('keys', `"${id}" is not a key ID (letters, digits, "_" and "-")`)
+    checkKeyId(id, 'keys')
     parsed.set(id, loadPublicKey(input).key)
   }
 
@@ -202,6 +211,7 @@ export function resolveEdgeOptions (options: unknown): ResolvedEdgeOptions {
   list.forEach((b: unknown, i: number) => {
     const name = `behaviors[${i}]`
     if (!isObject(b)) invalid(name, 'expected { pathPattern, trustedKeyIds } or { pathPattern, public: true }')
+    refuseUnknownKeys(b, ['pathPattern', 'trustedKeyIds', 'public'], name)
     const p = b.pathPattern
     if (typeof p !== 'string' || p === '' || p.length > 255 || PATTERN_BAD_RE.test(p)) {
       invalid(`${name}.pathPattern`, 'expected a path pattern such as "/courses/*" (at most 255 characters, no spaces)')

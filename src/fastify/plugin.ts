@@ -76,7 +76,12 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   // Every option is checked here: a bad one fails register() with a coded error.
   let engine: GrantEngine<FastifyRequest>
   try {
-    engine = new GrantEngine<FastifyRequest>(options)
+    // Why a request got nothing, one line at debug (no cookie values, no key material).
+    // Fastify's own register options reach the plugin too; every other key is the engine's to check.
+    const { prefix, logLevel, logSerializers, ...grantOptions } = options as FastifyCloudfrontCookiesOptions & Record<'prefix' | 'logLevel' | 'logSerializers', unknown>
+    engine = new GrantEngine<FastifyRequest>(grantOptions, (request, decision) => {
+      request.log.debug({ reason: decision.reason, prefix: decision.prefix }, 'no CloudFront grant')
+    })
   } catch (err) {
     done(err as Error)
     return
@@ -140,6 +145,8 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
     const r = reply as StatefulReply
+    const pending = r[kPending]
+    if (pending !== null) engine.noGrant(request, 'failed', pending.path)
     r[kPending] = null
     const state = r[kState]
     if (state !== null) state.failed = true
@@ -156,7 +163,12 @@ const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify,
       return
     }
     // Fast path: the route's own grant, or nothing at all.
-    if (pending === null || !engine.statusAllowed(reply.statusCode)) {
+    if (pending === null) {
+      next(null, payload)
+      return
+    }
+    if (!engine.statusAllowed(reply.statusCode)) {
+      engine.noGrant(request, 'status', pending.path)
       next(null, payload)
       return
     }

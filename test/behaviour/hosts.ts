@@ -13,7 +13,8 @@
 //   POST /logout                           revoke(), 200
 //   POST /logout/:courseId                 revoke("/courses/<courseId>/"), 200
 //   POST /probe                            calls grant(x-prefix) (or revoke() with x-revoke), catching what it
-//                                          throws or rejects with, then grant(x-also) when given; 200 with
+//                                          throws or rejects with ({ authorized: true } with x-authorized),
+//                                          then grant(x-also) when given; 200 with
 //                                          { threw, outcome } as JSON (see probe())
 // Identity: the `x-user` header (read by the options' getUser). Client IP: X-Forwarded-For (hosts trust the proxy).
 import type { IncomingHttpHeaders } from 'node:http'
@@ -65,7 +66,9 @@ async function probe (api: GrantApi, headers: IncomingHttpHeaders): Promise<Prob
   const out: ProbeResult = { threw: false, outcome: 'none' }
   let pending: Promise<unknown> | undefined
   try {
-    pending = headers['x-revoke'] !== undefined ? api.revoke() : api.grant(String(headers['x-prefix']))
+    pending = headers['x-revoke'] !== undefined
+      ? api.revoke()
+      : api.grant(String(headers['x-prefix']), headers['x-authorized'] === undefined ? undefined : { authorized: true })
   } catch {
     out.threw = true
   }

@@ -165,7 +165,7 @@ t.test('errors name the flag that was typed, not the library option', async (t) 
     [['sign-url', ...base, '--expires-in=100000d'], /invalid --expires-in 100000d: .*milliseconds/],
     [['sign-url', ...base, '--expires-in', '1m', '--ip', '999.1.1.1'], /invalid --ip 999\.1\.1\.1: "999\.1\.1\.1" is not an IPv4 address/],
     [['sign-url', ...base, '--expires-in', '1m', '--not-before', '2099-01-01'], /invalid --not-before 2099-01-01: /],
-    [['sign-url', 'https://media.example.test/x', '--key-id', 'a/b', '--private-key', privateFile, '--expires-in', '1m'], /invalid --key-id a\/b: expected the CloudFront public key ID/],
+    [['sign-url', 'https://media.example.test/x', '--key-id', 'a/b', '--private-key', privateFile, '--expires-in', '1m'], /invalid --key-id a\/b: "a\/b" is not a CloudFront key ID: expected letters, digits/],
     [['sign-url', 'https://media.example.test/x', '--key-id', 'K1', '--private-key', publicFile, '--expires-in', '1m'], /invalid --private-key \S+public\.pem: a public key was given where the private key is needed/],
     [['verify', 'https://media.example.test/x', '--key', `K1=${notPem}`], /invalid --key K1=\S+not\.pem: /],
     [['edge', '--root', dir, '--key', key, '--cors-origin', 'nope', '--port', '0'], /edge: invalid --cors-origin nope: "nope" is not an origin/],

@@ -10,8 +10,8 @@ import { RuleBook, slotOf, type PendingGrant } from './rules.js'
 import { createPlaylistMirror, type PlaylistGrant } from '../playlists/access.js'
 import type { PlaylistMirror } from '../playlists/mirror.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantInstanceApi, type GrantOptions, type GrantStats, type Issued,
-  type MaybePromise, type UserId
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi, type GrantOptions, type GrantStats, type Issued,
+  type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
 // The grant engine: everything that decides who gets which cookie set, framework-agnostic.
@@ -39,13 +39,22 @@ export class GrantEngine<Req = unknown> {
   private readonly issuer: Issuer
   private readonly counters: GrantCounters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
 
-  constructor (options: GrantOptions<Req>) {
+  /** Where a request's "no grant" goes: the adapter's log, then the app's onDecision. */
+  private readonly decided: ((request: Req, decision: GrantDecision) => void) | null
+
+  /** `log` is the adapter's own report of decisions (the Fastify plugin's request.log), besides `onDecision`. */
+  constructor (options: GrantOptions<Req>, log?: (request: Req, decision: GrantDecision) => void) {
     const settings = this.settings = resolveGrantOptions(options)
+    const onDecision = settings.onDecision
+    this.decided = log === undefined
+      ? (onDecision === undefined ? null : (request, decision) => onDecision(decision, request))
+      : onDecision === undefined ? log : (request, decision) => { log(request, decision); onDecision(decision, request) }
     this.distribution = settings.distribution
     this.expiresHeader = settings.expiresHeader
     this.statusAllowed = settings.statusAllowed
-    this.keys = new KeyRing(settings)
-    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize)
+    // The key ring's own warnings (a weak key) keep the signer's default when the app gives none.
+    this.keys = new KeyRing({ ...settings, onWarning: options.onWarning })
+    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize, settings.onWarning)
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
     this.issuer = new Issuer({ distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters })
     this.playlists = options.playlists === undefined ? null : createPlaylistMirror(this, options.playlists, settings.now)
@@ -71,29 +80,40 @@ export class GrantEngine<Req = unknown> {
   /** Nobody signed in: nothing. */
   private forUser (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
     const id = userIdOf(user)
-    if (id === null) return null
-    const authorize = p.explicit ? undefined : p.rule.authorize
-    if (authorize === undefined) return this.forClient(id, p, client)
+    if (id === null) {
+      this.noGrant(request, 'no-user', p.path)
+      return null
+    }
+    const authorize = p.rule.authorize
+    if (authorize === undefined) return this.forClient(request, id, p, client)
     const ok = authorize(request, p.params, p.path)
-    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.forClient(id, p, client) : this.refuse()))
-    return ok === true ? this.forClient(id, p, client) : this.refuse()
+    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.forClient(request, id, p, client) : this.refuse(request, 'not-authorized', p)))
+    return ok === true ? this.forClient(request, id, p, client) : this.refuse(request, 'not-authorized', p)
   }
 
-  private refuse (): null {
+  private refuse (request: Req, reason: NoGrantReason, p: PendingGrant<Req>): null {
     this.counters.refused++
+    this.noGrant(request, reason, p.path)
     return null
   }
 
+  /** Tells the adapter's log and the app's onDecision why a request receives nothing. */
+  noGrant (request: Req, reason: NoGrantReason, prefix: string | undefined): void {
+    if (this.decided !== null) this.decided(request, { reason, prefix })
+  }
+
   /** The IP the grant is bound to (an IPv6 client of a bound grant gets nothing, or an unbound set), then the set itself. */
-  private forClient (user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
-    if (!p.rule.ipBound) return this.fromCacheOrSigned(user, p, p.slot, undefined, client)
+  private forClient (request: Req, user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
+    if (!p.rule.ipBound) return this.fromCacheOrSigned(request, user, p, p.slot, undefined, client)
     const v4 = normaliseClientIp(client.ip)
-    if (v4 === null) return this.settings.ipv6 === 'refuse' ? this.refuse() : this.fromCacheOrSigned(user, p, p.slot, undefined, client)
-    return this.fromCacheOrSigned(user, p, slotOf(p.path, v4, p.rule.ttl), v4, client)
+    if (v4 === null) {
+      return this.settings.ipv6 === 'refuse' ? this.refuse(request, 'ipv6-refused', p) : this.fromCacheOrSigned(request, user, p, p.slot, undefined, client)
+    }
+    return this.fromCacheOrSigned(request, user, p, slotOf(p.path, v4, p.rule.ttl), v4, client)
   }
 
   /** A fresh cached set of the active key; else the client's own fresh set; else a new signature. */
-  private fromCacheOrSigned (user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo): MaybePromise<Issued | null> {
+  private fromCacheOrSigned (request: Req, user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo): MaybePromise<Issued | null> {
     const signer = this.keys.active
     let entry = this.cache.get(user, slot)
     // A set of a key that no longer signs is not served again (rotation).
@@ -101,18 +121,21 @@ export class GrantEngine<Req = unknown> {
     const nowSec = nowSeconds(this.settings.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
       this.counters.hits++
-      return this.unlessSentBack(entry, client)
+      return this.unlessSentBack(request, entry, client)
     }
     const running = this.issuer.running(signer, user, slot)
-    if (running !== undefined) return running.then((e) => this.unlessSentBack(e, client))
+    if (running !== undefined) return running.then((e) => this.unlessSentBack(request, e, client))
     if (entry === undefined) {
       const held = this.clientHolds(p, client, ip, nowSec)
-      if (held !== null) return held
+      if (held !== null) {
+        this.noGrant(request, 'client-fresh', p.path)
+        return held
+      }
       this.counters.misses++
     } else {
       this.counters.reissues++
     }
-    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip).then((e) => this.unlessSentBack(e, client))
+    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip).then((e) => this.unlessSentBack(request, e, client))
   }
 
   /**
@@ -149,7 +172,10 @@ export class GrantEngine<Req = unknown> {
     let ip: string | undefined
     if (p.rule.ipBound) {
       const v4 = normaliseClientIp(client.ip)
-      if (v4 === null && this.settings.ipv6 === 'refuse') return this.refuse()
+      if (v4 === null && this.settings.ipv6 === 'refuse') {
+        this.counters.refused++
+        return null
+      }
       if (v4 !== null) ip = v4
     }
     const slot = ip === undefined ? p.slot : slotOf(p.path, ip, p.rule.ttl)
@@ -181,9 +207,10 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** The client sent back the very set we would send: it holds it already, so no cookies go out. */
-  private unlessSentBack (entry: CacheEntry, client: ClientInfo): Issued {
+  private unlessSentBack (request: Req, entry: CacheEntry, client: ClientInfo): Issued {
     if (client.cookieHeader !== undefined && sentBack(client.cookieHeader, entry)) {
       this.counters.clientFresh++
+      this.noGrant(request, 'client-fresh', entry.path)
       return { setCookie: [], expires: entry.expires }
     }
     // The entry is an Issued itself: the cached path allocates nothing (bench:plugin, plugin-cached).

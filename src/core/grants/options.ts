@@ -1,15 +1,18 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
+import { domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
 import type { CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
-import type { AuthorizeFunction, GetUserFunction, GrantOptions, SigningKey } from './types.js'
+import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
 
 /** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
 export interface GrantDefaults {
   ttl: number
   refreshBefore: number
   ipBound: boolean
+  /** The longest lifetime a grant may have (`maxTtl`). */
+  maxTtl: number
 }
 
 /** The options once checked: what the engine's parts are built from. */
@@ -27,8 +30,23 @@ export interface ResolvedGrantOptions<Req> {
   statusAllowed: (status: number) => boolean
   expiresHeader: string | false
   now: () => number
-  onWarning: ((message: string) => void) | undefined
+  onWarning: (message: string) => void
+  onDecision: ((decision: GrantDecision, request: Req) => void) | undefined
 }
+
+/** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
+export const GRANT_OPTION_KEYS = [
+  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules', 'getUser',
+  'authorize', 'ttl', 'refreshBefore', 'maxTtl', 'hashAlgorithm', 'ipBound', 'ipv6', 'cookie', 'cache', 'statuses',
+  'expiresHeader', 'now', 'onWarning', 'onDecision', 'playlists'
+] as const
+const KEY_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType'] as const
+const COOKIE_KEYS = ['domain', 'secure', 'httpOnly', 'sameSite'] as const
+const CACHE_KEYS = ['max', 'maxBytes'] as const
+/** A route's `config.cloudfront`, and a rule without its `match`. */
+export const RULE_SETTING_KEYS = ['resource', 'ttl', 'refreshBefore', 'ipBound', 'authorize', 'checkParam'] as const
+export const RULE_KEYS = ['match', ...RULE_SETTING_KEYS] as const
+export const EXPLICIT_GRANT_KEYS = ['ttl', 'ipBound', 'authorized'] as const
 
 /** Most a cached set is refreshed ahead of its expiry when the options do not say. */
 const DEFAULT_REFRESH_CAP = 300
@@ -38,9 +56,21 @@ export function defaultRefreshBefore (ttl: number, cap: number): number {
   return Math.min(cap, Math.max(1, Math.floor(ttl / 3)))
 }
 
+/** Signed cookies cannot be revoked at CloudFront: a grant lives at most this long unless `maxTtl` says otherwise. */
+const DEFAULT_MAX_TTL = 7 * 86400
+
+/** Refuses a grant lifetime above the cap. */
+export function checkLifetime (ttl: number, max: number, name: string): number {
+  if (ttl > max) {
+    throw new FST_ERR_CF_INVALID_OPTION(name, `${ttl} s is longer than the ${max} s a grant may live (signed cookies cannot be revoked before they expire): shorten it, or raise maxTtl`)
+  }
+  return ttl
+}
+
 /** ttl and refreshBefore of a rule, a route or an explicit grant, checked against each other. */
 export function resolveLifetime (ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string): { ttl: number, refreshBefore: number } {
-  const ttl = ttlIn === undefined ? defaults.ttl : parseDuration(ttlIn, where === '' ? 'ttl' : `${where}.ttl`)
+  const ttlName = where === '' ? 'ttl' : `${where}.ttl`
+  const ttl = ttlIn === undefined ? defaults.ttl : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
   const refreshBefore = refreshIn === undefined
     ? defaultRefreshBefore(ttl, defaults.refreshBefore)
     : parseDuration(refreshIn, where === '' ? 'refreshBefore' : `${where}.refreshBefore`)
@@ -74,11 +104,12 @@ function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
     throw new FST_ERR_CF_INVALID_OPTION('keys', 'give either keys or keyPairId/privateKey, not both')
   }
   const seen = new Set<string>()
-  for (const k of keyList) {
+  keyList.forEach((k, i) => {
     if (typeof k !== 'object' || k === null) throw new FST_ERR_CF_INVALID_OPTION('keys', 'each key must be { keyPairId, privateKey }')
+    if (options.keys !== undefined) refuseUnknownKeys(k, KEY_KEYS, `keys[${i}]`)
     if (seen.has(k.keyPairId)) throw new FST_ERR_CF_INVALID_OPTION('keys', `key ${k.keyPairId} is listed twice`)
     seen.add(k.keyPairId)
-  }
+  })
   return keyList
 }
 
@@ -94,6 +125,7 @@ function resolveDistribution (value: unknown): string {
 function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie'] {
   const c = (value ?? {}) as Record<string, unknown>
   if (typeof c !== 'object' || c === null) throw new FST_ERR_CF_INVALID_OPTION('cookie', 'expected an object')
+  refuseUnknownKeys(c, COOKIE_KEYS, 'cookie')
   const domain = c.domain
   if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))) {
     throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'expected a domain such as "example.com"')
@@ -133,8 +165,10 @@ function resolveStatuses (st: unknown): (status: number) => boolean {
  */
 export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedGrantOptions<Req> {
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
+  refuseUnknownKeys(options, GRANT_OPTION_KEYS, '')
   optionalFunction(options.now, 'now')
   optionalFunction(options.onWarning, 'onWarning')
+  optionalFunction(options.onDecision, 'onDecision')
   const keys = resolveKeys(options)
   const distribution = resolveDistribution(options.distribution)
   if (typeof options.getUser !== 'function') {
@@ -142,7 +176,8 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   }
   optionalFunction(options.authorize, 'authorize')
 
-  const ttl = parseDuration(options.ttl ?? '15m', 'ttl')
+  const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
+  const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')
   const refreshBefore = options.refreshBefore === undefined ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP) : parseDuration(options.refreshBefore, 'refreshBefore')
   if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION('refreshBefore', `must be shorter than ttl (${ttl}s)`)
   optionalBoolean(options.ipBound, 'ipBound')
@@ -154,6 +189,16 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     throw new FST_ERR_CF_INVALID_OPTION('expiresHeader', 'expected a header name or false')
   }
   const cacheOpts = options.cache ?? {}
+  if (typeof cacheOpts === 'object' && cacheOpts !== null) refuseUnknownKeys(cacheOpts, CACHE_KEYS, 'cache')
+  const cookie = resolveCookie(options.cookie)
+  const host = (splitUrl(distribution) as { host: string }).host
+  if (cookie.domain !== undefined && !domainCovers(cookie.domain, host)) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', `"${cookie.domain}" does not cover the distribution's host ${host}, so browsers would never send the cookies to it: use ${host} or a parent domain it shares with the app`)
+  }
+  const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
+  if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
+    onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.`)
+  }
   return {
     distribution,
     keys,
@@ -161,14 +206,15 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     hashAlgorithm: options.hashAlgorithm,
     getUser: options.getUser,
     authorize: options.authorize,
-    defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false },
+    defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false, maxTtl },
     ipv6: options.ipv6 ?? 'refuse',
-    cookie: resolveCookie(options.cookie),
+    cookie,
     cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
     statusAllowed: resolveStatuses(options.statuses),
     // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
     now: options.now ?? Date.now,
-    onWarning: options.onWarning
+    onWarning,
+    onDecision: options.onDecision
   }
 }

@@ -86,8 +86,10 @@ export class GrantResponse<Req> implements GrantApi {
   // Made on first use: the middleware makes one of these per request, and most have neither explicit
   // grants nor revocations (bench:express, cached and unmatched).
   private explicit: Issued[] | null = null
+  private explicitPrefixes: string[] | null = null
   private clears: string[] | null = null
   private running: Array<Promise<unknown>> | null = null
+  private routeTried = false
 
   constructor (engine: GrantEngine<Req>, request: Req, client: ClientInfo) {
     this.engine = engine
@@ -99,6 +101,7 @@ export class GrantResponse<Req> implements GrantApi {
   issueRoute (): MaybePromise<void> {
     const route = this.route
     if (route === null) return
+    this.routeTried = true
     const issued = this.engine.issue(this.request, route, this.client)
     if (!isThenable<Issued | null>(issued)) {
       this.routeIssued = issued
@@ -108,19 +111,24 @@ export class GrantResponse<Req> implements GrantApi {
   }
 
   grant (prefix: string, options?: ExplicitGrantOptions): Promise<GrantResult | null> {
-    let pending: PendingGrant<Req>
+    let pending: PendingGrant<Req> | undefined
     let issued: MaybePromise<Issued | null>
     try {
       pending = this.engine.explicit(prefix, options)
       issued = this.engine.issue(this.request, pending, this.client)
     } catch (err) {
+      this.engine.noGrant(this.request, 'failed', pending?.path)
       return Promise.reject(err)
     }
     const path = pending.path
     const result = Promise.resolve(issued).then((i) => {
       if (i === null) return null
       ;(this.explicit ??= []).push(i)
+      ;(this.explicitPrefixes ??= []).push(path)
       return { prefix: path, expires: i.expires, ...credentialsFor(i, this.client) }
+    }, (err: unknown) => {
+      this.engine.noGrant(this.request, 'failed', path)
+      throw err
     })
     this.wait(result)
     return result
@@ -148,9 +156,19 @@ export class GrantResponse<Req> implements GrantApi {
     return Promise.all(running).then(() => { if (this.running !== null) return this.settled() ?? undefined })
   }
 
+  /** Why the grants this response had are withheld: the handler failed, it revoked, or its status. */
+  private reportWithheld (): void {
+    const reason = this.failed ? 'failed' : this.revoked ? 'revoked' : 'status'
+    const route = this.route
+    // A route grant that was asked and came back empty has been reported already (no user, ...).
+    if (route !== null && (!this.routeTried || this.routeIssued !== null)) this.engine.noGrant(this.request, reason, route.path)
+    for (const prefix of this.explicitPrefixes ?? []) this.engine.noGrant(this.request, reason, prefix)
+  }
+
   /** Writes the headers this response carries for its status; nothing when it carries nothing. */
   writeHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, status: number): void {
     const grant = !this.failed && !this.revoked && this.engine.statusAllowed(status)
+    if (!grant) this.reportWithheld()
     const clears = this.clears
     let issued: Issued | null = grant ? this.routeIssued : null
     const explicit = grant ? this.explicit : null

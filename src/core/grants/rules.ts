@@ -5,7 +5,8 @@ import {
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from '../rules.js'
 import { parseDuration } from '../time.js'
-import { defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import { refuseUnknownKeys } from '../guards.js'
+import { EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
 import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
 
 /** A rule (or a route's config) once compiled. */
@@ -25,7 +26,7 @@ export interface PendingGrant<Req = unknown> {
   /** The cookie Path, the granted prefix: `/courses/42/`. */
   path: string
   params: Record<string, string>
-  /** From `grant()` in a handler: the handler has already decided, so `authorize` is not asked. */
+  /** From `grant()` in a handler (its rule is made for it; `authorize` is the covering rule's, if any). */
   explicit: boolean
   /** The user's cache slot for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
   slot: string
@@ -57,15 +58,21 @@ export class RuleBook<Req> {
   private readonly authorize: AuthorizeFunction<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined) {
+  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined, warn: (message: string) => void) {
     this.defaults = defaults
     this.authorize = authorize
     if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
     ;((rules ?? []) as Array<GrantRule<Req>>).forEach((rule, i) => {
       if (typeof rule !== 'object' || rule === null) throw new FST_ERR_CF_INVALID_OPTION(`rules[${i}]`, 'expected { match, resource }')
+      refuseUnknownKeys(rule, RULE_KEYS, `rules[${i}]`)
       const match = compilePattern(rule.match, `rules[${i}].match`)
       const compiled = this.compile(rule, `rules[${i}]`, match.params)
       compiled.match = match
+      // Every page of every course granting one shared prefix is rarely what was meant.
+      const unused = match.params.filter((p) => !compiled.template.params.includes(p))
+      if (unused.length > 0) {
+        warn(`rules[${i}]: "${rule.match}" captures ${unused.map((p) => `:${p}`).join(', ')}, which the resource "${compiled.template.source}" never uses, so every matching request is granted the same prefix: put ${unused.length === 1 ? 'it' : 'them'} in the resource (such as "/courses/:${unused[0] as string}/*")`)
+      }
       this.rules.push(compiled)
     })
   }
@@ -73,6 +80,7 @@ export class RuleBook<Req> {
   /** Compiles rule settings (a rule, or a route's `config.cloudfront`). `params` are those the route provides. */
   compile (settings: GrantRuleSettings<Req>, where: string, params: string[] | null): CompiledRule<Req> {
     if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION(where, 'expected { resource, ttl?, ipBound?, authorize? } or false')
+    if (params !== null && !('match' in settings)) refuseUnknownKeys(settings, RULE_SETTING_KEYS, where)
     const template = compileResourceTemplate(settings.resource, `${where}.resource`)
     if (params !== null) {
       for (const p of template.params) {
@@ -141,30 +149,37 @@ export class RuleBook<Req> {
     return { rule, path, params: checked, explicit, slot: flat(slotOf(path, '', rule.ttl)) }
   }
 
-  /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
+  /**
+   * A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). A prefix under a
+   * rule's resource is authorised by that rule, with the parameters read back from the prefix.
+   */
   explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
-    const ttl = settings.ttl === undefined ? this.defaults.ttl : parseDuration(settings.ttl, 'ttl')
+    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    refuseUnknownKeys(settings, EXPLICIT_GRANT_KEYS, 'grant options')
+    const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
+    optionalBoolean(settings.authorized, 'authorized')
+    const covering = settings.authorized === true ? null : this.ruleFor(path)
     const rule: CompiledRule<Req> = {
       match: null,
       template: { source: path + '*', parts: [path], params: [], segments: [] },
       ttl,
       refreshBefore: defaultRefreshBefore(ttl, this.defaults.refreshBefore),
       ipBound: settings.ipBound ?? this.defaults.ipBound,
-      authorize: undefined,
+      authorize: covering?.rule.authorize,
       checkParam: defaultParamCheck
     }
-    return { rule, path, params: {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+    return { rule, path, params: covering?.params ?? {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
   }
 
   /**
    * The rule or route config whose resource covers a CDN path, with the parameters read back from
    * it: `/courses/42/` (or `/courses/42/seg1.ts`) under `/courses/:courseId/*` gives `{ courseId: '42' }`.
-   * Null when no resource covers the path, or when a value read back fails the rule's parameter check;
-   * `strict` throws that check's FST_ERR_CF_INVALID_PARAM (400) instead, when no other rule covers the path.
+   * Null when no resource covers the path. A path under a resource whose value read back fails the
+   * rule's parameter check throws FST_ERR_CF_INVALID_PARAM: it is never treated as uncovered.
    */
-  ruleFor (cdnPath: string, strict = false): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
+  ruleFor (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
     const segments = cdnPath.split('/')
     let refused: unknown = null
     for (const rule of this.compiled) {
@@ -189,7 +204,7 @@ export class RuleBook<Req> {
       }
       if (ok) return { rule, params, prefix: fillTemplate(rule.template, params) }
     }
-    if (strict && refused !== null) throw refused
+    if (refused !== null) throw refused
     return null
   }
 }

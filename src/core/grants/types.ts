@@ -80,6 +80,8 @@ export interface GrantOptions<Req = unknown> {
   ttl?: DurationInput
   /** Default `'5m'`. */
   refreshBefore?: DurationInput
+  /** The longest `ttl` any grant may have (rules, routes, `grant()`). Default `'7d'`. */
+  maxTtl?: DurationInput
   hashAlgorithm?: HashAlgorithm
   /** Default false. */
   ipBound?: boolean
@@ -100,6 +102,22 @@ export interface GrantOptions<Req = unknown> {
   onWarning?: (message: string) => void
   /** Serve rewritten HLS playlists for players without cookies: `{ prefix: '/hls', origin }` (see the README). */
   playlists?: PlaylistsOptions
+  /**
+   * Called when a request that matched a rule (or called `grant()`) receives nothing, with the
+   * reason and the prefix (never a cookie value or key material). The Fastify plugin also logs it
+   * at `debug` through `request.log`.
+   */
+  onDecision?: (decision: GrantDecision, request: Req) => void
+}
+
+/** Why a request that matched a rule, or called `grant()`, received no cookie set. */
+export type NoGrantReason = 'no-user' | 'not-authorized' | 'status' | 'failed' | 'revoked' | 'ipv6-refused' | 'client-fresh'
+
+/** What `onDecision` receives. */
+export interface GrantDecision {
+  reason: NoGrantReason
+  /** The prefix that was not granted (undefined for a `grant()` whose prefix was refused as unsafe). */
+  prefix: string | undefined
 }
 
 /** A granted prefix, as handlers see it. */
@@ -118,13 +136,20 @@ export interface GrantResult {
 export interface ExplicitGrantOptions {
   ttl?: DurationInput
   ipBound?: boolean
+  /**
+   * The handler has authorised this grant itself: skip the `authorize` of the rule whose resource
+   * covers the prefix. Default false: a covered prefix is authorised as a request matching the rule would be.
+   */
+  authorized?: boolean
 }
 
 /** What a handler can do on its response: the plugin's `reply.cloudfront`, the middleware's `req.cloudfront`. */
 export interface GrantApi {
   /**
    * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
-   * Resolves to the grant, or null when there is no user; rejects when it fails (never throws).
+   * When a rule's resource covers the prefix, that rule's `authorize` decides first (with the
+   * parameters read back from the prefix), unless `{ authorized: true }`.
+   * Resolves to the grant, or null when there is no user or authorisation; rejects when it fails (never throws).
    * Nothing is sent if the response fails.
    */
   grant: (prefix: string, options?: ExplicitGrantOptions) => Promise<GrantResult | null>

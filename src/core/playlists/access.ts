@@ -48,7 +48,7 @@ export function createPlaylistMirror<Req> (engine: GrantEngine<Req>, options: Pl
       const known = memo.get(cdnPath)
       if (known !== undefined) return known
       // Throws FST_ERR_CF_INVALID_PARAM for a hostile value: not remembered, answered 400.
-      const found = engine.rules.ruleFor(cdnPath, true)
+      const found = engine.rules.ruleFor(cdnPath)
       const grant = found === null
         ? null
         : { prefix: found.prefix, lifetime: { ttl: found.rule.ttl, refreshBefore: found.rule.refreshBefore }, pending: engine.rules.pending(found.rule, found.params, false), stretched: new Map() }

@@ -9,6 +9,7 @@ import { createLoader, type PlaylistOrigin } from './origin.js'
 import { PlaylistSources, type SourceStats } from './sources.js'
 import { playlistLifetime, type Lifetime } from './lifetime.js'
 import { compressBody, negotiateEncoding, MIN_COMPRESS_BYTES, type PlaylistEncoding } from './compress.js'
+import { refuseUnknownKeys } from '../guards.js'
 
 // The playlist mirror: `GET <prefix>/courses/42/720p/index.m3u8` answers the CDN's
 // `/courses/42/720p/index.m3u8`, rewritten for the signed-in user. Who may have it and the signed
@@ -117,6 +118,8 @@ function count (value: unknown, name: string, fallback: number): number {
   return value as number
 }
 
+const PLAYLISTS_KEYS = ['prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress']
+
 export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   /** The app path prefix, without trailing `/`. */
   readonly prefix: string
@@ -129,6 +132,7 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
 
   constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
     if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
+    refuseUnknownKeys(options, PLAYLISTS_KEYS, 'playlists')
     const prefix = options.prefix
     // Checked as the rewrite checks it: the same value becomes the playlist URIs' path.
     resolveContext({ playlistPath: '/', distribution: access.distribution, prefix: '/', mirror: prefix })
