@@ -3,7 +3,7 @@
 // both servers run at the same moment in two processes sharing CPU 0, each under its own
 // autocannon on CPU 1, fresh processes every round; the ratio of their req/s is the ratio of their
 // costs. Then the same with compression (static: the file's pre-compressed copy), the bytes on the
-// wire, and the per-segment-signing approach (one signature per URI, as the Lambda@Edge samples
+// wire (also in variables mode: the query once, in an EXT-X-DEFINE), and the per-segment-signing approach (one signature per URI, as the Lambda@Edge samples
 // do) for scale.
 //   npm run bench:playlists   (BENCH_DURATION=seconds per round, default 2; BENCH_PAIR_ROUNDS, default 7)
 import { execFileSync, fork } from 'node:child_process'
@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { brotliCompressSync, gzipSync } from 'node:zlib'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import fastifyStatic from '@fastify/static'
@@ -61,7 +61,8 @@ async function serve (scenario) {
       distribution: DISTRIBUTION,
       rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
       getUser: (request) => request.headers['x-user'],
-      playlists: { prefix: '/hls', origin: { root } }
+      // mirror-vars: the query once, in an EXT-X-DEFINE (variables mode)
+      playlists: { prefix: '/hls', origin: { root }, variables: scenario.startsWith('mirror-vars') }
     })
   }
   await app.listen({ port: 0, host: '127.0.0.1' })
@@ -168,7 +169,7 @@ async function main () {
 
     // Bytes on the wire, from one server of each kind.
     const bytes = {}
-    for (const name of ['static', 'mirror']) {
+    for (const name of ['static', 'mirror', 'mirror-vars']) {
       const s = await start(name, '0,1')
       for (const [label, headers] of [['identity', {}], ['compressed', { 'accept-encoding': ACCEPT }]]) {
         const r = await fetchOnce(s.url, { 'x-user': 'alice', ...headers })
@@ -184,7 +185,7 @@ async function main () {
     }
 
     pin(process.pid, '1')
-    const pairs = [['static', 'mirror'], ['static-compressed', 'mirror-compressed']]
+    const pairs = [['static', 'mirror'], ['static-compressed', 'mirror-compressed'], ['static', 'mirror-vars'], ['static-compressed', 'mirror-vars-compressed']]
     const results = new Map(pairs.map(([a, b]) => [b, []]))
     for (let round = 0; round < PAIR_ROUNDS; round++) {
       for (const [a, b] of pairs) {
@@ -209,21 +210,32 @@ async function main () {
     const unsigned = { gzip: gzipSync(text).length }
     console.log('\nBytes on the wire (body)\n')
     console.log('| response | static | mirror | mirror / static |\n|---|---:|---:|---:|')
-    for (const label of ['identity', 'compressed']) {
-      const s = bytes[`static-${label}`]
-      const m = bytes[`mirror-${label}`]
-      console.log(`| ${label} (static ${s.encoding}, mirror ${m.encoding}) | ${s.length} | ${m.length} | ${(m.length / s.length).toFixed(2)}x |`)
+    for (const mirror of ['mirror', 'mirror-vars']) {
+      for (const label of ['identity', 'compressed']) {
+        const s = bytes[`static-${label}`]
+        const m = bytes[`${mirror}-${label}`]
+        console.log(`| ${mirror} ${label} (static ${s.encoding}, mirror ${m.encoding}) | ${s.length} | ${m.length} | ${(m.length / s.length).toFixed(2)}x |`)
+      }
+    }
+    // Both bodies through the mirror's own brotli settings (quality 5, text mode): the same encoder exactly.
+    const q5 = (body) => brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } }).length
+    for (const mirror of ['mirror', 'mirror-vars']) {
+      const m = q5(bytes[`${mirror}-identity`].body)
+      console.log(`| ${mirror} br q5 (both) | ${q5(Buffer.from(text))} | ${m} | ${(m / q5(Buffer.from(text))).toFixed(2)}x |`)
     }
     // The other encoder too: what a client that accepts gzip only gets.
-    const mirrorGzip = gzipSync(bytes['mirror-identity'].body).length
-    console.log(`| gzip (both) | ${unsigned.gzip} | ${mirrorGzip} | ${(mirrorGzip / unsigned.gzip).toFixed(2)}x |`)
+    for (const mirror of ['mirror', 'mirror-vars']) {
+      const mirrorGzip = gzipSync(bytes[`${mirror}-identity`].body).length
+      console.log(`| ${mirror} gzip (both) | ${unsigned.gzip} | ${mirrorGzip} | ${(mirrorGzip / unsigned.gzip).toFixed(2)}x |`)
+    }
     console.log(`\nsignatures made by the mirror for all of the above: ${bytes.signatures}; a line: ${bytes.sampleLine.slice(0, 110)}…`)
     const compressedRatio = bytes['mirror-compressed'].length / bytes['static-compressed'].length
     const targets = [
       ['cached mirror >= 0.5x static (pairs, identity)', median(results.get('mirror').map((x) => x.ratio)), 0.5, true],
       ['cached mirror >= 0.5x static (pairs, compressed)', median(results.get('mirror-compressed').map((x) => x.ratio)), 0.5, true],
       ['cached mirror >= 100x per-segment signing', mirrorRps / perSegment, 100, true],
-      ['compressed bytes <= 1.5x the unsigned playlist compressed (same encoder)', compressedRatio, 1.5, false]
+      ['compressed bytes <= 1.5x the unsigned playlist compressed (same encoder)', compressedRatio, 1.5, false],
+      ['variables mode: compressed bytes <= 1.5x the unsigned playlist compressed (same encoder)', bytes['mirror-vars-compressed'].length / bytes['static-compressed'].length, 1.5, false]
     ]
     console.log('\n| target | measured | met |\n|---|---:|---|')
     for (const [name, value, bound, atLeast] of targets) console.log(`| ${name} | ${value.toFixed(2)} | ${(atLeast ? value >= bound : value <= bound) ? 'yes' : 'NO'} |`)

@@ -5,6 +5,7 @@ import {
 import { parseDuration, type DurationInput } from '../time.js'
 import { compilePlaylist, renderPlaylist, type CompiledPlaylist } from './rewrite.js'
 import { resolveContext } from './context.js'
+import { variableName, withVariable } from './variables.js'
 import { createLoader, type PlaylistOrigin } from './origin.js'
 import { PlaylistSources, type SourceStats } from './sources.js'
 import { playlistLifetime, type Lifetime } from './lifetime.js'
@@ -38,6 +39,8 @@ export interface PlaylistsOptions {
   responseCacheBytes?: number
   /** Compress responses for clients that accept br or gzip (default true). */
   compress?: boolean
+  /** Media playlists carry the query once, in an EXT-X-DEFINE (HLS version 8): true, or the variable name (default off). */
+  variables?: boolean | string
 }
 
 /** What the grant engine tells the mirror about a CDN path. */
@@ -155,7 +158,11 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const outside = options.outside ?? 'refuse'
     const mirror = prefix
     const distribution = access.distribution
-    this.sources = new PlaylistSources(load, (playlistPath, text, granted) => compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside }), {
+    const variable = variableName(options.variables, 'playlists.variables')
+    this.sources = new PlaylistSources(load, (playlistPath, text, granted) => {
+      const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside })
+      return variable === null ? compiled : withVariable(compiled, variable)
+    }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
       maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
       now: access.now

@@ -1,6 +1,7 @@
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE } from '../errors.js'
 import { resolveContext, type PlaylistContext, type ResolvedContext } from './context.js'
 import { findAttribute } from './attributes.js'
+import { variableName, withVariable } from './variables.js'
 
 // One pass over the playlist text. Every byte outside the URIs it rewrites is copied as is; the
 // output is kept as the pieces between the places where the signed query goes, so serving the
@@ -10,7 +11,7 @@ import { findAttribute } from './attributes.js'
 export interface CompiledPlaylist {
   /** The output around the signed query: `chunks.join(query)` is the rewritten playlist. */
   readonly chunks: string[]
-  /** URIs that carry the signed query (`chunks.length - 1`). */
+  /** URIs that carry the signed query (`chunks.length - 1`, or through one variable). */
   readonly signed: number
   /** Sum of the EXTINF durations, in seconds (0 for a master playlist). */
   readonly duration: number
@@ -270,6 +271,8 @@ export interface RewritePlaylistOptions extends PlaylistContext {
    * `Policy=…&Signature=…&Key-Pair-Id=…` (with `&Hash-Algorithm=SHA256` when signing with SHA-256).
    */
   query: string
+  /** Write the query once, in an EXT-X-DEFINE (HLS version 8): true, or the variable name (default off). */
+  variables?: boolean | string
 }
 
 const QUERY_RE = /^[A-Za-z0-9\-_~.=&%]+$/
@@ -287,5 +290,7 @@ export function rewritePlaylist (text: string, options: RewritePlaylistOptions):
   if (typeof query !== 'string' || !QUERY_RE.test(query)) {
     throw new FST_ERR_CF_INVALID_OPTION('query', 'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
   }
-  return renderPlaylist(compilePlaylist(text, options), query)
+  const name = variableName(options.variables, 'variables')
+  const compiled = compilePlaylist(text, options)
+  return renderPlaylist(name === null ? compiled : withVariable(compiled, name), query)
 }
