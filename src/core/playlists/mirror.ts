@@ -121,7 +121,7 @@ function count (value: unknown, name: string, fallback: number): number {
   return value as number
 }
 
-const PLAYLISTS_KEYS = ['prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress']
+const PLAYLISTS_KEYS = ['prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables']
 
 export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   /** The app path prefix, without trailing `/`. */
