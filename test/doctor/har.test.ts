@@ -4,11 +4,11 @@
 // sign-out, across sites. The page's own explanation (example/public/why.js) is checked in each.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { diagnoseHar, type DoctorReport } from '../../src/api.js'
-import { CHROMIUM, launch, openOwnedCourse, recordHar, signIn, startExample } from './record.js'
+import { BROWSER, launch, openOwnedCourse, recordHar, signIn, startExample } from './record.js'
 
 const ROOT = resolve(__dirname, '..', '..')
 
@@ -20,8 +20,8 @@ function har (path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'))
 }
 
-if (!existsSync(CHROMIUM)) {
-  t.fail(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`)
+if (BROWSER.path === undefined) {
+  t.fail(BROWSER.message)
 } else {
   t.test('HAR files recorded by Chromium from the example', async (t) => {
     // The recordings stay in test/.tmp/doctor-har/ (ignored by git) after the run, to look at.

@@ -1,48 +1,14 @@
 // The example's cookie-less page in a real browser: Debian's Chromium plays the course through the
 // app's playlist mirror with hls.js, withCredentials off, and never holds a CloudFront cookie.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { findBrowser } from '../helpers/browser.js'
+import { startExample } from '../helpers/example.js'
 import { chromium, type Response } from 'playwright-core'
 
 const browser = findBrowser()
-const ROOT = resolve(__dirname, '..', '..')
-
-/** Starts the example as `npm run example` does, on free ports, in its own process (as browser.test.ts explains). */
-function startExample (keysDir: string): Promise<{ appUrl: string, edgeUrl: string, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'example', 'main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', EDGE_PORT: '0', KEYS_DIR: keysDir, _TAPJS_PROCESSINFO_COVERAGE_: '0' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
-  }
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { stop().finally(() => reject(new Error(`the example did not start in 60 s:\n${output}`))) }, 60_000)
-    const failed = (code: number | null): void => { clearTimeout(timer); reject(new Error(`the example exited (${code}):\n${output}`)) }
-    child.once('exit', failed)
-    child.stdout.on('data', () => {
-      const app = /^Open (http:\/\/localhost:\d+)\n/.exec(output)
-      const edge = /^ {2}edge {2}(http:\/\/localhost:\d+) /m.exec(output)
-      if (app === null || edge === null || !output.includes('Press Ctrl+C')) return
-      clearTimeout(timer)
-      child.off('exit', failed)
-      resolve({ appUrl: app[1] as string, edgeUrl: edge[1] as string, stop })
-    })
-  })
-}
 
 if (browser.path === undefined) {
   t.fail(browser.message)
@@ -57,7 +23,7 @@ if (browser.path === undefined) {
       rmSync(userDataDir, { recursive: true, force: true, maxRetries: 5 })
       rmSync(keysDir, { recursive: true, force: true })
     })
-    const { appUrl, edgeUrl, stop } = await startExample(keysDir)
+    const { appUrl, edgeUrl, stop } = await startExample({ PORT: '0', EDGE_PORT: '0', KEYS_DIR: keysDir })
     closing.push(stop)
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: browser.path,

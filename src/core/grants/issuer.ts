@@ -2,18 +2,10 @@ import { flat, serializeCookieSet, type CookieAttributes } from '../cookies.js'
 import type { Signer, SignCookiesOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
 import { cacheEntry, type CacheEntry, type SetCache } from './cache.js'
+import type { GrantStats } from './types.js'
 
-/** The engine's counters, as `stats()` reports them (with the cache's sizes). */
-export interface GrantCounters {
-  hits: number
-  misses: number
-  signatures: number
-  reissues: number
-  coalesced: number
-  shared: number
-  clientFresh: number
-  refused: number
-}
+/** The engine's counters, as `stats()` reports them (without the cache's sizes). */
+export type GrantCounters = Omit<GrantStats, 'size' | 'users' | 'bytes'>
 
 export interface IssuerSettings {
   distribution: string
