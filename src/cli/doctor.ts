@@ -1,22 +1,8 @@
 import { diagnose, diagnoseHar, type DoctorReport, type Finding } from '../core/doctor/index.js'
-import { list, parse, parseTime, readFile, str, usage } from './args.js'
+import { keyMap, list, parse, parseTime, readFile, str, usage } from './args.js'
 import type { Command } from './args.js'
 
 const MARK: Record<Finding['severity'], string> = { error: 'ERROR', warning: 'WARN ', info: 'INFO ' }
-
-/** `--key ID=FILE` pairs, none required. */
-function keysFrom (specs: string[]): Record<string, Buffer> | undefined {
-  if (specs.length === 0) return undefined
-  const keys: Record<string, Buffer> = {}
-  for (const spec of specs) {
-    const eq = spec.indexOf('=')
-    if (eq <= 0 || eq === spec.length - 1) usage(`--key ${spec}: expected ID=path/to/public.pem`)
-    const id = spec.slice(0, eq)
-    if (keys[id] !== undefined) usage(`--key ${id} is given twice`)
-    keys[id] = readFile('--key', spec.slice(eq + 1))
-  }
-  return keys
-}
 
 function readHar (path: string): unknown {
   try {
@@ -82,7 +68,9 @@ Options:
     if (from !== undefined && setCookies.length === 0) usage('--from goes with --set-cookie')
     const at = parseTime('--now', str(p, 'now'))
     const now = at === undefined ? undefined : typeof at === 'number' ? at * 1000 : at.getTime()
-    const keys = keysFrom(list(p, 'key'))
+    // Optional here: without keys, doctor checks everything but the signature.
+    const keySpecs = list(p, 'key')
+    const keys = keySpecs.length === 0 ? undefined : keyMap(keySpecs)
     const clientIp = str(p, 'ip')
     let result: DoctorReport
     try {

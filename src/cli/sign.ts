@@ -1,5 +1,5 @@
 import { createSigner, type Signer, type SignCookiesOptions } from '../core/signer.js'
-import { serializeCookieSet, type SameSite } from '../core/cookies.js'
+import { checkCookieDomain, serializeCookieSet, type SameSite } from '../core/cookies.js'
 import { splitUrl } from '../core/url.js'
 import { absoluteUrl, parse, parseTime, readFile, required, str, usage, type Command, type Parsed } from './args.js'
 
@@ -125,7 +125,7 @@ Options:
   --domain <domain>        set-cookie: the cookie Domain (default: host-only)
   --same-site <value>      set-cookie: Strict, Lax or None (default Lax); Secure and HttpOnly are always set
 ${SIGNING_HELP}`,
-  flags: SIGNING_FLAGS,
+  flags: { ...SIGNING_FLAGS, 'cookie.domain': '--domain' },
   async run (args, io) {
     const p = parse(args, {
       ...SIGNING_OPTIONS,
@@ -143,6 +143,7 @@ ${SIGNING_HELP}`,
     const sameSite = str(p, 'same-site') ?? 'Lax'
     if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') usage(`--same-site ${sameSite}: expected Strict, Lax or None`)
     const path = format === 'set-cookie' ? checkedPath(str(p, 'path'), resource) : '/'
+    const domain = checkCookieDomain(str(p, 'domain'), 'cookie.domain')
     const signer = signerFrom(p)
     // Fix the expiry once, so the Expires attribute and the policy agree to the second.
     const times = timesFrom(p)
@@ -157,7 +158,7 @@ ${SIGNING_HELP}`,
     } else {
       const lines = serializeCookieSet(cookies, {
         path,
-        domain: str(p, 'domain'),
+        domain,
         secure: true,
         httpOnly: true,
         sameSite: sameSite as SameSite,

@@ -1,4 +1,4 @@
-import { FST_ERR_CF_COOKIE_TOO_LARGE } from './errors.js'
+import { FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION } from './errors.js'
 import type { CloudFrontCookies } from './signer.js'
 
 /** The names CloudFront reads. */
@@ -59,6 +59,21 @@ function attributeSuffix (attrs: Omit<CookieAttributes, 'expires'>, lifetime: st
  * Serialises a cookie set into `Set-Cookie` strings, once per set. Refuses a set a browser would
  * drop: a cookie over 4,096 bytes, or a Path over 1,024 bytes.
  */
+/**
+ * A cookie Domain attribute: a domain name (a leading "." allowed), never cloudfront.net, where a
+ * browser refuses to store cookies for another site. Throws FST_ERR_CF_INVALID_OPTION naming `option`.
+ */
+export function checkCookieDomain (domain: unknown, option: string): string | undefined {
+  if (domain === undefined) return undefined
+  if (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain)) {
+    throw new FST_ERR_CF_INVALID_OPTION(option, 'expected a domain such as "example.com"')
+  }
+  if (/(^|\.)cloudfront\.net$/i.test(domain)) {
+    throw new FST_ERR_CF_INVALID_OPTION(option, 'cookies cannot be set for cloudfront.net: use an alternate domain name (CNAME) shared with the app')
+  }
+  return domain
+}
+
 export function serializeCookieSet (cookies: CloudFrontCookies | Record<string, string>, attrs: CookieAttributes): string[] {
   if (Buffer.byteLength(attrs.path) > MAX_COOKIE_PATH_BYTES) {
     throw new FST_ERR_CF_COOKIE_TOO_LARGE(`the cookie Path is longer than ${MAX_COOKIE_PATH_BYTES} bytes`)

@@ -186,14 +186,17 @@ t.test('sign-cookies and verify', async (t) => {
 
   const notPem = join(dir, 'not.pem')
   writeFileSync(notPem, 'hello')
-  const [unknown, noKey, noId, twice, badKey, badFormat, badSameSite] = await Promise.all([
+  const [unknown, noKey, noId, twice, badKey, badFormat, badSameSite, cloudfrontDomain, badDomain, goodDomain] = await Promise.all([
     run(['verify', 'https://media.example.test/courses/42/seg.ts', '--key', `KOTHER=${publicFile}`, '--cookie', cookie]),
     run(['verify', 'https://media.example.test/x']),
     run(['verify', 'https://media.example.test/x', '--key', publicFile]),
     run(['verify', 'https://media.example.test/x', '--key', keyArg, '--key', keyArg]),
     run(['verify', 'https://media.example.test/x', '--key', `K1=${notPem}`]),
     run([...args, '--format', 'xml']),
-    run([...args, '--format', 'set-cookie', '--same-site', 'lax'])
+    run([...args, '--format', 'set-cookie', '--same-site', 'lax']),
+    run([...args, '--format', 'set-cookie', '--domain', 'd111111abcdef8.cloudfront.net']),
+    run([...args, '--format', 'set-cookie', '--domain', 'exa mple.test']),
+    run([...args, '--format', 'set-cookie', '--domain', '.example.test'])
   ])
   t.equal(unknown.code, 1)
   t.match(unknown.stdout, /REFUSED 403 InvalidKey: Unknown Key/)
@@ -204,6 +207,14 @@ t.test('sign-cookies and verify', async (t) => {
   t.match(badKey.stderr, /FST_ERR_CF_INVALID_KEY/)
   t.equal(badFormat.code, 2)
   t.equal(badSameSite.code, 2)
+  // The plugin's cookie.domain rules, with the flag named.
+  t.equal(cloudfrontDomain.code, 1)
+  t.match(cloudfrontDomain.stderr, /invalid --domain d111111abcdef8\.cloudfront\.net: cookies cannot be set for cloudfront\.net/)
+  t.equal(cloudfrontDomain.stdout, '', 'nothing signed is printed')
+  t.equal(badDomain.code, 1)
+  t.match(badDomain.stderr, /invalid --domain exa mple\.test: expected a domain/)
+  t.equal(goodDomain.code, 0)
+  t.match(goodDomain.stdout, /Domain=\.example\.test/)
 })
 
 t.test('edge', async (t) => {

@@ -124,6 +124,12 @@ t.test('bad arguments: exit 2, with what to change', async (t) => {
     t.equal(runs[i]?.code, 2, args.join(' '))
     t.match(runs[i]?.stderr, message)
   })
+  // A file that is not a public key: named by the --key that brought it, as verify names it.
+  const notKey = join(dir, 'not-a-key.pem')
+  writeFileSync(notKey, 'hello')
+  const bad = await doctor([MEDIA, '--cookie', valid, '--key', `${rsaKey.keyPairId}=${notKey}`])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, new RegExp(`--key ${rsaKey.keyPairId}=\\S*not-a-key\\.pem: .*\\(FST_ERR_CF_INVALID_KEY\\)`))
   const help = await doctor(['--help'])
   t.equal(help.code, 0)
   t.match(help.stdout, /^Usage: cloudfront-cookies doctor <url>/)

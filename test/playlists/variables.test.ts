@@ -19,7 +19,17 @@ for (let i = 0; i < 1000; i++) long += `#EXTINF:2.000000,\nseg-${String(i).padSt
 long += '#EXT-X-ENDLIST\n'
 writeFileSync(join(root, 'courses', '42', 'hd', 'long.m3u8'), long)
 writeFileSync(join(root, 'courses', '42', 'hd', 'clash.m3u8'), '#EXTM3U\n#EXT-X-DEFINE:NAME="cfq",VALUE="1"\n#EXTINF:4,\na.ts\n')
+writeFileSync(join(root, 'courses', '42', 'hd', 'clash-base.m3u8'), '#EXTM3U\n#EXT-X-DEFINE:NAME="cfqb",VALUE="1"\n#EXTINF:4,\na.ts\n')
 writeFileSync(join(root, 'courses', '42', 'master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhd/long.m3u8\n')
+
+/** Replaces each {$name} in a URI as a player does, from EXT-X-DEFINE lines. */
+function substitute (uri: string, defines: string[]): string {
+  const values = new Map(defines.map((d) => {
+    const m = /^#EXT-X-DEFINE:NAME="([^"]+)",VALUE="([^"]*)"$/.exec(d) as RegExpExecArray
+    return [m[1] as string, m[2] as string]
+  }))
+  return uri.replace(/\{\$([A-Za-z0-9_-]+)\}/g, (_, name: string) => values.get(name) as string)
+}
 
 const verifier = createVerifier({ keys: { [rsaKey.keyPairId]: rsaKey.publicKey }, cacheSize: 0 })
 const BR = { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } }
@@ -37,24 +47,29 @@ function options (playlists: Record<string, unknown> = {}): AppOptions {
 
 for (const host of playlistHosts) {
   t.test(host.name, async (t) => {
-    t.test('one EXT-X-DEFINE, version 8, references on every segment; the substituted URLs are the grant', async (t) => {
+    t.test('two EXT-X-DEFINEs, version 8, references on every segment; the substituted URLs are the grant', async (t) => {
       const app = await host.start(options())
       t.teardown(() => app.close())
       const res = await app.get('/hls/courses/42/hd/long.m3u8', { 'x-user': 'alice' })
       t.equal(res.status, 200)
       const lines = res.body.toString().split('\n')
       t.equal(lines[0], '#EXTM3U')
-      const define = /^#EXT-X-DEFINE:NAME="cfq",VALUE="([^"]+)"$/.exec(lines[1] as string)
-      t.ok(define, 'the define right after #EXTM3U')
-      t.equal(lines[2], '#EXT-X-VERSION:8')
+      // seg-0000.ts to seg-0999.ts: all start with "seg-0".
+      t.equal(lines[1], `#EXT-X-DEFINE:NAME="cfqb",VALUE="${DISTRIBUTION}/courses/42/hd/seg-0"`, 'what every signed URL starts with')
+      const define = /^#EXT-X-DEFINE:NAME="cfq",VALUE="\.ts\?([^"]+)"$/.exec(lines[2] as string)
+      t.ok(define, 'the query, after what every signed URL ends with')
+      t.equal(lines[3], '#EXT-X-VERSION:8')
       const query = (define as RegExpExecArray)[1] as string
       t.match(query, /^Policy=[^&]+&Signature=[^&]+&Key-Pair-Id=/)
-      const segments = lines.filter((l) => l.startsWith('https://'))
+      const segments = lines.filter((l) => l.startsWith('{$cfqb}'))
       t.equal(segments.length, 1000)
-      t.ok(segments.every((l, i) => l === `${DISTRIBUTION}/courses/42/hd/seg-${String(i).padStart(4, '0')}.ts?{$cfq}`))
-      const expected = long.replace('#EXT-X-VERSION:3', '#EXT-X-VERSION:8').replace(/^seg-/gm, `${DISTRIBUTION}/courses/42/hd/seg-`).replace(/\.ts$/gm, '.ts?{$cfq}')
-      t.equal(lines.filter((_, i) => i !== 1).join('\n'), expected, 'every other byte as in the default mode')
-      const verdict = verifier.verify({ url: (segments[7] as string).replace('{$cfq}', query), cookieHeader: undefined, clientIp: undefined })
+      t.ok(segments.every((l, i) => l === `{$cfqb}${String(i).padStart(3, '0')}{$cfq}`))
+      const expected = long.replace('#EXT-X-VERSION:3', '#EXT-X-VERSION:8').replace(/^seg-0(\d+)\.ts$/gm, '{$cfqb}$1{$cfq}')
+      t.equal(lines.filter((_, i) => i !== 1 && i !== 2).join('\n'), expected, 'every other byte as in the default mode')
+      // What a player does: each reference replaced by its VALUE.
+      const url = substitute(segments[7] as string, lines.slice(1, 3))
+      t.equal(url, `${DISTRIBUTION}/courses/42/hd/seg-0007.ts?${query}`)
+      const verdict = verifier.verify({ url, cookieHeader: undefined, clientIp: undefined })
       t.ok(verdict.ok, 'the substituted URL is one CloudFront accepts')
       if (verdict.ok) t.equal(verdict.policy.resource, `${DISTRIBUTION}/courses/42/*`)
       t.equal(Number(res.headers['cloudfront-grant-expires']) > 0, true)
@@ -87,7 +102,9 @@ for (const host of playlistHosts) {
       t.teardown(() => other.close())
       const ok = await other.get('/hls/courses/42/hd/clash.m3u8', { 'x-user': 'alice' })
       t.equal(ok.status, 200)
-      t.match(ok.body.toString(), /^#EXTM3U\n#EXT-X-DEFINE:NAME="sig",VALUE="Policy=[^"]+"\n#EXT-X-VERSION:8\n#EXT-X-DEFINE:NAME="cfq",VALUE="1"\n#EXTINF:4,\nhttps:\/\/\S+\/courses\/42\/hd\/a\.ts\?\{\$sig\}\n$/)
+      t.match(ok.body.toString(), /^#EXTM3U\n#EXT-X-DEFINE:NAME="sigb",VALUE="https:\/\/\S+\/courses\/42\/hd\/a\.ts\?"\n#EXT-X-DEFINE:NAME="sig",VALUE="Policy=[^"]+"\n#EXT-X-VERSION:8\n#EXT-X-DEFINE:NAME="cfq",VALUE="1"\n#EXTINF:4,\n\{\$sigb\}\{\$sig\}\n$/)
+      // The base variable's name ("cfq" + "b") clashes too.
+      t.equal((await app.get('/hls/courses/42/hd/clash-base.m3u8', { 'x-user': 'alice' })).status, 502)
     })
   })
 }

@@ -2,7 +2,7 @@ import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
 import { domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
-import type { CookieAttributes } from '../cookies.js'
+import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
 import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
 
@@ -126,13 +126,7 @@ function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie']
   const c = (value ?? {}) as Record<string, unknown>
   if (typeof c !== 'object' || c === null) throw new FST_ERR_CF_INVALID_OPTION('cookie', 'expected an object')
   refuseUnknownKeys(c, COOKIE_KEYS, 'cookie')
-  const domain = c.domain
-  if (domain !== undefined && (typeof domain !== 'string' || !/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain))) {
-    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'expected a domain such as "example.com"')
-  }
-  if (typeof domain === 'string' && /(^|\.)cloudfront\.net$/i.test(domain)) {
-    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', 'cookies cannot be set for cloudfront.net: use an alternate domain name (CNAME) shared with the app')
-  }
+  const domain = checkCookieDomain(c.domain, 'cookie.domain')
   if (c.sameSite !== undefined && !['Strict', 'Lax', 'None'].includes(c.sameSite as string)) {
     throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'expected "Strict", "Lax" or "None"')
   }
@@ -140,7 +134,7 @@ function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie']
   optionalBoolean(c.httpOnly, 'cookie.httpOnly')
   if (c.sameSite === 'None' && c.secure === false) throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
   return {
-    domain: domain as string | undefined,
+    domain,
     secure: (c.secure as boolean | undefined) ?? true,
     httpOnly: (c.httpOnly as boolean | undefined) ?? true,
     sameSite: (c.sameSite as 'Strict' | 'Lax' | 'None' | undefined) ?? 'Lax'

@@ -129,6 +129,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private readonly sources: PlaylistSources
   private readonly responses: LRUCache<string, Rendered>
   private readonly compress: boolean
+  /** Variables mode: bodies as small as the source, compressed harder (compress.ts). */
+  private readonly compact: boolean
   private readonly lifetimes: { margin: number, maxTtl: number }
   private renders = 0
   private compressions = 0
@@ -159,9 +161,11 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const mirror = prefix
     const distribution = access.distribution
     const variable = variableName(options.variables, 'playlists.variables')
+    const origin = new URL(distribution).origin
+    this.compact = variable !== null
     this.sources = new PlaylistSources(load, (playlistPath, text, granted) => {
       const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside })
-      return variable === null ? compiled : withVariable(compiled, variable)
+      return variable === null ? compiled : withVariable(compiled, variable, origin)
     }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
       maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
@@ -227,7 +231,7 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const body = rendered.bodies.get(encoding)
     if (body !== undefined) return { headers: rendered.headers.get(encoding) as Record<string, string>, body }
     const r = rendered
-    return compressBody(r.identity, encoding).then((out) => {
+    return compressBody(r.identity, encoding, this.compact).then((out) => {
       this.compressions++
       if (!r.bodies.has(encoding)) {
         r.add(encoding, out)

@@ -292,5 +292,5 @@ export function rewritePlaylist (text: string, options: RewritePlaylistOptions):
   }
   const name = variableName(options.variables, 'variables')
   const compiled = compilePlaylist(text, options)
-  return renderPlaylist(name === null ? compiled : withVariable(compiled, name), query)
+  return renderPlaylist(name === null ? compiled : withVariable(compiled, name, new URL(options.distribution).origin), query)
 }
