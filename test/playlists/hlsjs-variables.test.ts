@@ -90,7 +90,7 @@ if (browser.path === undefined) {
     t.ok(media.length >= 1, `${media.length} media playlist(s) from the mirror`)
     t.ok(media.every((p) => /^#EXTM3U\n#EXT-X-DEFINE:NAME="cfqb",VALUE="https?:\/\/[^"]+"\n#EXT-X-DEFINE:NAME="cfq",VALUE="[^"]*Policy=[^"]+"\n/.test(p) &&
       /\n\{\$cfqb\}[^\n]*\{\$cfq\}\n/.test(p) && !/Policy=/.test(p.slice(p.indexOf('#EXT-X-VERSION')))),
-      'each in variables mode: the URLs\' start and the query once, references on the segments')
+    'each in variables mode: the URLs\' start and the query once, references on the segments')
     const segments = edgeRequests.filter((r) => r.url.includes('.ts?'))
     t.ok(segments.length >= 1, `${segments.length} segments from the edge`)
     t.ok(segments.every((r) => r.status === 200 && /\.ts\?Policy=[^&{}]+&Signature=[^&{}]+&Key-Pair-Id=K1$/.test(r.url)), 'each with the substituted signed query, answered 200')
