@@ -39,7 +39,7 @@ export interface PlaylistsOptions {
   responseCacheBytes?: number
   /** Compress responses for clients that accept br or gzip (default true). */
   compress?: boolean
-  /** Media playlists carry the query once, in an EXT-X-DEFINE (HLS version 8): true, or the variable name (default off). */
+  /** Media playlists carry the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the query's variable name (default off). */
   variables?: boolean | string
 }
 

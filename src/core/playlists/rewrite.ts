@@ -271,7 +271,7 @@ export interface RewritePlaylistOptions extends PlaylistContext {
    * `Policy=…&Signature=…&Key-Pair-Id=…` (with `&Hash-Algorithm=SHA256` when signing with SHA-256).
    */
   query: string
-  /** Write the query once, in an EXT-X-DEFINE (HLS version 8): true, or the variable name (default off). */
+  /** Write the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the query's variable name (default off). */
   variables?: boolean | string
 }
 
