@@ -56,10 +56,6 @@ function attributeSuffix (attrs: Omit<CookieAttributes, 'expires'>, lifetime: st
 }
 
 /**
- * Serialises a cookie set into `Set-Cookie` strings, once per set. Refuses a set a browser would
- * drop: a cookie over 4,096 bytes, or a Path over 1,024 bytes.
- */
-/**
  * A cookie Domain attribute: a domain name (a leading "." allowed), never cloudfront.net, where a
  * browser refuses to store cookies for another site. Throws FST_ERR_CF_INVALID_OPTION naming `option`.
  */
@@ -74,6 +70,10 @@ export function checkCookieDomain (domain: unknown, option: string): string | un
   return domain
 }
 
+/**
+ * Serialises a cookie set into `Set-Cookie` strings, once per set. Refuses a set a browser would
+ * drop: a cookie over 4,096 bytes, or a Path over 1,024 bytes.
+ */
 export function serializeCookieSet (cookies: CloudFrontCookies | Record<string, string>, attrs: CookieAttributes): string[] {
   if (Buffer.byteLength(attrs.path) > MAX_COOKIE_PATH_BYTES) {
     throw new FST_ERR_CF_COOKIE_TOO_LARGE(`the cookie Path is longer than ${MAX_COOKIE_PATH_BYTES} bytes`)

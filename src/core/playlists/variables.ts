@@ -8,8 +8,8 @@ import type { CompiledPlaylist } from './rewrite.js'
 // variable holds what every signed URL starts with (the CDN origin and the common path), and the
 // query's variable also takes what they all end with (".ts?"): each line is then no longer than
 // the unsigned one plus two references, which brotli encodes at the unsigned line's cost
-// (bench:playlists, variables mode: 1.82x the unsigned playlist's br bytes with the query's
-// variable alone, about 1.5x with both). VALUE is a quoted-string, which both can be: no '"'.
+// (bench:playlists, variables mode, br bytes against the unsigned playlist's: 1.82x with the
+// query's variable alone, 1.51x with both; 1.45x at compress.ts's quality 10).
 
 /** The variable name when `variables: true`. */
 export const DEFAULT_VARIABLE = 'cfq'
@@ -36,9 +36,10 @@ function lineEnd (text: string, from: number): [number, number] {
 }
 
 /**
- * The compiled playlist in variables mode: `chunks` becomes the text before and after the
- * EXT-X-DEFINE value, so `renderPlaylist` still joins it with the query. A playlist with nothing to
- * sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already uses the name.
+ * The compiled playlist in variables mode: `chunks` becomes the text before and after the query,
+ * in the VALUE of the second EXT-X-DEFINE, so `renderPlaylist` still joins it with the query.
+ * `origin`: the distribution's, which every signed URL starts with. A playlist with nothing to
+ * sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already uses either name.
  */
 export function withVariable (compiled: CompiledPlaylist, name: string, origin: string): CompiledPlaylist {
   if (compiled.signed === 0) return compiled
