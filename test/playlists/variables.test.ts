@@ -87,6 +87,10 @@ for (const host of playlistHosts) {
       t.equal(br.headers['content-encoding'], 'br')
       t.match(brotliDecompressSync(br.body).toString(), /#EXT-X-DEFINE/)
       t.notMatch(brotliDecompressSync(every.body).toString(), /#EXT-X-DEFINE/)
+      // Variables-mode bodies at brotli quality 10, the default mode's at 5 (compress.ts): the same bytes again.
+      const Q10 = { params: { ...BR.params, [constants.BROTLI_PARAM_QUALITY]: 10 } }
+      t.equal(br.body.length, brotliCompressSync(brotliDecompressSync(br.body), Q10).length, 'variables mode: quality 10')
+      t.equal(every.body.length, brotliCompressSync(brotliDecompressSync(every.body), BR).length, 'default mode: quality 5')
       const unsigned = brotliCompressSync(long, BR).length
       t.ok(br.body.length < every.body.length - 200, `br ${br.body.length} bytes (${(br.body.length / unsigned).toFixed(2)}x unsigned ${unsigned}), ` +
         `the query on every line ${every.body.length} (${(every.body.length / unsigned).toFixed(2)}x)`)
