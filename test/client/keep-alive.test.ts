@@ -20,6 +20,11 @@ interface Session {
   advance: (ms: number) => Promise<void>
   /** Waits a little and checks that nothing more was asked. */
   quiet: (count: number, what: string) => Promise<void>
+  /**
+   * Waits until the page has read `count` answers (or failures) to its end, and so scheduled what
+   * comes next: the app receiving a request says nothing of when the page reads the answer.
+   */
+  read: (count: number) => Promise<void>
 }
 
 async function open (t: Test, browser: Browser, start = true): Promise<Session> {
@@ -34,6 +39,17 @@ async function open (t: Test, browser: Browser, start = true): Promise<Session> 
   await page.clock.install({ time: START - 60_000 })
   await page.goto(server.url)
   await page.clock.pauseAt(START)
+  // Counts the answers the page has read to their end (the keep-alive awaits arrayBuffer(), then
+  // schedules), and the requests that failed.
+  await page.evaluate(`(() => {
+    const original = window.fetch.bind(window)
+    window.answersRead = 0
+    window.fetch = (...args) => original(...args).then((response) => {
+      const read = response.arrayBuffer.bind(response)
+      response.arrayBuffer = () => read().finally(() => { window.answersRead++ })
+      return response
+    }, (err) => { window.answersRead++; throw err })
+  })()`)
   if (start) {
     await page.evaluate(`import('/client/index.js').then(({ keepGrantAlive }) => {
       window.changes = []
@@ -56,6 +72,9 @@ async function open (t: Test, browser: Browser, start = true): Promise<Session> 
     async quiet (count, what) {
       await pause(300)
       t.equal(server.requests.length, count, what)
+    },
+    async read (count) {
+      await until(`the page reading answer ${count}`, async () => (await page.evaluate('window.answersRead') as number) >= count)
     }
   }
 }
@@ -81,6 +100,7 @@ if (BROWSER.path === undefined) {
       await s.quiet(1, 'nothing asked before half the lifetime')
       await s.advance(2_000)
       await until('the halfway request', () => s.server.requests.length === 2)
+      await s.read(2)
       t.equal(s.server.requests[1]?.expires, first, 'with 29 s left (more than refreshBefore) the app sends the same set back')
       await s.quiet(2, 'one request')
       t.equal((await s.changes()).length, 1, 'the same grant is no change')
@@ -179,17 +199,21 @@ if (BROWSER.path === undefined) {
       s.server.control.status = 503
       await s.advance(30_000)
       await until('the halfway request', () => s.server.requests.length === 2)
+      await s.read(2)
       await s.advance(999)
       await s.quiet(2, 'the first retry waits a second')
       await s.advance(1)
       await until('the first retry', () => s.server.requests.length === 3)
+      await s.read(3)
       await s.advance(1_999)
       await s.quiet(3, 'the second waits two')
       await s.advance(1)
       await until('the second retry', () => s.server.requests.length === 4)
       s.server.control.status = 429
+      await s.read(4)
       await s.advance(4_000)
       await until('the third retry, after four seconds', () => s.server.requests.length === 5)
+      await s.read(5)
       t.same((await s.changes()).map((c) => c.state), ['granted'], 'no change reported')
       t.equal(await s.page.evaluate('keepAlive.stopped'), false, 'still running')
 
@@ -200,6 +224,8 @@ if (BROWSER.path === undefined) {
       await s.quiet(5, 'nothing reached the app')
       await s.context.setOffline(false)
       await until('a request on coming back online', () => s.server.requests.length === 6)
+      // Five answers, the failure offline, and this one.
+      await s.read(7)
       // Left at +37 s: 23 s, more than refreshBefore, so the same set; no change.
       t.same((await s.changes()).map((c) => c.state), ['granted'], 'the same grant again')
       await s.advance(12_000)
