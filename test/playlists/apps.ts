@@ -9,6 +9,8 @@ import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
 import fastifyCloudfrontCookies, { type GrantStats } from '../../src/index.js'
 import { expressCloudfrontCookies, type CloudfrontIncomingMessage, type ExpressCloudfrontCookiesOptions } from '../../src/express/index.js'
+import { rsaKey } from '../helpers/keys.js'
+import { DISTRIBUTION } from '../helpers/cookies.js'
 
 export interface RawAnswer {
   status: number
@@ -26,6 +28,19 @@ export interface RunningApp {
 }
 
 export type AppOptions = ExpressCloudfrontCookiesOptions<{ headers: IncomingHttpHeaders }>
+
+/** What the playlist tests start from: the test key, a rule per course, the x-user header as the user, the mirror of `root` at /hls. */
+export function playlistOptions (root: string, playlists: Record<string, unknown> = {}, overrides: Partial<AppOptions> = {}): AppOptions {
+  return {
+    keyPairId: rsaKey.keyPairId,
+    privateKey: rsaKey.privatePem,
+    distribution: DISTRIBUTION,
+    rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
+    getUser: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+    playlists: { prefix: '/hls', origin: { root }, ...playlists },
+    ...overrides
+  } as AppOptions
+}
 
 export interface PlaylistHost {
   name: string

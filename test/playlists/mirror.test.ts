@@ -12,7 +12,7 @@ import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
 import { manualClock } from '../behaviour/options.js'
 import { tempDir } from '../edge/helpers.js'
-import { playlistHosts, type AppOptions } from './apps.js'
+import { playlistHosts, playlistOptions, type AppOptions } from './apps.js'
 
 const root = tempDir(t, 'cf-mirror-')
 mkdirSync(join(root, 'courses', '42', 'hd'), { recursive: true })
@@ -30,17 +30,7 @@ writeFileSync(join(root, 'courses', '42', 'broken.m3u8'), '#EXTM3U\n#EXT-X-MAP:U
 
 const verifier = createVerifier({ keys: { [rsaKey.keyPairId]: rsaKey.publicKey }, cacheSize: 0 })
 
-function options (overrides: Partial<AppOptions> = {}, playlists: Record<string, unknown> = {}): AppOptions {
-  return {
-    keyPairId: rsaKey.keyPairId,
-    privateKey: rsaKey.privatePem,
-    distribution: DISTRIBUTION,
-    rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
-    getUser: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
-    playlists: { prefix: '/hls', origin: { root }, ...playlists },
-    ...overrides
-  } as AppOptions
-}
+const options = (overrides: Partial<AppOptions> = {}, playlists: Record<string, unknown> = {}): AppOptions => playlistOptions(root, playlists, overrides)
 
 const signedLines = (body: string): string[] => body.split('\n').filter((l) => l.startsWith('https://'))
 

@@ -10,7 +10,7 @@ import { expressCloudfrontCookies } from '../../src/express/index.js'
 import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
 import { tempDir } from '../edge/helpers.js'
-import { playlistHosts, type AppOptions } from './apps.js'
+import { playlistHosts, playlistOptions, type AppOptions } from './apps.js'
 
 const root = tempDir(t, 'cf-vars-')
 mkdirSync(join(root, 'courses', '42', 'hd'), { recursive: true })
@@ -34,16 +34,7 @@ function substitute (uri: string, defines: string[]): string {
 const verifier = createVerifier({ keys: { [rsaKey.keyPairId]: rsaKey.publicKey }, cacheSize: 0 })
 const BR = { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } }
 
-function options (playlists: Record<string, unknown> = {}): AppOptions {
-  return {
-    keyPairId: rsaKey.keyPairId,
-    privateKey: rsaKey.privatePem,
-    distribution: DISTRIBUTION,
-    rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
-    getUser: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
-    playlists: { prefix: '/hls', origin: { root }, variables: true, ...playlists }
-  } as AppOptions
-}
+const options = (playlists: Record<string, unknown> = {}): AppOptions => playlistOptions(root, { variables: true, ...playlists })
 
 for (const host of playlistHosts) {
   t.test(host.name, async (t) => {

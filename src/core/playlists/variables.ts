@@ -14,11 +14,6 @@ import type { CompiledPlaylist } from './rewrite.js'
 /** The variable name when `variables: true`. */
 export const DEFAULT_VARIABLE = 'cfq'
 
-/** The name of the variable for the URLs' common start: the query's name and "b". */
-export function baseVariable (name: string): string {
-  return name + 'b'
-}
-
 const NAME_RE = /^[a-zA-Z0-9_-]+$/
 
 /** The variable name the option stands for, or null when the mode is off. */
@@ -43,7 +38,8 @@ function lineEnd (text: string, from: number): [number, number] {
  */
 export function withVariable (compiled: CompiledPlaylist, name: string, origin: string): CompiledPlaylist {
   if (compiled.signed === 0) return compiled
-  const base = baseVariable(name)
+  // The URLs' common start: the query's variable name and "b" (cfqb).
+  const base = name + 'b'
   const reference = '{$' + name + '}'
   const baseReference = '{$' + base + '}'
   // References the rewrite did not write mean the source already uses a name.
