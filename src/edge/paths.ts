@@ -42,28 +42,6 @@ export function normalisePath (rawPath: string): string {
   return removeDotSegments(decoded.startsWith('/') ? decoded : '/' + decoded)
 }
 
-/**
- * Whether an origin can be asked for this raw path without it resolving to another file: after
- * percent-decoding there must be no `.` or `..` segment (counting `\` and encoded `/` as
- * separators), no NUL, and no broken escape. A grant for `/courses/42/*` covers the raw
- * `/courses/42/%2e%2e/43/x`, exactly as at CloudFront; refusing such paths here keeps the origins
- * from serving course 43 for it.
- */
-export function isSafeOriginPath (rawPath: string): boolean {
-  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('\\')) return true
-  let decoded: string
-  try {
-    decoded = decodeURIComponent(rawPath)
-  } catch {
-    return false
-  }
-  if (decoded.includes('\0')) return false
-  for (const seg of decoded.split(/[/\\]/)) {
-    if (seg === '.' || seg === '..') return false
-  }
-  return true
-}
-
 const SIGNING_PARAMS = new Set<string>(RESERVED_QUERY_PARAMS)
 
 /** The query without CloudFront's signing parameters (other parameters kept byte for byte, in order). */

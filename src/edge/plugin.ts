@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
 import fastifyReplyFrom from '@fastify/reply-from'
 import { matchBehavior, resolveEdgeOptions, type CloudFrontEdgeOptions, type EdgeDenial } from './options.js'
-import { isSafeOriginPath, normalisePath, stripCloudFrontCookies, stripSigningParams } from './paths.js'
+import { isSafeOriginPath } from '../core/paths.js'
+import { normalisePath, stripCloudFrontCookies, stripSigningParams } from './paths.js'
 import { invalidRangeXml, isValidBytesRange } from './range.js'
 
 /** What the edge exposes on the Fastify instance (`fastify.cloudfrontEdge`). */
@@ -102,7 +103,7 @@ async function cloudfrontEdgePlugin (fastify: FastifyInstance, options: CloudFro
       }
     }
     if (!isSafeOriginPath(rawPath)) {
-      reply.code(400).type('text/plain; charset=utf-8').send('Bad Request: the path has dot segments or invalid percent-encoding')
+      reply.code(400).type('text/plain; charset=utf-8').send('Bad Request: the path has dot segments, control characters or invalid percent-encoding')
       return
     }
     done()

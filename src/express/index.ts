@@ -167,19 +167,21 @@ function servePlaylist<Req> (mirror: PlaylistMirror<Req, PlaylistGrant<Req>, Cli
   try {
     served = mirror.serve(req, client, path, req.headers['accept-encoding'])
   } catch (err) {
-    fail(res, err, next)
+    fail(res, err, next, true)
     return
   }
   if (!isThenable<PlaylistResponse>(served)) writePlaylist(res, head, served)
-  else Promise.resolve(served).then((r) => writePlaylist(res, head, r), (err) => fail(res, err, next))
+  else Promise.resolve(served).then((r) => writePlaylist(res, head, r), (err) => fail(res, err, next, true))
 }
 
-// The client's mistakes (a hostile parameter 400; a mirror playlist 401, 403, 404) are answered as the
+// The client's mistakes (a hostile parameter 400; a mirror playlist 401, 403, 404) and the mirror's
+// own coded failures (502: a playlist it cannot rewrite, an origin that failed) are answered as the
 // Fastify plugin answers them, in every environment: one line of JSON and no stack (Express's default
 // handler would log one and, outside production, send it to the client). Anything else goes to the app.
-function fail (res: ServerResponse, err: unknown, next: NextFunction): void {
+function fail (res: ServerResponse, err: unknown, next: NextFunction, serverErrors = false): void {
   const { code, statusCode, message } = err as { code?: unknown, statusCode?: unknown, message?: unknown }
-  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CF_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) {
+  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CF_') || typeof statusCode !== 'number' || statusCode < 400 ||
+    (statusCode >= 500 && !serverErrors) || statusCode > 599) {
     next(err)
     return
   }

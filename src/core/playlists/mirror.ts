@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import {
-  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER
+  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER, FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
-import { compilePlaylist, renderPlaylist, type CompiledPlaylist } from './rewrite.js'
+import { compilePlaylist, renderPlaylist, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
+import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
 import { variableName, withVariable } from './variables.js'
 import { createLoader, type PlaylistOrigin } from './origin.js'
@@ -35,6 +36,10 @@ export interface PlaylistsOptions {
   timeout?: number
   /** Source playlists kept: count and bytes (default 1,000 and 32 MiB). */
   cache?: { max?: number, maxBytes?: number }
+  /** Most URIs in one playlist (default 20,000): a longer one is answered 502, not rewritten. */
+  maxUris?: number
+  /** Largest rewritten playlist, in bytes (default 16 MiB, at most responseCacheBytes): a larger one is answered 502, not rendered. */
+  maxRenderedBytes?: number
   /** Rewritten (and compressed) responses kept, in bytes (default 64 MiB). */
   responseCacheBytes?: number
   /** Compress responses for clients that accept br or gzip (default true). */
@@ -121,7 +126,9 @@ function count (value: unknown, name: string, fallback: number): number {
   return value as number
 }
 
-const PLAYLISTS_KEYS = ['prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables']
+const PLAYLISTS_KEYS = [
+  'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables'
+]
 
 export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   /** The app path prefix, without trailing `/`. */
@@ -132,6 +139,7 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   /** Variables mode: bodies as small as the source, compressed harder (compress.ts). */
   private readonly compact: boolean
   private readonly lifetimes: { margin: number, maxTtl: number }
+  private readonly maxRenderedBytes: number
   private renders = 0
   private compressions = 0
 
@@ -163,16 +171,23 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const variable = variableName(options.variables, 'playlists.variables')
     const origin = new URL(distribution).origin
     this.compact = variable !== null
+    const limits = { maxUris: count(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
     this.sources = new PlaylistSources(load, (playlistPath, text, granted) => {
-      const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside })
+      const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside }, limits)
       return variable === null ? compiled : withVariable(compiled, variable, origin)
     }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
       maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
       now: access.now
     })
+    const responseCacheBytes = count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)
+    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes', Math.min(16 * 1024 * 1024, responseCacheBytes))
+    // A rendering the response cache cannot keep would be rendered again on every request.
+    if (this.maxRenderedBytes > responseCacheBytes) {
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.maxRenderedBytes', `${this.maxRenderedBytes} is more than playlists.responseCacheBytes (${responseCacheBytes}): raise responseCacheBytes or lower maxRenderedBytes`)
+    }
     this.responses = new LRUCache<string, Rendered>({
-      maxSize: count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024),
+      maxSize: responseCacheBytes,
       sizeCalculation: (r) => r.size + 64
     })
   }
@@ -191,7 +206,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
    */
   serve (request: Req, client: C, path: string, acceptEncoding: string | undefined): PlaylistResponse | Promise<PlaylistResponse> {
     const cdnPath = this.cdnPathOf(path)
-    const grant = cdnPath === null ? null : this.access.cover(cdnPath)
+    // Before any rule, user, origin or signature: a path the origin could read as another file is a 400.
+    const grant = cdnPath === null ? null : this.access.cover(checkOriginPath(cdnPath))
     if (grant === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND('no rule covers this path')
     const encoding = this.compress ? negotiateEncoding(acceptEncoding) : 'identity'
     const who = this.access.admit(request, grant)
@@ -221,6 +237,11 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const key = cdnPath + '\u0000' + signed.query
     let rendered = this.responses.get(key)
     if (rendered === undefined || rendered.compiled !== compiled) {
+      // Known before the work is done: the chunks and one copy of the query per signed URI.
+      const size = compiled.bytes + compiled.signed * signed.query.length
+      if (size > this.maxRenderedBytes) {
+        throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
+      }
       this.renders++
       const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
       if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)

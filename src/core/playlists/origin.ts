@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { resolve, sep } from 'node:path'
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_ORIGIN } from '../errors.js'
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_PLAYLIST_ORIGIN } from '../errors.js'
+import { checkOriginPath } from '../paths.js'
 
 // Where source playlists come from. Each origin turns a raw CDN path into the playlist's text, or
 // null when it has none; anything else that goes wrong is FST_ERR_CF_PLAYLIST_ORIGIN.
@@ -71,41 +72,94 @@ function fromRoot (dir: string, settings: LoaderSettings): PlaylistLoader {
       const info = await handle.stat()
       if (!info.isFile()) return null
       if (info.size > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
-      return await handle.readFile('utf8')
+      // Read to one byte past the bound, not to the end: the file may have grown since stat.
+      const buffer = Buffer.allocUnsafe(Math.min(info.size, settings.maxBytes) + 1)
+      let length = 0
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null)
+        if (bytesRead === 0) break
+        length += bytesRead
+        if (length > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+        if (length === buffer.length) break
+      }
+      if (length === buffer.length && length > info.size) tooLarge(cdnPath, settings.maxBytes)
+      return buffer.toString('utf8', 0, length)
     } finally {
       await handle.close()
     }
   }
 }
 
+/**
+ * Reads a response body to the end, counting the bytes as fetch decodes them (gzip, br, deflate)
+ * and cancelling the read past `maxBytes`: a compressed bomb or an endless chunked body costs at
+ * most `maxBytes` of memory. Null when it is too large.
+ */
+async function readBounded (body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Buffer | null> {
+  if (body === null) return Buffer.alloc(0)
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let length = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    length += value.byteLength
+    if (length > maxBytes) {
+      await reader.cancel().catch(() => {})
+      return null
+    }
+    chunks.push(value)
+  }
+  return Buffer.concat(chunks, length)
+}
+
+function originFailed (cdnPath: string, err: unknown): InstanceType<typeof FST_ERR_CF_PLAYLIST_ORIGIN> {
+  const name = (err as Error | null)?.name
+  const timedOut = name === 'TimeoutError' || name === 'AbortError'
+  return new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: ${timedOut ? 'the origin did not answer in time' : 'the request failed'}`, { cause: err })
+}
+
 function fromUrl (base: string, settings: LoaderSettings): PlaylistLoader {
   const origin = base.replace(/\/+$/, '')
+  const basePath = new URL(origin).pathname.replace(/\/$/, '')
   // The CDN itself answers only signed requests: the app signs its own short-lived URL.
   const isCdn = new URL(origin).origin === new URL(settings.distribution).origin
   return async (cdnPath) => {
     const target = origin + cdnPath
+    // What is fetched must be exactly the path that was checked: the URL parser resolves dot
+    // segments (also "%2e") and reads "\\" as "/", which would name another prefix's file.
+    if (new URL(target).pathname !== basePath + checkOriginPath(cdnPath)) {
+      throw new FST_ERR_CF_INVALID_PARAM('path', 'the origin URL would not name the path that was checked')
+    }
+    // One deadline for the whole exchange, headers and body: a slow drip ends with it too.
+    const signal = AbortSignal.timeout(settings.timeout)
     let res: Response
     try {
       const url = isCdn ? await settings.signUrl(target, { expiresIn: FETCH_URL_SECONDS }) : target
-      res = await fetch(url, { signal: AbortSignal.timeout(settings.timeout), redirect: 'error' })
+      res = await fetch(url, { signal, redirect: 'error' })
     } catch (err) {
-      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: ${(err as Error).name === 'TimeoutError' ? 'the origin did not answer in time' : 'the request failed'}`, { cause: err })
+      throw originFailed(cdnPath, err)
     }
     if (res.status === 404 || res.status === 410) {
-      await res.body?.cancel()
+      await res.body?.cancel().catch(() => {})
       return null
     }
     if (res.status !== 200) {
-      await res.body?.cancel()
+      await res.body?.cancel().catch(() => {})
       throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the origin answered ${res.status}`)
     }
     const length = Number(res.headers.get('content-length') ?? 0)
     if (length > settings.maxBytes) {
-      await res.body?.cancel()
+      await res.body?.cancel().catch(() => {})
       tooLarge(cdnPath, settings.maxBytes)
     }
-    const body = Buffer.from(await res.arrayBuffer())
-    if (body.length > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+    let body: Buffer | null
+    try {
+      body = await readBounded(res.body, settings.maxBytes)
+    } catch (err) {
+      throw originFailed(cdnPath, err)
+    }
+    if (body === null) tooLarge(cdnPath, settings.maxBytes)
     return body.toString('utf8')
   }
 }

@@ -1,4 +1,4 @@
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE } from '../errors.js'
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE, FST_ERR_CF_PLAYLIST_TOO_LARGE } from '../errors.js'
 import { resolveContext, type PlaylistContext, type ResolvedContext } from './context.js'
 import { findAttribute } from './attributes.js'
 import { variableName, withVariable } from './variables.js'
@@ -11,6 +11,8 @@ import { variableName, withVariable } from './variables.js'
 export interface CompiledPlaylist {
   /** The output around the signed query: `chunks.join(query)` is the rewritten playlist. */
   readonly chunks: string[]
+  /** UTF-8 bytes of `chunks`: a rendering is this plus `signed` copies of the query. */
+  readonly bytes: number
   /** URIs that carry the signed query (`chunks.length - 1`, or through one variable). */
   readonly signed: number
   /** Sum of the EXTINF durations, in seconds (0 for a master playlist). */
@@ -32,6 +34,7 @@ const EXTINF = 4
 const TARGET = 5
 const ENDLIST = 6
 const TYPE = 7
+const DEFINE = 8
 
 const TAGS = new Map<string, number>([
   ['EXT-X-MAP', MEDIA],
@@ -47,8 +50,17 @@ const TAGS = new Map<string, number>([
   ['EXTINF', EXTINF],
   ['EXT-X-TARGETDURATION', TARGET],
   ['EXT-X-ENDLIST', ENDLIST],
-  ['EXT-X-PLAYLIST-TYPE', TYPE]
+  ['EXT-X-PLAYLIST-TYPE', TYPE],
+  ['EXT-X-DEFINE', DEFINE]
 ])
+
+/** A variable reference (RFC 8216bis 4.3): `{$name}`. */
+const REFERENCE_RE = /\{\$([A-Za-z0-9_-]+)\}/g
+
+// C0 controls but LF, a CR not before LF, DEL, C1 controls (NEL among them), and the Unicode line
+// and paragraph separators.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]|\r(?!\n)/
 
 const RESERVED = ['expires=', 'policy=', 'signature=', 'key-pair-id=', 'hash-algorithm=']
 
@@ -94,9 +106,14 @@ class Compiler {
   targetDuration = 0
   master = false
   vod = false
+  /** UTF-8 bytes of the chunks: the rendered size is this plus `signed` copies of the query. */
+  bytes = 0
   private line = 1
+  private uris = 0
+  /** The playlist's own variables: NAME/VALUE ones by value; IMPORT and QUERYPARAM ones are null (unknown here). */
+  private readonly variables = new Map<string, string | null>()
 
-  constructor (private readonly text: string, private readonly ctx: ResolvedContext) {}
+  constructor (private readonly text: string, private readonly ctx: ResolvedContext, private readonly maxUris: number) {}
 
   fail (what: string): never {
     throw new FST_ERR_CF_INVALID_PLAYLIST(`line ${this.line}: ${what}`)
@@ -107,7 +124,7 @@ class Compiler {
     if (!text.startsWith('#EXTM3U') || (text.length > 7 && text.charCodeAt(7) !== 10 && text.charCodeAt(7) !== 13)) {
       this.fail('an HLS playlist starts with "#EXTM3U" on its own line')
     }
-    if (text.includes('\u0000')) this.fail('the playlist contains a NUL character')
+    this.refuseControls()
     let variantLine = 0 // the line of an EXT-X-STREAM-INF still waiting for its URI line
     const n = text.length
     for (let start = 0; start < n; this.line++) {
@@ -140,14 +157,32 @@ class Compiler {
       this.fail('EXT-X-STREAM-INF has no URI line after it')
     }
     this.chunks.push(this.literal + text.slice(this.from))
+    for (const chunk of this.chunks) this.bytes += Buffer.byteLength(chunk)
     return {
       chunks: this.chunks,
+      bytes: this.bytes,
       signed: this.signed,
       duration: this.duration,
       targetDuration: this.targetDuration,
       master: this.master,
       immutable: this.vod || this.master
     }
+  }
+
+  /**
+   * Refuses control characters anywhere but in a line ending: a player and this pass could read such
+   * a line differently (hls.js ends a tag at a lone CR; the URL parser drops tabs and line breaks), and
+   * whatever follows would be given the signed query.
+   */
+  private refuseControls (): void {
+    const found = CONTROL_RE.exec(this.text)
+    if (found === null) return
+    const at = found.index
+    let line = 1
+    for (let i = this.text.indexOf('\n'); i !== -1 && i < at; i = this.text.indexOf('\n', i + 1)) line++
+    this.line = line
+    const code = this.text.charCodeAt(at)
+    this.fail(`the line holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${code === 13 ? ' (a CR that does not end the line)' : ''}: the mirror refuses playlists a player could read differently`)
   }
 
   /** Reads one tag line; returns its kind (0 for a tag the pass does not look into). */
@@ -191,42 +226,83 @@ class Compiler {
       case ENDLIST:
         this.vod = true
         return kind
+      case DEFINE:
+        this.define(value, stop)
+        return kind
       default:
         if (text.slice(value, stop) === 'VOD') this.vod = true
         return kind
     }
   }
 
+  /** Records an EXT-X-DEFINE: the value of a NAME, or that an IMPORT or QUERYPARAM name exists. */
+  private define (from: number, stop: number): void {
+    for (const attribute of ['NAME', 'IMPORT', 'QUERYPARAM']) {
+      const at = findAttribute(this.text, from, stop, attribute)
+      if (typeof at === 'string') this.fail(`EXT-X-DEFINE: ${at}`)
+      if (at === null) continue
+      const name = this.text.slice(at[0], at[1])
+      let value: string | null = null
+      if (attribute === 'NAME') {
+        const v = findAttribute(this.text, from, stop, 'VALUE')
+        if (typeof v === 'string') this.fail(`EXT-X-DEFINE: ${v}`)
+        if (v === null) this.fail(`EXT-X-DEFINE NAME="${name}" has no VALUE`)
+        value = this.text.slice(v[0], v[1])
+      }
+      this.variables.set(name, value)
+      return
+    }
+  }
+
+  /**
+   * A URI with its variable references replaced by the playlist's own values, as a player reads it.
+   * A reference to a variable this playlist does not give a value for (IMPORT, QUERYPARAM, or none)
+   * is refused: where the URI points, and so whether it may carry the query, cannot be known here.
+   */
+  private expand (raw: string): string {
+    return raw.replace(REFERENCE_RE, (reference: string, name: string) => {
+      const value = this.variables.get(name)
+      if (value === undefined || value === null) {
+        this.fail(`${quote(raw)} uses ${reference}, which no EXT-X-DEFINE:NAME="${name}",VALUE="…" above it defines (an IMPORT or QUERYPARAM value is not known to the mirror)`)
+      }
+      return value
+    })
+  }
+
   /** Rewrites the URI at [s, e): media to the CDN with the signed query, playlists to the mirror. */
   private uri (s: number, e: number, kind: number): void {
+    if (++this.uris > this.maxUris) {
+      throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`it has more than ${this.maxUris} URIs (playlists.maxUris)`)
+    }
     const text = this.text
     const raw = text.slice(s, e)
-    const scheme = schemeOf(raw)
+    const references = raw.includes('{$')
+    const expanded = references ? this.expand(raw) : raw
+    const scheme = schemeOf(expanded)
     // data:, skd: (FairPlay) and other schemes are not fetched from the CDN: kept as they are.
     if (scheme !== '' && scheme !== 'http' && scheme !== 'https') return
     let url: URL
     try {
-      url = new URL(raw, this.ctx.base)
+      url = new URL(expanded, this.ctx.base)
     } catch {
       this.fail(`the URI ${quote(raw)} cannot be resolved`)
     }
-    const hash = raw.indexOf('#')
-    const q = raw.indexOf('?')
-    const query = q === -1 || (hash !== -1 && hash < q) ? '' : raw.slice(q, hash === -1 ? raw.length : hash)
-    const fragment = hash === -1 ? '' : raw.slice(hash)
+    // Everything written below comes from the parsed URL, never from the raw text, so that what
+    // a player reads is what was checked here.
     const ours = url.origin === this.ctx.origin
     let before: string
     let after = ''
     let signs = false
     if (kind === PLAYLIST && ours) {
       // Another playlist of the distribution: served by the mirror, which checks its own grant.
-      before = this.ctx.mirror + url.pathname + query + fragment
+      before = this.ctx.mirror + url.pathname + url.search + url.hash
     } else if (ours && url.pathname.startsWith(this.ctx.prefix)) {
-      before = this.ctx.origin + url.pathname
-      if (alreadySigned(query)) {
-        before += query + fragment
+      const written = references ? this.asWritten(raw, url) : null
+      const [path, query, fragment] = written ?? [this.ctx.origin + url.pathname, url.search, url.hash]
+      if (alreadySigned(url.search)) {
+        before = path + query + fragment
       } else {
-        before += query === '' || query === '?' ? '?' : query + '&'
+        before = path + (query === '' || query === '?' ? '?' : query + '&')
         after = fragment
         signs = true
       }
@@ -237,7 +313,7 @@ class Compiler {
       return // an absolute URI elsewhere: kept byte for byte
     } else {
       // Relative, but out of the prefix: made absolute, so it still names what it named, unsigned.
-      before = this.ctx.origin + url.pathname + query + fragment
+      before = this.ctx.origin + url.pathname + url.search + url.hash
     }
     this.literal += text.slice(this.from, s) + before
     this.from = e
@@ -247,6 +323,31 @@ class Compiler {
       this.signed++
     }
   }
+
+  /**
+   * A URI with references of the playlist's own, made absolute and kept as written (the player
+   * substitutes them): its path, query and fragment. Null when the player's substitution would not
+   * give exactly the URL checked (`url`), or a value holds "?" or "#": the caller then writes the
+   * substituted URL.
+   */
+  private asWritten (raw: string, url: URL): [string, string, string] | null {
+    const expanded = this.expand(raw)
+    const base = this.ctx.base
+    const absolute = schemeOf(expanded) !== ''
+      ? raw
+      : expanded.startsWith('//')
+        ? null
+        : expanded.startsWith('/') ? this.ctx.origin + raw : this.ctx.origin + base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1) + raw
+    if (absolute === null || this.expand(absolute) !== url.href) return null
+    for (const [, name] of absolute.matchAll(REFERENCE_RE)) {
+      if (/[?#]/.test(this.variables.get(name as string) ?? '')) return null
+    }
+    const hash = absolute.indexOf('#')
+    const end = hash === -1 ? absolute.length : hash
+    const q = absolute.indexOf('?')
+    const pathEnd = q === -1 || q > end ? end : q
+    return [absolute.slice(0, pathEnd), absolute.slice(pathEnd, end), absolute.slice(end)]
+  }
 }
 
 /**
@@ -254,10 +355,19 @@ class Compiler {
  * the signed query goes. Throws FST_ERR_CF_INVALID_PLAYLIST for text it cannot read safely and
  * FST_ERR_CF_PLAYLIST_OUTSIDE for a URI out of the grant when `outside` is `'refuse'`.
  */
-export function compilePlaylist (text: string, context: PlaylistContext | ResolvedContext): CompiledPlaylist {
+export function compilePlaylist (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): CompiledPlaylist {
   if (typeof text !== 'string') throw new FST_ERR_CF_INVALID_PLAYLIST('the playlist must be a string')
-  return new Compiler(text, resolveContext(context)).run()
+  return new Compiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).run()
 }
+
+/** Bounds on what one playlist may cost to rewrite. */
+export interface PlaylistLimits {
+  /** Most URIs (segment lines and URI attributes) in one playlist (default 20,000). */
+  maxUris?: number
+}
+
+/** Ten hours of 2-second segments with room to spare; a longer playlist is refused, not rewritten. */
+export const DEFAULT_MAX_URIS = 20_000
 
 /** The rewritten playlist for one signed query. */
 export function renderPlaylist (compiled: CompiledPlaylist, query: string): string {

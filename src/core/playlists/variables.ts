@@ -79,10 +79,8 @@ export function withVariable (compiled: CompiledPlaylist, name: string, origin: 
     body = body.slice(0, version[0] - skip) + '8' + body.slice(version[1] - skip)
   }
   const define = (n: string): string => '#EXT-X-DEFINE:NAME="' + n + '",VALUE="'
-  return {
-    ...compiled,
-    chunks: ['#EXTM3U' + eol + define(base) + start + '"' + eol + define(name) + end, '"' + eol + added + body]
-  }
+  const out = ['#EXTM3U' + eol + define(base) + start + '"' + eol + define(name) + end, '"' + eol + added + body]
+  return { ...compiled, chunks: out, bytes: Buffer.byteLength(out[0] as string) + Buffer.byteLength(out[1] as string) }
 }
 
 /**

@@ -224,7 +224,7 @@ t.test('malformed playlists: a coded error naming the line, never a crash', asyn
     ['<html>not found</html>', /starts with "#EXTM3U"/],
     ['#EXTM3U8\n', /starts with "#EXTM3U"/],
     ['\ufeff#EXTM3U\n', /starts with "#EXTM3U"/],
-    ['#EXTM3U\nseg\u0000.ts\n', /NUL/],
+    ['#EXTM3U\nseg\u0000.ts\n', /line 2: the line holds the control character U\+0000/],
     ['#EXTM3U\n#EXTINF:abc,\nseg.ts\n', /line 2: EXTINF needs a duration/],
     ['#EXTM3U\n#EXTINF:\nseg.ts\n', /line 2: EXTINF needs a duration/],
     ['#EXTM3U\n#EXTINF:-1,\nseg.ts\n', /line 2: EXTINF/],

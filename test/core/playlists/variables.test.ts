@@ -70,14 +70,21 @@ t.test('the playlist\'s own variables are kept; a clash with the name is refused
     '#EXTM3U\n#EXT-X-DEFINE:NAME="cfq",VALUE="1"\n#EXTINF:4,\na.ts\n',
     '#EXTM3U\n#EXT-X-DEFINE:IMPORT="cfq"\n#EXTINF:4,\na.ts\n',
     '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="cfq"\n#EXTINF:4,\na.ts\n',
-    '#EXTM3U\n#EXTINF:4,\na.ts?x={$cfq}\n',
+    '#EXTM3U\n#EXT-X-DEFINE:NAME="cfq",VALUE="1"\n#EXTINF:4,\na.ts?x={$cfq}\n',
     '#EXTM3U\n#EXT-X-DEFINE:NAME="cfqb",VALUE="1"\n#EXTINF:4,\na.ts\n',
-    '#EXTM3U\n#EXTINF:4,\na.ts?x={$cfqb}\n'
+    '#EXTM3U\n#EXT-X-DEFINE:NAME="cfqb",VALUE="1"\n#EXTINF:4,\na.ts?x={$cfqb}\n'
   ]) {
     t.throws(() => rewritePlaylist(clash, { ...base, variables: true }), { code: 'FST_ERR_CF_INVALID_PLAYLIST', message: /already uses the variable "cfq" or "cfqb".*another name/ })
     t.doesNotThrow(() => rewritePlaylist(clash, { ...base, variables: 'other' }), 'another name is fine')
   }
   t.throws(() => rewritePlaylist('#EXTM3U\n#EXT-X-DEFINE:NAME\n#EXTINF:4,\na.ts\n', { ...base, variables: true }), { code: 'FST_ERR_CF_INVALID_PLAYLIST', message: /EXT-X-DEFINE/ })
+  // A reference nothing defines (a player fails to parse such a playlist) is refused in every mode.
+  for (const variables of [true, 'other', false]) {
+    for (const name of ['cfq', 'cfqb', 'v']) {
+      t.throws(() => rewritePlaylist(`#EXTM3U\n#EXTINF:4,\na.ts?x={$${name}}\n`, { ...base, variables }),
+        { code: 'FST_ERR_CF_INVALID_PLAYLIST', message: new RegExp(`line 3: .*uses \\{\\$${name}\\}, which no EXT-X-DEFINE`) })
+    }
+  }
 })
 
 t.test('the URLs\' common start goes in one variable, their common end before the query in the other', async (t) => {
@@ -93,14 +100,14 @@ ${define('cfq', `${DIST}/courses/42/hd/seg-`, '.mp4?')}
 {$cfqb}001{$cfq}`)
 })
 
-t.test('neither variable holds a \'"\' (VALUE is a quoted-string): a query with one stays on the lines', async (t) => {
+t.test('neither variable holds a \'"\' (VALUE is a quoted-string): a quote in a URL is percent-encoded, as a player\'s URL parser does', async (t) => {
   const quoted = '#EXTM3U\n#EXTINF:4,\na.ts?x="1"\n#EXTINF:4,\nb.ts?x="1"\n#EXTINF:4,\nb.ts?x="1"\n'
   const out = rewritePlaylist(quoted, { ...base, variables: true })
-  t.equal(out.split('\n').slice(0, 3).join('\n'), `#EXTM3U\n${define('cfq', `${DIST}/courses/42/hd/`, '&')}`)
-  t.match(out, /\n\{\$cfqb\}a\.ts\?x="1"\{\$cfq\}\n/)
-  // The same URI on every line: the common start would be all of it, quote included.
+  t.equal(out.split('\n').slice(0, 3).join('\n'), `#EXTM3U\n${define('cfq', `${DIST}/courses/42/hd/`, '.ts?x=%221%22&')}`)
+  t.match(out, /\n\{\$cfqb\}a\{\$cfq\}\n/)
+  t.notMatch(out, /"1"/)
   const same = '#EXTM3U\n#EXTINF:4,\na.ts?x="1"\n#EXTINF:4,\na.ts?x="1"\n'
-  t.equal(rewritePlaylist(same, { ...base, variables: true }).split('\n').slice(0, 3).join('\n'), `#EXTM3U\n${define('cfq', `${DIST}/courses/42/hd/a.ts?x=`)}`)
+  t.equal(rewritePlaylist(same, { ...base, variables: true }).split('\n').slice(0, 3).join('\n'), `#EXTM3U\n${define('cfq', `${DIST}/courses/42/hd/a.ts?x=%221%22&`)}`)
 })
 
 t.test('every shape: substituting the defines gives the default mode\'s playlist, version aside', async (t) => {

@@ -1,0 +1,54 @@
+import { FST_ERR_CF_INVALID_PARAM } from './errors.js'
+
+// Request paths that an origin may be asked for. Shared by the playlist mirror and the local edge,
+// so both refuse the same spellings: an origin (S3, a file server, fetch's URL parser) resolves dot
+// segments and decodes escapes, and would answer another prefix's file for a path whose raw text a
+// rule or a signature saw as inside the grant.
+
+// C0 controls, DEL and C1 controls, raw or once percent-decoded: no media path holds one.
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/
+
+/**
+ * Whether an origin can be asked for this raw path without it resolving to another file: after
+ * percent-decoding there must be no `.` or `..` segment (counting `\` and encoded `/` as
+ * separators), no control character, and no broken escape. A grant for `/courses/42/*` covers the
+ * raw `/courses/42/%2e%2e/43/x`, exactly as at CloudFront; refusing such paths keeps the origins
+ * from serving course 43 for it.
+ */
+export function isSafeOriginPath (rawPath: string): boolean {
+  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('\\') && !CONTROL_RE.test(rawPath)) return true
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(rawPath)
+  } catch {
+    return false
+  }
+  if (CONTROL_RE.test(decoded)) return false
+  for (const seg of decoded.split(/[/\\]/)) {
+    if (seg === '.' || seg === '..') return false
+  }
+  return true
+}
+
+// What a raw CDN path may hold: RFC 3986 path characters and well-formed escapes. `\`, `#`, `?`,
+// spaces, quotes, braces and anything beyond ASCII are refused rather than guessed at.
+const CDN_PATH_RE = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
+
+/** Whether a raw path is one the mirror and its origins read exactly as written (see checkOriginPath). */
+export function isCdnPath (rawPath: string): boolean {
+  return CDN_PATH_RE.test(rawPath) && isSafeOriginPath(rawPath)
+}
+
+/**
+ * Checks a raw CDN path that the app is about to look up and fetch for a request. Throws
+ * FST_ERR_CF_INVALID_PARAM (400) for a path with a dot segment once percent-decoded (`\`, `%2F` and
+ * `%5C` count as separators), a backslash, a raw `#`, a control character or any character outside
+ * RFC 3986's path syntax. The path itself is not echoed: it is attacker-controlled.
+ */
+export function checkOriginPath (rawPath: string): string {
+  if (!isCdnPath(rawPath)) {
+    throw new FST_ERR_CF_INVALID_PARAM('path', 'it has a dot segment (also percent-encoded or after "\\"), a backslash, "#", a control character or a character a URL path cannot hold')
+  }
+  return rawPath
+}
