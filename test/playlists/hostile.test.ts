@@ -284,7 +284,7 @@ for (const host of playlistHosts) {
       const huge = await app.get('/hls/courses/42/one-letter.m3u8', { 'x-user': 'alice' })
       t.equal(huge.status, 502)
       t.equal(JSON.parse(huge.body.toString()).code, 'FST_ERR_CF_PLAYLIST_TOO_LARGE')
-      t.match(JSON.parse(huge.body.toString()).message, /more than 20000 URIs \(playlists\.maxUris\)/)
+      t.match(JSON.parse(huge.body.toString()).message, /more than 10000 URIs \(playlists\.maxUris\)/)
       const big = await app.get('/hls/courses/42/many.m3u8', { 'x-user': 'alice' })
       t.equal(big.status, 502)
       t.match(JSON.parse(big.body.toString()).message, /would be \d+ bytes rewritten, more than 1048576 \(playlists\.maxRenderedBytes\)/)

@@ -3,7 +3,7 @@ import {
   FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER, FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
-import { compilePlaylist, renderPlaylist, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
+import { compilePlaylist, renderPlaylistBody, renderedSize, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
 import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
 import { variableName, withVariable } from './variables.js'
@@ -36,9 +36,9 @@ export interface PlaylistsOptions {
   timeout?: number
   /** Source playlists kept: count and bytes (default 1,000 and 32 MiB). */
   cache?: { max?: number, maxBytes?: number }
-  /** Most URIs in one playlist (default 20,000): a longer one is answered 502, not rewritten. */
+  /** Most URIs in one playlist (default 10,000): a longer one is answered 502, not rewritten. */
   maxUris?: number
-  /** Largest rewritten playlist, in bytes (default 16 MiB, at most responseCacheBytes): a larger one is answered 502, not rendered. */
+  /** Largest rewritten playlist, in bytes (default 8 MiB, at most responseCacheBytes): a larger one is answered 502, not rendered. */
   maxRenderedBytes?: number
   /** Rewritten (and compressed) responses kept, in bytes (default 64 MiB). */
   responseCacheBytes?: number
@@ -181,7 +181,7 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
       now: access.now
     })
     const responseCacheBytes = count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)
-    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes', Math.min(16 * 1024 * 1024, responseCacheBytes))
+    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes', Math.min(8 * 1024 * 1024, responseCacheBytes))
     // A rendering the response cache cannot keep would be rendered again on every request.
     if (this.maxRenderedBytes > responseCacheBytes) {
       throw new FST_ERR_CF_INVALID_OPTION('playlists.maxRenderedBytes', `${this.maxRenderedBytes} is more than playlists.responseCacheBytes (${responseCacheBytes}): raise responseCacheBytes or lower maxRenderedBytes`)
@@ -237,15 +237,15 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const key = cdnPath + '\u0000' + signed.query
     let rendered = this.responses.get(key)
     if (rendered === undefined || rendered.compiled !== compiled) {
-      // Known before the work is done: the chunks and one copy of the query per signed URI.
-      const size = compiled.bytes + compiled.signed * signed.query.length
+      // Known before the work is done: the chunks and a copy of the query between each two.
+      const size = renderedSize(compiled, Buffer.byteLength(signed.query))
       if (size > this.maxRenderedBytes) {
         throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
       }
       this.renders++
       const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
       if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
-      rendered = new Rendered(compiled, Buffer.from(renderPlaylist(compiled, signed.query), 'utf8'), headers)
+      rendered = new Rendered(compiled, renderPlaylistBody(compiled, signed.query), headers)
       this.responses.set(key, rendered)
     }
     if (encoding === 'identity' || rendered.identity.length < MIN_COMPRESS_BYTES) return { headers: rendered.headers.get('identity') as Record<string, string>, body: rendered.identity }

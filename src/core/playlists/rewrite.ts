@@ -11,7 +11,9 @@ import { variableName, withVariable } from './variables.js'
 export interface CompiledPlaylist {
   /** The output around the signed query: `chunks.join(query)` is the rewritten playlist. */
   readonly chunks: string[]
-  /** UTF-8 bytes of `chunks`: a rendering is this plus `signed` copies of the query. */
+  /** `chunks` in UTF-8, made once per source: a rendering copies them around the query's bytes. */
+  readonly encoded: readonly Buffer[]
+  /** UTF-8 bytes of `chunks`: a rendering is this plus `chunks.length - 1` copies of the query. */
   readonly bytes: number
   /** URIs that carry the signed query (`chunks.length - 1`, or through one variable). */
   readonly signed: number
@@ -106,8 +108,6 @@ class Compiler {
   targetDuration = 0
   master = false
   vod = false
-  /** UTF-8 bytes of the chunks: the rendered size is this plus `signed` copies of the query. */
-  bytes = 0
   private line = 1
   private uris = 0
   /** The playlist's own variables: NAME/VALUE ones by value; IMPORT and QUERYPARAM ones are null (unknown here). */
@@ -157,10 +157,9 @@ class Compiler {
       this.fail('EXT-X-STREAM-INF has no URI line after it')
     }
     this.chunks.push(this.literal + text.slice(this.from))
-    for (const chunk of this.chunks) this.bytes += Buffer.byteLength(chunk)
     return {
       chunks: this.chunks,
-      bytes: this.bytes,
+      ...encode(this.chunks),
       signed: this.signed,
       duration: this.duration,
       targetDuration: this.targetDuration,
@@ -362,12 +361,45 @@ export function compilePlaylist (text: string, context: PlaylistContext | Resolv
 
 /** Bounds on what one playlist may cost to rewrite. */
 export interface PlaylistLimits {
-  /** Most URIs (segment lines and URI attributes) in one playlist (default 20,000). */
+  /** Most URIs (segment lines and URI attributes) in one playlist (default 10,000). */
   maxUris?: number
 }
 
-/** Ten hours of 2-second segments with room to spare; a longer playlist is refused, not rewritten. */
-export const DEFAULT_MAX_URIS = 20_000
+/**
+ * Five hours of 2-second segments, or sixteen of 6-second ones; a longer playlist is refused, not
+ * rewritten: compiling and rendering one is then a few tens of milliseconds (bench:hostile).
+ */
+export const DEFAULT_MAX_URIS = 10_000
+
+/** The chunks in UTF-8 and their size, for `renderPlaylistBody`. */
+export function encode (chunks: readonly string[]): { encoded: Buffer[], bytes: number } {
+  const encoded = chunks.map((c) => Buffer.from(c, 'utf8'))
+  let bytes = 0
+  for (const b of encoded) bytes += b.length
+  return { encoded, bytes }
+}
+
+/** The size in bytes of the rewritten playlist for a query of `queryBytes`. */
+export function renderedSize (compiled: CompiledPlaylist, queryBytes: number): number {
+  return compiled.bytes + (compiled.encoded.length - 1) * queryBytes
+}
+
+/**
+ * The rewritten playlist for one signed query, as the bytes a response carries: the encoded chunks
+ * copied around the query's, without building the text (a 10,000-URI playlist is a few ms of copying).
+ */
+export function renderPlaylistBody (compiled: CompiledPlaylist, query: string): Buffer {
+  const parts = compiled.encoded
+  if (parts.length === 1) return parts[0] as Buffer
+  const q = Buffer.from(query, 'utf8')
+  const out = Buffer.allocUnsafeSlow(renderedSize(compiled, q.length))
+  let at = (parts[0] as Buffer).copy(out, 0)
+  for (let i = 1; i < parts.length; i++) {
+    at += q.copy(out, at)
+    at += (parts[i] as Buffer).copy(out, at)
+  }
+  return out
+}
 
 /** The rewritten playlist for one signed query. */
 export function renderPlaylist (compiled: CompiledPlaylist, query: string): string {

@@ -33,7 +33,8 @@ export interface SourceStats {
 }
 
 function sizeOf (source: Source): number {
-  let n = 64
+  // The text and its UTF-8 copy.
+  let n = 64 + source.compiled.bytes
   for (const c of source.compiled.chunks) n += c.length
   return n
 }

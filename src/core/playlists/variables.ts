@@ -1,6 +1,6 @@
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST } from '../errors.js'
 import { findAttribute } from './attributes.js'
-import type { CompiledPlaylist } from './rewrite.js'
+import { encode, type CompiledPlaylist } from './rewrite.js'
 
 // Variable substitution (RFC 8216bis, EXT-X-DEFINE, protocol version 8): the signed query is
 // written once, as the VALUE of a variable, and each signed URI refers to it. A compressor then sees
@@ -80,7 +80,7 @@ export function withVariable (compiled: CompiledPlaylist, name: string, origin: 
   }
   const define = (n: string): string => '#EXT-X-DEFINE:NAME="' + n + '",VALUE="'
   const out = ['#EXTM3U' + eol + define(base) + start + '"' + eol + define(name) + end, '"' + eol + added + body]
-  return { ...compiled, chunks: out, bytes: Buffer.byteLength(out[0] as string) + Buffer.byteLength(out[1] as string) }
+  return { ...compiled, chunks: out, ...encode(out) }
 }
 
 /**

@@ -5,6 +5,7 @@
 // typical shapes, against the exact text expected.
 import t from 'tap'
 import { rewritePlaylist, compilePlaylist, renderPlaylist } from '../../../src/core/playlists/index.js'
+import { renderPlaylistBody, renderedSize } from '../../../src/core/playlists/rewrite.js'
 import { DIST, QUERY, expectedPlaylist, type Ctx } from './oracle.js'
 
 const ctx = (playlistPath: string, extra: Partial<Ctx> = {}): Ctx => ({ playlistPath, distribution: DIST, prefix: '/courses/42/', mirror: '/hls', ...extra })
@@ -198,6 +199,14 @@ t.test('chunks: one compile, one join per query', async (t) => {
   t.equal(renderPlaylist(compiled, 'Policy=x&Signature=y&Key-Pair-Id=z'), BYTE_RANGES_EXPECTED.split(QUERY).join('Policy=x&Signature=y&Key-Pair-Id=z'))
   const none = compilePlaylist('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n', ctx('/courses/42/m.m3u8'))
   t.equal(renderPlaylist(none, QUERY), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n/hls/courses/42/a.m3u8\n', 'nothing to sign')
+  // The bytes a response carries: the same text, its size known before it is made.
+  for (const c of [compiled, none, compilePlaylist('#EXTM3U\n# é ✓ 𝄞\n#EXTINF:1,\nà.ts\n#EXTINF:1,\nb.ts\n', ctx('/courses/42/a.m3u8'))]) {
+    for (const query of [QUERY, 'Policy=x&Signature=y&Key-Pair-Id=z']) {
+      const body = renderPlaylistBody(c, query)
+      t.equal(body.toString('utf8'), renderPlaylist(c, query))
+      t.equal(body.length, renderedSize(c, Buffer.byteLength(query)))
+    }
+  }
 })
 
 t.test('URIs out of the granted prefix', async (t) => {
