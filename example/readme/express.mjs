@@ -51,10 +51,12 @@ app.get('/api/audiobooks/:bookId/open', (req, res) => {
 })
 
 // Keep a long stream alive: the page's keepGrantAlive() posts here before the grant ends. Await grant().
-app.post('/api/progress/:courseId', async (req, res) => {
+app.post('/courses/:courseId/progress', async (req, res) => {
   const prefix = `/courses/${req.params.courseId}/`
   if (!mayHave(req, prefix)) return res.status(req.session.userId === undefined ? 401 : 403).json({ error: 'Not yours' })
-  res.json(await req.cloudfront.grant(prefix)) // { prefix, expires }
+  const grant = await req.cloudfront.grant(prefix)
+  // Only the expiry: the grant also holds the signed query and Cookie value, which HttpOnly keeps from page scripts
+  res.json({ expires: grant?.expires ?? null })
 })
 
 // Clears the cookies in the browser and drops the user's cached sets. Await revoke().

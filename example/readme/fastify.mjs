@@ -52,10 +52,12 @@ app.get('/api/audiobooks/:bookId/open', {
 }, async (request) => ({ book: request.params.bookId }))
 
 // Keep a long stream alive: the page's keepGrantAlive() posts here before the grant ends
-app.post('/api/progress/:courseId', async (request, reply) => {
+app.post('/courses/:courseId/progress', async (request, reply) => {
   const prefix = `/courses/${request.params.courseId}/`
   if (!mayHave(request, prefix)) return reply.code(userOf(request) === null ? 401 : 403).send({ error: 'Not yours' })
-  return reply.cloudfront.grant(prefix) // { prefix, expires }
+  const grant = await reply.cloudfront.grant(prefix)
+  // Only the expiry: the grant also holds the signed query and Cookie value, which HttpOnly keeps from page scripts
+  return { expires: grant?.expires ?? null }
 })
 
 app.post('/logout', async (request, reply) => {
@@ -71,4 +73,6 @@ app.get('/api/courses/:courseId/notes', async (request, reply) => {
   return { url: await app.cloudfront.signUrl(url, { expiresIn: '10m' }) }
 })
 
-console.log(`Listening on ${await app.listen({ port: Number(process.env.PORT ?? 3000) })}`)
+// localhost, not 127.0.0.1: browsers keep cookies per host name, and cookies set on one are never sent to the other
+await app.listen({ port: Number(process.env.PORT ?? 3000), host: 'localhost' })
+console.log(`Listening on http://localhost:${app.server.address().port}`)

@@ -1,6 +1,7 @@
-// The README's complete examples, run for real: each is a file in example/readme/, the README's block must be
-// that file byte for byte, the line above it must name what it needs, and the file is started as a user would
-// (node file.mjs, with the environment variables), signed in to, asked, and its cookies checked.
+// The README's complete examples, run for real: each is a file in example/readme/, its block (in the README or a
+// page of docs/) must be that file byte for byte, the line above it must name what it needs, and the file is
+// started as a user would (node file.mjs, with the environment variables), signed in to, asked as the README's
+// browser snippet asks, and its cookies and answers checked against what the README says they are.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
@@ -11,26 +12,33 @@ import { createVerifier } from '../../src/index.js'
 
 const ROOT = resolve(__dirname, '..', '..')
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8')
+const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
 const DISTRIBUTION = 'https://media.example.com'
 const KEY_PAIR_ID = 'K2JCJMDEHXQW5F'
 const ENV = ['CLOUDFRONT_KEY_PAIR_ID', 'CLOUDFRONT_PRIVATE_KEY_PATH', 'CLOUDFRONT_DISTRIBUTION', 'SESSION_SECRET']
 
-/** `<!-- file: path -->`, the fenced block after it, and the prose line before the marker. */
-function readmeBlocks (): Map<string, { code: string, needs: string }> {
-  const blocks = new Map<string, { code: string, needs: string }>()
-  for (const m of README.matchAll(/([^\n]*)\n\n?<!-- file: (\S+) -->\n```js\n([\s\S]*?)```\n/g)) {
-    blocks.set(m[2] as string, { needs: m[1] as string, code: m[3] as string })
+interface Block { file: string, page: string, code: string, needs: string }
+
+/** In the README and docs/*.md: `<!-- file: path -->`, the fenced block after it, and the prose line before the marker. */
+function exampleBlocks (t: Test): Block[] {
+  const blocks: Block[] = []
+  for (const page of PAGES) {
+    const text = readFileSync(join(ROOT, page), 'utf8')
+    const found = [...text.matchAll(/([^\n]*)\n\n?<!-- file: (\S+) -->\n```js\n([\s\S]*?)```\n/g)]
+    // A marker the pattern misses (another fence, no block) would leave its block unchecked
+    t.equal(found.length, text.split('<!-- file:').length - 1, `${page}: every file marker is followed by a js block`)
+    for (const m of found) blocks.push({ file: m[2] as string, page, needs: m[1] as string, code: m[3] as string })
   }
   return blocks
 }
 
-t.test('each README example is a file of the repo, and says what it needs', async (t) => {
-  const blocks = readmeBlocks()
+t.test('each example block of the README and docs/ is a file of the repo, and says what it needs', async (t) => {
+  const blocks = exampleBlocks(t)
   const files = readdirSync(join(ROOT, 'example', 'readme')).filter((f) => f.endsWith('.mjs')).map((f) => `example/readme/${f}`)
-  t.same([...blocks.keys()].sort(), files.sort(), 'one README block per file in example/readme/, and no other')
-  for (const [file, { code, needs }] of blocks) {
+  t.same(blocks.map((b) => b.file).sort(), files.sort(), 'one block per file in example/readme/, and no other')
+  for (const { file, code, needs } of blocks) {
     const source = readFileSync(join(ROOT, file), 'utf8')
-    t.equal(code, source, `${file}: the README's block is the file, byte for byte`)
+    t.equal(code, source, `${file}: the block is the file, byte for byte`)
     t.match(needs, /ESM/, `${file}: the line above says it is ESM`)
     const packages = [...source.matchAll(/^import .* from '([^.][^']*)'$/gm)]
       .map((m) => (m[1] as string).split('/').slice(0, (m[1] as string).startsWith('@') ? 2 : 1).join('/'))
@@ -63,7 +71,7 @@ function run (file: string, env: Record<string, string | undefined>): Promise<{ 
       if (m === null) return
       clearTimeout(timer)
       resolve({
-        url: (m[1] as string).replace('[::1]', 'localhost'),
+        url: m[1] as string,
         output: () => output,
         async stop () {
           if (child.exitCode === null) child.kill('SIGTERM')
@@ -80,11 +88,14 @@ function run (file: string, env: Record<string, string | undefined>): Promise<{ 
 /** What a browser keeps: cookies by name and Path, sent back where the Path covers the request. */
 class Jar {
   readonly cookies = new Map<string, { name: string, value: string, path: string }>()
+  /** Every CloudFront-Policy and CloudFront-Signature value ever set: what no answer's body may hold. */
+  readonly signed = new Set<string>()
   take (res: Response): string[] {
     const set = res.headers.getSetCookie()
     for (const line of set) {
       const [pair = '', ...attrs] = line.split(';').map((s) => s.trim())
       const name = pair.slice(0, pair.indexOf('='))
+      if ((name === 'CloudFront-Policy' || name === 'CloudFront-Signature') && pair.length > name.length + 1) this.signed.add(pair.slice(name.length + 1))
       const path = attrs.find((a) => /^path=/i.test(a))?.slice(5) ?? '/'
       const expires = attrs.find((a) => /^expires=/i.test(a))?.slice(8)
       const gone = attrs.some((a) => /^max-age=0$/i.test(a)) || (expires !== undefined && Date.parse(expires) <= Date.now())
@@ -105,33 +116,81 @@ class Jar {
 
 const SET = ['CloudFront-Key-Pair-Id', 'CloudFront-Policy', 'CloudFront-Signature']
 
+/** The README's browser snippet: the keep-alive URL it posts to, what it posts, and the playlist it plays. */
+function browserSnippet (): { url: string, body: string, playlist: string } {
+  const block = [...README.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] as string)
+    .filter((code) => code.includes("from 'fastify-cloudfront-cookies/client'"))
+  if (block.length !== 1) throw new Error(`the README has ${block.length} browser snippets, not one`)
+  const code = block[0] as string
+  const url = /\burl: '([^']+)'/.exec(code)?.[1]
+  const body = /body: JSON\.stringify\(\{ (\w+): /.exec(code)?.[1]
+  const playlist = /loadSource\('([^']+)'\)/.exec(code)?.[1]
+  if (url === undefined || body === undefined || playlist === undefined) throw new Error('the browser snippet has no url, body or loadSource')
+  return { url, body, playlist }
+}
+
+/** The README's sample of a granting response: each header line as name and value. */
+function grantingSample (): Array<{ name: string, value: string }> {
+  const section = README.slice(README.indexOf('### What a granting response carries'))
+  const block = /```\n([\s\S]*?)```/.exec(section)?.[1] ?? ''
+  return block.trim().split('\n').map((line) => ({ name: line.slice(0, line.indexOf(':')).toLowerCase(), value: line.slice(line.indexOf(':') + 1).trim() }))
+}
+
+/** A Set-Cookie line's attributes, as `name` or `name=value`, values kept only where the sample spells them out. */
+function attributes (line: string): Map<string, string> {
+  return new Map(line.split(';').slice(1).map((a) => a.trim()).filter((a) => a !== '' && a !== '…').map((a) => {
+    const eq = a.indexOf('=')
+    return eq === -1 ? [a.toLowerCase(), ''] : [a.slice(0, eq).toLowerCase(), a.slice(eq + 1)]
+  }))
+}
+
 async function exercise (t: Test, file: string, env: Record<string, string>, publicKey: string): Promise<void> {
   const app = await run(file, env).started
   t.teardown(() => app.stop())
+  t.match(app.url, /^http:\/\/localhost:\d+$/, 'it prints a localhost URL: cookies set on 127.0.0.1 never reach localhost')
   const jar = new Jar()
+  const bodies: string[] = []
   const ask = async (method: string, path: string, body?: unknown): Promise<{ res: Response, set: string[], text: string }> => {
     const headers: Record<string, string> = { cookie: jar.header(path) }
     if (body !== undefined) headers['content-type'] = 'application/json'
     const res = await fetch(app.url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), redirect: 'manual' })
     const set = jar.take(res)
-    return { res, set, text: await res.text() }
+    const text = await res.text()
+    bodies.push(text)
+    return { res, set, text }
   }
+  const snippet = browserSnippet()
+  const keepAlive = (url: string): Promise<{ res: Response, set: string[], text: string }> => ask('POST', url, { [snippet.body]: 12.5 })
   const verifier = createVerifier({ keys: { [KEY_PAIR_ID]: publicKey } })
   const opens = (url: string, path: string): boolean => verifier.verify({ url: DISTRIBUTION + url, cookieHeader: jar.header(path) }).ok
 
   const anonymous = await ask('GET', '/courses/42/player')
   t.equal(anonymous.res.status, 200, 'the player route answers a visitor')
   t.same(anonymous.set.filter((c) => c.startsWith('CloudFront-')), [], 'but grants nothing without a user')
-  t.equal((await ask('POST', '/api/progress/42')).res.status, 401, 'the keep-alive route answers a visitor 401')
+  t.equal((await keepAlive(snippet.url)).res.status, 401, "the browser snippet's keep-alive URL is a route of the example: 401 to a visitor")
 
   t.equal((await ask('POST', '/login', { user: 'alice' })).res.status, 200, 'alice signs in')
   const player = await ask('GET', '/courses/42/player')
   t.equal(player.res.status, 200)
   t.same(JSON.parse(player.text), { playlist: `${DISTRIBUTION}/courses/42/index.m3u8` })
+  t.equal(snippet.playlist, `${DISTRIBUTION}/courses/42/index.m3u8`, 'the browser snippet plays the course the example grants')
   t.same(jar.cloudfront('/courses/42/'), SET, 'her course: the cookie set, Path=/courses/42/')
   t.ok(opens('/courses/42/index.m3u8', '/courses/42/'), 'which CloudFront would accept for the course')
   t.notOk(opens('/courses/43/index.m3u8', '/courses/42/'), 'and for that course only')
   t.match(player.res.headers.get('cache-control'), /private/, 'never stored by a shared cache')
+  const sample = grantingSample()
+  t.same(sample.map((h) => h.name), ['set-cookie', 'set-cookie', 'set-cookie', 'cache-control', 'cloudfront-grant-expires'], "the README's granting response")
+  for (const header of sample.filter((h) => h.name !== 'set-cookie')) {
+    t.ok(player.res.headers.has(header.name), `the response carries ${header.name}, as the README's sample does`)
+  }
+  t.equal(player.res.headers.get('cache-control'), sample.find((h) => h.name === 'cache-control')?.value, "Cache-Control as the README's sample has it")
+  const policyLine = player.set.find((c) => c.startsWith('CloudFront-Policy='))
+  const sampleLine = sample.find((h) => h.value.startsWith('CloudFront-Policy='))?.value
+  t.ok(policyLine !== undefined && sampleLine !== undefined)
+  const real = attributes(policyLine as string)
+  const shown = attributes(sampleLine as string)
+  t.same([...real.keys()].sort(), [...shown.keys()].sort(), `the README's sample has the attributes the example sends: ${policyLine?.replace(/=[^;]*/, '=…')}`)
+  for (const [name, value] of shown) if (value !== '…') t.equal(real.get(name), value, `${name} as the README's sample has it`)
 
   const others = await ask('GET', '/courses/43/player')
   t.equal(others.res.status, 200, "bob's course page opens")
@@ -144,11 +203,12 @@ async function exercise (t: Test, file: string, env: Record<string, string>, pub
   const expires = Number(book.res.headers.get('cloudfront-grant-expires'))
   t.ok(Math.abs(expires - (Date.now() / 1000 + 1800)) < 60, 'for 30 minutes')
 
-  const progress = await ask('POST', '/api/progress/42')
+  const progress = await keepAlive(snippet.url)
   t.equal(progress.res.status, 200, 'the keep-alive route grants her course')
-  t.ok(Number(progress.res.headers.get('cloudfront-grant-expires')) > Date.now() / 1000, 'and says until when')
-  t.match(JSON.parse(progress.text), { prefix: '/courses/42/', expires: Number })
-  const stolen = await ask('POST', '/api/progress/43')
+  const until = Number(progress.res.headers.get('cloudfront-grant-expires'))
+  t.ok(until > Date.now() / 1000, 'and says until when')
+  t.same(JSON.parse(progress.text), { expires: until }, 'its body is the expiry alone: nothing signed for page scripts')
+  const stolen = await keepAlive(snippet.url.replace('/42/', '/43/'))
   t.equal(stolen.res.status, 403, "the keep-alive route refuses bob's course")
   t.same(stolen.set.filter((c) => c.startsWith('CloudFront-')), [], 'with no cookies')
 
@@ -163,6 +223,10 @@ async function exercise (t: Test, file: string, env: Record<string, string>, pub
   t.equal(hostile.text.split('\n').length, 1, 'in one line')
   t.match(JSON.parse(hostile.text), { code: 'FST_ERR_CF_INVALID_PARAM', message: /not allowed/ }, 'that says why')
   t.notMatch(hostile.text + app.output(), /\bat |\.[jt]s:\d+/, 'with no stack, in the answer or the log')
+
+  t.ok(jar.signed.size >= 4, 'the cookie sets were seen')
+  t.equal(bodies.filter((text) => [...jar.signed].some((value) => text.includes(value))).length, 0,
+    'no answer body holds a CloudFront-Policy or CloudFront-Signature value: HttpOnly keeps them from page scripts')
 
   const logout = await ask('POST', '/logout')
   t.equal(logout.res.status, 200, 'she signs out')
