@@ -274,6 +274,18 @@ for (const host of playlistHosts) {
       t.equal(app.stats().signatures, 1)
     })
 
+    t.test('a load function that never settles: 502 at the timeout, and the next request is not held by it', async (t) => {
+      let calls = 0
+      const app = await startWith(host, t, playlistOptions(root, { origin: { load: () => { calls++; return new Promise(() => {}) } }, timeout: 300 }))
+      for (let i = 0; i < 2; i++) {
+        const res = await app.get('/hls/courses/42/stuck.m3u8', { 'x-user': 'alice' })
+        t.equal(res.status, 502)
+        t.equal(JSON.parse(res.body.toString()).code, 'FST_ERR_CF_PLAYLIST_ORIGIN')
+        t.match(JSON.parse(res.body.toString()).message, /did not answer in time/)
+      }
+      t.equal(calls, 2, 'asked again once the first load timed out')
+    })
+
     t.test('sources that would render huge: refused (502) before the work, not rendered on every request', async (t) => {
       const oneLetter = '#EXTM3U\n' + 'a\n'.repeat(512 * 1024)
       let many = '#EXTM3U\n'

@@ -32,7 +32,7 @@ export interface PlaylistsOptions {
   maxTtl?: DurationInput
   /** Largest source playlist, in bytes (default 4 MiB). */
   maxBytes?: number
-  /** Milliseconds an `{ url }` origin may take (default 10,000). */
+  /** Milliseconds an origin may take (default 10,000): an `{ url }` exchange, headers and body; a file read; a `load` call. */
   timeout?: number
   /** Source playlists kept: count and bytes (default 1,000 and 32 MiB). */
   cache?: { max?: number, maxBytes?: number }

@@ -22,7 +22,7 @@ export interface LoaderSettings {
   signUrl: (url: string, options: { expiresIn: number }) => Promise<string>
   /** Largest playlist read, in bytes. */
   maxBytes: number
-  /** Milliseconds an HTTP origin may take. */
+  /** Milliseconds an origin may take: an HTTP exchange, a file read, a load function. */
   timeout: number
 }
 
@@ -57,6 +57,12 @@ export function fileFor (root: string, cdnPath: string): string | null {
 
 function fromRoot (dir: string, settings: LoaderSettings): PlaylistLoader {
   const root = resolve(dir)
+  const read = readFrom(root, settings)
+  // A stalled file system (a network mount) is an origin that does not answer.
+  return (cdnPath) => withinTimeout(read(cdnPath), settings.timeout, cdnPath)
+}
+
+function readFrom (root: string, settings: LoaderSettings): PlaylistLoader {
   return async (cdnPath) => {
     const file = fileFor(root, cdnPath)
     if (file === null) return null
@@ -164,12 +170,25 @@ function fromUrl (base: string, settings: LoaderSettings): PlaylistLoader {
   }
 }
 
+/**
+ * `work` unless it takes longer than `ms`: then FST_ERR_CF_PLAYLIST_ORIGIN. Concurrent requests for a
+ * playlist share its load, so one that never settles would hold every later request for it.
+ */
+function withinTimeout<T> (work: PromiseLike<T>, ms: number, cdnPath: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the origin did not answer in time`)), ms)
+  })
+  return Promise.race([work, late]).finally(() => clearTimeout(timer))
+}
+
 function fromFunction (load: (cdnPath: string) => unknown, settings: LoaderSettings): PlaylistLoader {
   return async (cdnPath) => {
     let text: unknown
     try {
-      text = await load(cdnPath)
+      text = await withinTimeout(Promise.resolve().then(() => load(cdnPath)), settings.timeout, cdnPath)
     } catch (err) {
+      if ((err as { code?: unknown }).code === 'FST_ERR_CF_PLAYLIST_ORIGIN') throw err
       throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function failed`, { cause: err })
     }
     if (text === null || text === undefined) return null
