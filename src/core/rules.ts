@@ -80,9 +80,10 @@ const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
 /** The default check: letters, digits and `._~-`, not `.` or `..`. */
 export const defaultParamCheck: ParamCheck = (value) => SAFE_SEGMENT_RE.test(value) && value !== '.' && value !== '..'
 
-// Never allowed, whatever a custom check says: these would widen a grant or break out of the segment.
+// Never allowed, whatever a custom check says: these would widen a grant or break out of the segment
+// (";" out of the cookie's Path attribute, into another attribute).
 // eslint-disable-next-line no-control-regex
-const NEVER_RE = /[*?/\\#\s\x00-\x1f\x7f]/
+const NEVER_RE = /[*?/\\#;\s\x00-\x1f\x7f]/
 
 /**
  * Checks a value before it becomes part of a resource. Throws FST_ERR_CF_INVALID_PARAM (400);
@@ -91,7 +92,7 @@ const NEVER_RE = /[*?/\\#\s\x00-\x1f\x7f]/
 export function checkParam (name: string, value: unknown, check: ParamCheck): string {
   if (typeof value !== 'string' || value.length === 0) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is empty')
   if (NEVER_RE.test(value) || value === '.' || value === '..') {
-    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, a dot segment, whitespace or a control character')
+    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, ";", a dot segment, whitespace or a control character')
   }
   if (!check(value, name)) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is not a safe path segment (letters, digits and ._~- by default)')
   return value
