@@ -75,3 +75,12 @@ t.test('foldSegment reads a segment as lenient hops do', async (t) => {
   ]
   for (const [segment, folded] of table) t.equal(foldSegment(segment), folded, segment)
 })
+
+t.test('a parameter slot contains every value: a prefix that stops above a deeper literal contains the resource', async (t) => {
+  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/courses/:id/videos/*' }, { match: '/p/*', resource: '/public/*' }] })
+  t.throws(() => engine.explicit('/courses/42/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource "\/courses\/:id\/videos\/\*"/ })
+  t.strictSame(engine.explicit('/courses/42/videos/').params, { id: '42' }, 'the resource itself is covered')
+  t.strictSame(engine.explicit('/public/').params, {}, 'a prefix equal to a literal resource is covered by it')
+  t.throws(() => engine.explicit('/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource/ })
+  t.throws(() => engine.explicit('/Public/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /spells a rule's path otherwise/ })
+})
