@@ -59,7 +59,7 @@ const refusal = { status: 200, outcome: REFUSED, paths: [], maxAge: [], asked: [
 // as the rule's own path, and escapes that are never the canonical spelling of anything.
 const LOOK_ALIKES = [
   '/Courses/43/', '/COURSES/', '/COURSES/43/', '/courses/43/HD/../', '/c%6Furses/43/', '/courses%2F43/', '/courses%2f43/',
-  '/courses%5C43/', '/courses/%2e%2e/', '/courses/%2E/', '/courses/4%33/', '/courses/43%00/', '/courses/43%0A/', '/courses;v=1/43/',
+  '/c%256Furses/43/', '/courses%5C43/', '/courses/%2e%2e/', '/courses/%2E/', '/courses/4%33/', '/courses/43%00/', '/courses/43%0A/', '/courses;v=1/43/',
   '/courses%3Bv=1/43/', '/c%EF%BD%8Furses/43/', '/cour%C5%BFes/43/', '/courses./43/', '/courses%20/43/', '/caf%c3%a9/',
   '//courses/43/', '/courses//43/', '/' + 'a'.repeat(1100) + '/',
   // A ";" would end the cookie's Path attribute and start another one.

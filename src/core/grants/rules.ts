@@ -46,6 +46,9 @@ const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+\/)*$/
 
 const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards, ";", empty or dot segments'
 
+/** Characters an escape never needs to spell (unreserved), and the path separators. */
+const UNRESERVED_OR_SEPARATOR_RE = /^[A-Za-z0-9\-._~/\\]$/
+
 /**
  * Whether a `%XX` escape is one some hop decodes into another path than the one CloudFront compares
  * (it compares the raw text): an unreserved character (A-Z a-z 0-9 - . _ ~, which never needs
@@ -55,8 +58,7 @@ const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/"
 function isNonCanonicalEscape (hex: string): boolean {
   if (hex !== hex.toUpperCase()) return true
   const code = parseInt(hex, 16)
-  return code < 0x20 || code === 0x7f || code === 0x2f || code === 0x5c || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e ||
-    (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
+  return code < 0x20 || code === 0x7f || UNRESERVED_OR_SEPARATOR_RE.test(String.fromCharCode(code))
 }
 
 /**
@@ -65,11 +67,13 @@ function isNonCanonicalEscape (hex: string): boolean {
  * path), and short enough to be a cookie Path. Throws FST_ERR_CF_INVALID_PARAM (the prefix is not echoed).
  */
 export function checkPrefix (prefix: unknown): string {
-  // Measured first: a browser ignores a longer Path attribute, and the checks below need not read it.
+  // Length first: a browser ignores a longer Path attribute, and the checks below need not read it.
   if (typeof prefix !== 'string' || prefix.length > MAX_COOKIE_PATH_BYTES) {
     throw new FST_ERR_CF_INVALID_PARAM('prefix', `${PREFIX_SHAPE}, at most ${MAX_COOKIE_PATH_BYTES} bytes (the longest cookie Path browsers keep)`)
   }
-  if (!PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) throw new FST_ERR_CF_INVALID_PARAM('prefix', PREFIX_SHAPE)
+  if (!PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
+    throw new FST_ERR_CF_INVALID_PARAM('prefix', PREFIX_SHAPE)
+  }
   for (let i = prefix.indexOf('%'); i !== -1; i = prefix.indexOf('%', i + 3)) {
     if (isNonCanonicalEscape(prefix.slice(i + 1, i + 3))) {
       throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it escapes a character that needs no escape (such as %6F for "o"), a "/" or "\\" (%2F, %5C) or a control character, or escapes in lower-case hex (%c3 for %C3): an origin that decodes it (S3 does) would serve another path than the one granted; write the prefix as a browser sends it')
@@ -78,17 +82,24 @@ export function checkPrefix (prefix: unknown): string {
   return prefix
 }
 
+/** Most rounds of percent-decoding a segment is read through (an origin behind a decoding proxy decodes twice). */
+const DECODE_ROUNDS = 3
+
 /**
- * A path segment as a lenient hop may read it: percent-decoded (S3), compatibility-folded (NFKC:
- * fullwidth letters, "ſ"), case-folded (case-insensitive origins), without `;` path parameters
- * (servlet containers) or trailing dots and spaces (Windows). Two segments that fold alike may name one file.
+ * A path segment as a lenient hop may read it: percent-decoded (S3; twice behind a decoding proxy),
+ * compatibility-folded (NFKC: fullwidth letters, "ſ"), case-folded (case-insensitive origins), without
+ * `;` path parameters (servlet containers) or trailing dots and spaces (Windows). Two segments that
+ * fold alike may name one file.
  */
 export function foldSegment (segment: string): string {
   let s = segment
-  try {
-    s = decodeURIComponent(s)
-  } catch {
-    // Not UTF-8 once decoded: compared as written.
+  for (let round = 0; round < DECODE_ROUNDS && s.includes('%'); round++) {
+    try {
+      s = decodeURIComponent(s)
+    } catch {
+      // Not UTF-8 once decoded: compared as it stands.
+      break
+    }
   }
   s = s.normalize('NFKC').toUpperCase().toLowerCase()
   const semicolon = s.indexOf(';')
@@ -258,7 +269,7 @@ export class RuleBook<Req> {
   /**
    * The rule or route config whose resource lies inside a checked prefix (`/courses/` holds
    * `/courses/:courseId/*`), or null. Throws FST_ERR_CF_INVALID_PARAM when the prefix reaches a
-   * resource only as a lenient hop reads it (`/Courses/43/`, `/courses;v=1/43/`): some CDN function or
+   * resource only as a lenient hop reads it (`/Courses/43/`, `/courses%3Bv=1/43/`): some CDN function or
    * origin would serve the rule's files for it, though no rule's authorize would be asked.
    */
   private containedIn (path: string): CompiledRule<Req> | null {
@@ -277,7 +288,8 @@ export class RuleBook<Req> {
       folded ??= segments.map(foldSegment)
       if (reaches(folded, this.folded[i] as Array<string | null>)) lookAlike = true
     }
-    // Two rules whose literals differ only in case are the app's to keep apart: a prefix spelled as one of them is that one's.
+    // Two rules whose literals differ only in case are the app's to keep apart: a prefix spelled
+    // as one of them is that one's.
     if (lookAlike && !spelledAlike) {
       throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it spells a rule\'s path otherwise than the rule does (letter case, escapes, look-alike characters, ";" parameters or trailing dots), which some CDNs and origins read as the rule\'s own path: write it as the rule\'s resource does')
     }

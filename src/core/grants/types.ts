@@ -119,7 +119,10 @@ export type NoGrantReason = 'no-user' | 'not-authorized' | 'status' | 'failed' |
 /** What `onDecision` receives. */
 export interface GrantDecision {
   reason: NoGrantReason
-  /** The prefix that was not granted (undefined for a `grant()` whose prefix was refused: unsafe, or nothing may authorise it). */
+  /**
+   * The prefix that was not granted (undefined for a `grant()` whose prefix was refused: unsafe, or
+   * nothing may authorise it).
+   */
   prefix: string | undefined
 }
 
