@@ -80,9 +80,10 @@ const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
 /** The default check: letters, digits and `._~-`, not `.` or `..`. */
 export const defaultParamCheck: ParamCheck = (value) => SAFE_SEGMENT_RE.test(value) && value !== '.' && value !== '..'
 
-// Never allowed, whatever a custom check says: these would widen a grant or break out of the segment.
+// Never allowed, whatever a custom check says: these would widen a grant or break out of the segment
+// (";" out of the cookie's Path attribute, into another attribute).
 // eslint-disable-next-line no-control-regex
-const NEVER_RE = /[*?/\\#\s\x00-\x1f\x7f]/
+const NEVER_RE = /[*?/\\#;\s\x00-\x1f\x7f]/
 
 /**
  * Checks a value before it becomes part of a resource. Throws FST_ERR_CF_INVALID_PARAM (400);
@@ -91,7 +92,7 @@ const NEVER_RE = /[*?/\\#\s\x00-\x1f\x7f]/
 export function checkParam (name: string, value: unknown, check: ParamCheck): string {
   if (typeof value !== 'string' || value.length === 0) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is empty')
   if (NEVER_RE.test(value) || value === '.' || value === '..') {
-    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, a dot segment, whitespace or a control character')
+    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, ";", a dot segment, whitespace or a control character')
   }
   if (!check(value, name)) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is not a safe path segment (letters, digits and ._~- by default)')
   return value
@@ -125,7 +126,9 @@ export function compileResourceTemplate (source: unknown, what: string): Resourc
       literal = '/'
       segments.push(null)
     } else {
-      if (seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) || !/^(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)) {
+      // The filled resource is the cookie's Path, where ";" would end the attribute.
+      if (seg.includes(';')) throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" in "${source}" has a ";", which would end the cookie's Path: escape it as %3B`)
+      if (seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) || !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)) {
         throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" is not a valid literal path segment in "${source}"`)
       }
       literal += seg + '/'

@@ -1,6 +1,7 @@
 // grant(prefix) is authorised by default: when a rule's resource covers the prefix, that rule's
-// authorize decides, with the parameters read back from the prefix. A prefix no rule covers is the
-// handler's decision alone, and { authorized: true } says the handler has decided already.
+// authorize decides, with the parameters read back from the prefix. A prefix no rule covers is
+// decided by the global authorize, with no parameters, and { authorized: true } says the handler
+// has decided already (explicit-prefixes.test.ts: prefixes that contain a rule, look-alikes).
 import t from 'tap'
 import { hosts } from './hosts.js'
 import { options, userFromHeader } from './options.js'
@@ -47,9 +48,15 @@ for (const host of hosts) {
       t.strictSame(calls, [])
     })
 
-    t.test('a prefix no rule covers keeps the handler\'s decision', async (t) => {
+    t.test('a prefix no rule covers is decided by the global authorize, with no parameters', async (t) => {
       calls.length = 0
-      t.strictSame(await grant('bob', '/books/1/'), { outcome: 'resolved', paths: ['/books/1/', '/books/1/', '/books/1/'] })
+      t.strictSame(await grant('bob', '/books/1/'), { outcome: 'null', paths: [] })
+      t.strictSame(calls, [{ params: {}, prefix: '/books/1/' }])
+    })
+
+    t.test('...or by the handler, with { authorized: true }', async (t) => {
+      calls.length = 0
+      t.strictSame(await grant('bob', '/books/1/', { 'x-authorized': '1' }), { outcome: 'resolved', paths: ['/books/1/', '/books/1/', '/books/1/'] })
       t.strictSame(calls, [])
     })
 

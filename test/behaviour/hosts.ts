@@ -12,7 +12,7 @@
 //   POST /progress-crash/:courseId         explicit grant, then throws -> 500
 //   POST /logout                           revoke(), 200
 //   POST /logout/:courseId                 revoke("/courses/<courseId>/"), 200
-//   POST /probe                            calls grant(x-prefix) (or revoke() with x-revoke), catching what it
+//   POST /probe                            calls grant(x-prefix) (or revoke(x-prefix?) with x-revoke), catching what it
 //                                          throws or rejects with ({ authorized: true } with x-authorized),
 //                                          then grant(x-also) when given; 200 with
 //                                          { threw, outcome } as JSON (see probe())
@@ -67,7 +67,7 @@ async function probe (api: GrantApi, headers: IncomingHttpHeaders): Promise<Prob
   let pending: Promise<unknown> | undefined
   try {
     pending = headers['x-revoke'] !== undefined
-      ? api.revoke()
+      ? api.revoke(headers['x-prefix'] === undefined ? undefined : String(headers['x-prefix']))
       : api.grant(String(headers['x-prefix']), headers['x-authorized'] === undefined ? undefined : { authorized: true })
   } catch {
     out.threw = true

@@ -74,5 +74,10 @@ for (const host of hosts) {
     t.teardown(() => lax.close())
     t.equal((await lax.request({ url: '/courses/%C3%A9t%C3%A9/player', headers: { 'x-user': 'u' } })).status, 200, 'percent-encoded values when allowed')
     t.equal((await lax.request({ url: '/courses/*/player', headers: { 'x-user': 'u' } })).status, 400, 'a star is still refused')
+    // The value becomes part of the cookie's Path, where ";" would start an attribute of the caller's choosing.
+    const injected = await lax.request({ url: '/courses/4;Domain=example.com/player', headers: { 'x-user': 'u' } })
+    t.equal(injected.status, 400, 'a ";" is still refused')
+    t.same(cloudfrontSetCookies(injected.headers['set-cookie']), [])
+    t.equal((await lax.request({ url: '/courses/4%3BDomain=example.com/player', headers: { 'x-user': 'u' } })).status, 200, 'an escaped one is a character of the name')
   })
 }

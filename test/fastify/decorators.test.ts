@@ -73,7 +73,7 @@ t.test('a grant with its own ttl', async (t) => {
   const clock = manualClock()
   const app = Fastify()
   await app.register(fastifyCloudfrontCookies, options({ now: clock.now }))
-  app.post('/grant', async (request, reply) => reply.cloudfront.grant('/live/1/', { ttl: 45 }))
+  app.post('/grant', async (request, reply) => reply.cloudfront.grant('/live/1/', { ttl: 45, authorized: true }))
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'POST', url: '/grant', headers: { 'x-user': 'a' } })
   t.equal(res.json().expires, Math.floor(clock.now() / 1000) + 45)

@@ -64,6 +64,10 @@ t.test('no cookie value, signature, policy or key material in any log line at an
   await app.inject({ url: '/courses/42/player', headers: { 'x-user': 'alice', cookie } })
   await app.inject({ url: '/courses/43/crash', headers: { 'x-user': 'alice', cookie } })
   await app.inject({ method: 'POST', url: '/grant', headers: { 'x-user': 'alice', 'x-prefix': '/courses/*/', cookie } })
+  for (const prefix of ['/', '/courses/', '/Courses/42/', '/c%6Furses/42/']) {
+    const refused = await app.inject({ method: 'POST', url: '/grant', headers: { 'x-user': 'alice', 'x-prefix': prefix, cookie } })
+    t.strictSame(refused.json(), { error: 'FST_ERR_CF_INVALID_PARAM' }, prefix)
+  }
   await app.inject({ method: 'POST', url: '/logout', headers: { 'x-user': 'alice', cookie } })
   const secrets = [
     ...sets.map((c) => c.slice(c.indexOf('=') + 1, c.indexOf(';'))).filter((v) => v.length > 20),

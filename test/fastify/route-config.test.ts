@@ -85,3 +85,38 @@ t.test("the app's route hooks run first; the check stands right in front of the 
   t.equal(hostile.headers['set-cookie'], undefined)
   t.equal(handled, 1, 'the handler ran for the safe request only')
 })
+
+t.test('grant() counts route configs as rules: a prefix that contains one, or spells it otherwise, is refused', async (t) => {
+  const asked: Array<{ params: Record<string, string>, prefix: string }> = []
+  const app = Fastify()
+  // No rules and no global authorize: the route config is the only resource.
+  await app.register(fastifyCloudfrontCookies, options({ rules: [] }))
+  app.get('/api/books/:bookId/listen', {
+    config: { cloudfront: { resource: '/audiobooks/:bookId/*', authorize: (req, params, prefix) => { asked.push({ params, prefix }); return params.bookId === 'b7' } } }
+  }, async () => 'ok')
+  app.post('/grant', async (request, reply) => {
+    const authorized = request.headers['x-authorized'] !== undefined
+    return await reply.cloudfront.grant(String(request.headers['x-prefix']), authorized ? { authorized } : undefined)
+      .then((r) => ({ outcome: r === null ? 'null' : 'resolved' }), (err) => ({ outcome: err.code, message: err.message }))
+  })
+  t.teardown(() => app.close())
+  const grant = async (prefix: string, authorized = false): Promise<{ outcome: string, message?: string, paths: Array<string | undefined>, asked: typeof asked }> => {
+    asked.length = 0
+    const res = await app.inject({ method: 'POST', url: '/grant', headers: { 'x-user': 'alice', 'x-prefix': prefix, ...(authorized ? { 'x-authorized': '1' } : {}) } })
+    return { ...res.json(), paths: cloudfrontSetCookies(res.headers['set-cookie']).map((c) => attr(c, 'Path')), asked: asked.slice() }
+  }
+
+  for (const prefix of ['/', '/audiobooks/']) {
+    t.match(await grant(prefix), { outcome: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource "\/audiobooks\/:bookId\/\*".*pass \{ authorized: true \}/, paths: [], asked: [] }, prefix)
+    t.match(await grant(prefix, true), { outcome: 'resolved', paths: [prefix, prefix, prefix], asked: [] }, `${prefix}, authorized`)
+  }
+  for (const prefix of ['/Audiobooks/b8/', '/AUDIOBOOKS/', '/audiobook%73/b8/']) {
+    t.match(await grant(prefix, true), { outcome: 'FST_ERR_CF_INVALID_PARAM', paths: [], asked: [] }, prefix)
+  }
+  t.strictSame(await grant('/audiobooks/b7/'), { outcome: 'resolved', paths: ['/audiobooks/b7/', '/audiobooks/b7/', '/audiobooks/b7/'], asked: [{ params: { bookId: 'b7' }, prefix: '/audiobooks/b7/' }] },
+    "the route config's authorize decides a prefix it covers")
+  t.strictSame(await grant('/audiobooks/b8/'), { outcome: 'null', paths: [], asked: [{ params: { bookId: 'b8' }, prefix: '/audiobooks/b8/' }] })
+  t.match(await grant('/podcasts/1/'), { outcome: 'FST_ERR_CF_INVALID_PARAM', message: /no rule or route config covers it.*\{ authorized: true \}/, paths: [] },
+    'no authorize applies to a prefix nothing covers')
+  t.equal(app.cloudfront.stats().signatures, 3, 'only the granted prefixes were signed: "/", "/audiobooks/", "/audiobooks/b7/"')
+})

@@ -6,7 +6,7 @@ import { SetCache, sentBack, type CacheEntry } from './cache.js'
 import { Issuer, type GrantCounters } from './issuer.js'
 import { KeyRing } from './keys.js'
 import { resolveGrantOptions, type ResolvedGrantOptions } from './options.js'
-import { RuleBook, slotOf, type PendingGrant } from './rules.js'
+import { RuleBook, checkPrefix, slotOf, type PendingGrant } from './rules.js'
 import { createPlaylistMirror, type PlaylistGrant } from '../playlists/access.js'
 import type { PlaylistMirror } from '../playlists/mirror.js'
 import {
@@ -229,7 +229,8 @@ export class GrantEngine<Req = unknown> {
    */
   revoke (user: unknown, prefix?: string): string[] {
     const paths = new Set<string>()
-    if (prefix !== undefined) paths.add(this.rules.explicit(prefix).path)
+    // Clearing a prefix grants nothing: any well-formed one may be cleared, "/courses/" included.
+    if (prefix !== undefined) paths.add(checkPrefix(prefix))
     const id = userIdOf(user)
     if (id !== null) for (const path of this.cache.drop(id, prefix)) paths.add(path)
     const out: string[] = []

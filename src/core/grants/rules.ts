@@ -1,5 +1,5 @@
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
-import { flat } from '../cookies.js'
+import { MAX_COOKIE_PATH_BYTES, flat } from '../cookies.js'
 import {
   compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
@@ -40,20 +40,92 @@ export function slotOf (path: string, ip: string, ttl: number): string {
 /** Paths remembered per rule list, with the grant they match (or none). */
 const MATCH_MEMO_SIZE = 2048
 
-const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})+\/)*$/
+// A path's characters without ";": the prefix becomes the cookie's Path, where ";" would end the
+// attribute and start another (`Path=/a;Domain=...`).
+const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+\/)*$/
 
-/** A grant prefix from a handler: a CDN path that starts and ends with "/", without wildcards or dot segments. */
+const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards, ";", empty or dot segments'
+
+/** Characters an escape never needs to spell (unreserved), and the path separators. */
+const UNRESERVED_OR_SEPARATOR_RE = /^[A-Za-z0-9\-._~/\\]$/
+
+/**
+ * Whether a `%XX` escape is one some hop decodes into another path than the one CloudFront compares
+ * (it compares the raw text): an unreserved character (A-Z a-z 0-9 - . _ ~, which never needs
+ * escaping: S3 reads `/c%6Furses/` as `courses/`), a separator (`%2F`, `%5C`), a control
+ * character, or lower-case hex (`%c3`: RFC 3986 spells escapes upper-case, as browsers send them).
+ */
+function isNonCanonicalEscape (hex: string): boolean {
+  if (hex !== hex.toUpperCase()) return true
+  const code = parseInt(hex, 16)
+  return code < 0x20 || code === 0x7f || UNRESERVED_OR_SEPARATOR_RE.test(String.fromCharCode(code))
+}
+
+/**
+ * A grant prefix from a handler: a CDN path that starts and ends with "/", without wildcards, empty or
+ * dot segments, spelled as a browser sends it (no escape a CDN or origin would decode into another
+ * path), and short enough to be a cookie Path. Throws FST_ERR_CF_INVALID_PARAM (the prefix is not echoed).
+ */
 export function checkPrefix (prefix: unknown): string {
-  if (typeof prefix !== 'string' || !PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
-    throw new FST_ERR_CF_INVALID_PARAM('prefix', 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards or dot segments')
+  // Length first: a browser ignores a longer Path attribute, and the checks below need not read it.
+  if (typeof prefix !== 'string' || prefix.length > MAX_COOKIE_PATH_BYTES) {
+    throw new FST_ERR_CF_INVALID_PARAM('prefix', `${PREFIX_SHAPE}, at most ${MAX_COOKIE_PATH_BYTES} bytes (the longest cookie Path browsers keep)`)
+  }
+  if (!PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
+    throw new FST_ERR_CF_INVALID_PARAM('prefix', PREFIX_SHAPE)
+  }
+  for (let i = prefix.indexOf('%'); i !== -1; i = prefix.indexOf('%', i + 3)) {
+    if (isNonCanonicalEscape(prefix.slice(i + 1, i + 3))) {
+      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it escapes a character that needs no escape (such as %6F for "o"), a "/" or "\\" (%2F, %5C) or a control character, or escapes in lower-case hex (%c3 for %C3): an origin that decodes it (S3 does) would serve another path than the one granted; write the prefix as a browser sends it')
+    }
   }
   return prefix
+}
+
+/** Most rounds of percent-decoding a segment is read through (an origin behind a decoding proxy decodes twice). */
+const DECODE_ROUNDS = 3
+
+/**
+ * A path segment as a lenient hop may read it: percent-decoded (S3; twice behind a decoding proxy),
+ * compatibility-folded (NFKC: fullwidth letters, "ſ"), case-folded (case-insensitive origins), without
+ * `;` path parameters (servlet containers) or trailing dots and spaces (Windows). Two segments that
+ * fold alike may name one file.
+ */
+export function foldSegment (segment: string): string {
+  let s = segment
+  for (let round = 0; round < DECODE_ROUNDS && s.includes('%'); round++) {
+    try {
+      s = decodeURIComponent(s)
+    } catch {
+      // Not UTF-8 once decoded: compared as it stands.
+      break
+    }
+  }
+  s = s.normalize('NFKC').toUpperCase().toLowerCase()
+  const semicolon = s.indexOf(';')
+  if (semicolon !== -1) s = s.slice(0, semicolon)
+  return s.replace(/[\s.]+$/, '')
+}
+
+/**
+ * Whether a prefix's segments reach into a resource's (`want`: literals, null for a parameter): equal
+ * wherever both have a segment. A shorter prefix contains the resource; a longer one is covered by it.
+ */
+function reaches (segments: string[], want: ReadonlyArray<string | null>): boolean {
+  const n = Math.min(segments.length, want.length)
+  for (let i = 0; i < n; i++) {
+    const literal = want[i]
+    if (literal !== null && literal !== segments[i]) return false
+  }
+  return true
 }
 
 /** The path rules and route configs: compiled once, refused when their prefixes could nest, matched per request. */
 export class RuleBook<Req> {
   readonly rules: Array<CompiledRule<Req>> = []
   private readonly compiled: Array<CompiledRule<Req>> = []
+  /** Each compiled rule's resource segments as foldSegment reads them, for spotting look-alike prefixes. */
+  private readonly folded: Array<Array<string | null>> = []
   private readonly defaults: GrantDefaults
   private readonly authorize: AuthorizeFunction<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
@@ -106,6 +178,7 @@ export class RuleBook<Req> {
       checkParam: settings.checkParam ?? defaultParamCheck
     }
     this.compiled.push(rule)
+    this.folded.push(template.segments.map((seg) => (seg === null ? null : foldSegment(seg))))
     return rule
   }
 
@@ -150,8 +223,11 @@ export class RuleBook<Req> {
   }
 
   /**
-   * A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). A prefix under a
-   * rule's resource is authorised by that rule, with the parameters read back from the prefix.
+   * A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler), with the `authorize`
+   * that decides it: the covering rule's (with the parameters read back from the prefix), else the
+   * global one (with no parameters). Throws FST_ERR_CF_INVALID_PARAM for a prefix spelled otherwise
+   * than a browser sends it or than a rule spells its literal segments, and, unless the handler says
+   * `{ authorized: true }`, for a prefix that contains a rule's resource or that no authorize can decide.
    */
   explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
@@ -160,17 +236,64 @@ export class RuleBook<Req> {
     const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
     optionalBoolean(settings.authorized, 'authorized')
-    const covering = settings.authorized === true ? null : this.ruleFor(path)
+    const contained = this.containedIn(path)
+    let authorize: AuthorizeFunction<Req> | undefined
+    let params: Record<string, string> = {}
+    if (settings.authorized !== true) {
+      if (contained !== null) {
+        throw new FST_ERR_CF_INVALID_PARAM('prefix', `it contains the resource "${contained.template.source}", so it would open every grant of that resource at once, which no authorize decides: grant a prefix inside the resource, or check access in the handler and pass { authorized: true }`)
+      }
+      const covering = this.ruleFor(path)
+      if (covering !== null) {
+        // A covered prefix is decided as a request matching the rule would be (granted when the rule has no authorize).
+        authorize = covering.rule.authorize
+        params = covering.params
+      } else if (this.authorize !== undefined) {
+        authorize = this.authorize
+      } else {
+        throw new FST_ERR_CF_INVALID_PARAM('prefix', 'no rule or route config covers it and there is no authorize option to ask: check access in the handler and pass { authorized: true }, or give an authorize option (asked with params {} for such prefixes)')
+      }
+    }
     const rule: CompiledRule<Req> = {
       match: null,
       template: { source: path + '*', parts: [path], params: [], segments: [] },
       ttl,
       refreshBefore: defaultRefreshBefore(ttl, this.defaults.refreshBefore),
       ipBound: settings.ipBound ?? this.defaults.ipBound,
-      authorize: covering?.rule.authorize,
+      authorize,
       checkParam: defaultParamCheck
     }
-    return { rule, path, params: covering?.params ?? {}, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+    return { rule, path, params, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+  }
+
+  /**
+   * The rule or route config whose resource lies inside a checked prefix (`/courses/` holds
+   * `/courses/:courseId/*`), or null. Throws FST_ERR_CF_INVALID_PARAM when the prefix reaches a
+   * resource only as a lenient hop reads it (`/Courses/43/`, `/courses%3Bv=1/43/`): some CDN function or
+   * origin would serve the rule's files for it, though no rule's authorize would be asked.
+   */
+  private containedIn (path: string): CompiledRule<Req> | null {
+    const segments = path.split('/').slice(1, -1)
+    let folded: string[] | null = null
+    let contained: CompiledRule<Req> | null = null
+    let spelledAlike = false
+    let lookAlike = false
+    for (let i = 0; i < this.compiled.length; i++) {
+      const rule = this.compiled[i] as CompiledRule<Req>
+      if (reaches(segments, rule.template.segments)) {
+        spelledAlike = true
+        if (segments.length < rule.template.segments.length) contained ??= rule
+        continue
+      }
+      folded ??= segments.map(foldSegment)
+      if (reaches(folded, this.folded[i] as Array<string | null>)) lookAlike = true
+    }
+    // Two rules whose literals differ only in case are the app's to keep apart: a prefix spelled
+    // as one of them is that one's.
+    if (lookAlike && !spelledAlike) {
+      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it spells a rule\'s path otherwise than the rule does (letter case, escapes, look-alike characters, ";" parameters or trailing dots), which some CDNs and origins read as the rule\'s own path: write it as the rule\'s resource does')
+    }
+    return contained
   }
 
   /**

@@ -74,7 +74,10 @@ export interface GrantOptions<Req = unknown> {
   rules?: Array<GrantRule<Req>>
   /** The signed-in user, or a falsy value when there is none. Required. */
   getUser: GetUserFunction<Req>
-  /** Default authorisation for rules; without it, every signed-in user matching a rule is granted. */
+  /**
+   * Default authorisation for rules and route configs (without it, every signed-in user matching one is
+   * granted), and the one asked, with params `{}`, for a `grant()` prefix that no rule covers.
+   */
   authorize?: AuthorizeFunction<Req>
   /** Default `'15m'`. */
   ttl?: DurationInput
@@ -116,7 +119,10 @@ export type NoGrantReason = 'no-user' | 'not-authorized' | 'status' | 'failed' |
 /** What `onDecision` receives. */
 export interface GrantDecision {
   reason: NoGrantReason
-  /** The prefix that was not granted (undefined for a `grant()` whose prefix was refused as unsafe). */
+  /**
+   * The prefix that was not granted (undefined for a `grant()` whose prefix was refused: unsafe, or
+   * nothing may authorise it).
+   */
   prefix: string | undefined
 }
 
@@ -137,8 +143,9 @@ export interface ExplicitGrantOptions {
   ttl?: DurationInput
   ipBound?: boolean
   /**
-   * The handler has authorised this grant itself: skip the `authorize` of the rule whose resource
-   * covers the prefix. Default false: a covered prefix is authorised as a request matching the rule would be.
+   * The handler has authorised this grant itself: no `authorize` is asked, and a prefix that contains
+   * a rule's resource (`/courses/`) may be granted. Default false: a covered prefix is authorised as a
+   * request matching the rule would be, any other by the global `authorize`.
    */
   authorized?: boolean
 }
@@ -148,7 +155,10 @@ export interface GrantApi {
   /**
    * Grants `prefix` (a CDN path such as `/courses/42/`) to the signed-in user on this response.
    * When a rule's resource covers the prefix, that rule's `authorize` decides first (with the
-   * parameters read back from the prefix), unless `{ authorized: true }`.
+   * parameters read back from the prefix); otherwise the global `authorize` (params `{}`); unless
+   * `{ authorized: true }`. Rejects with FST_ERR_CF_INVALID_PARAM a prefix that contains a rule's
+   * resource or that no authorize can decide (unless `{ authorized: true }`), and always one spelled
+   * otherwise than a browser sends it or than a rule spells its path (`/Courses/42/`, `/c%6Furses/42/`).
    * Resolves to the grant, or null when there is no user or authorisation; rejects when it fails (never throws).
    * Nothing is sent if the response fails.
    */
