@@ -32,7 +32,7 @@ await app.register(fastifyCloudfrontCookies, {
     { match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }
   ],
   getUser: (request) => userOf(request),                   // no user: nothing is issued
-  authorize: (request, params, prefix) => mayHave(request, prefix) // asked for every rule and route grant
+  authorize: (request, params, prefix) => mayHave(request, prefix) // asked for every rule and route grant, and (params {}) for grant() prefixes no rule covers
 })
 
 // A stand-in for your sign-in: POST /login {"user":"alice"} (no password: replace it with yours)
