@@ -282,7 +282,7 @@ const C42 = HEAD + '#EXTINF:4,\nseg-42.ts\n' + TAIL
 const C43 = HEAD + '#EXTINF:4,\nsecret-43.ts\n' + TAIL
 const root = tempDir(t, 'cf-review-')
 for (const [path, text] of [['courses/42/master.m3u8', C42], ['courses/43/master.m3u8', C43],
-  ['courses/42/cross.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n../43/master.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhttps://media.example.com/courses/43/master.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="a",URI="/courses/43/master.m3u8"\n']]) {
+  ['courses/42/cross.m3u8', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n../43/master.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhttps://media.example.com/courses/43/master.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="a",URI="/courses/43/master.m3u8"\n']] as const) {
   mkdirSync(join(root, path, '..'), { recursive: true })
   writeFileSync(join(root, path), text)
 }
