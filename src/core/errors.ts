@@ -31,6 +31,8 @@ export const FST_ERR_CF_INVALID_PLAYLIST = createError('FST_ERR_CF_INVALID_PLAYL
 export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTSIDE', 'HLS playlist URI outside the grant: %s', 502)
 /** A playlist is too large to mirror: more URIs than playlists.maxUris, or a rendering over playlists.maxRenderedBytes. */
 export const FST_ERR_CF_PLAYLIST_TOO_LARGE = createError('FST_ERR_CF_PLAYLIST_TOO_LARGE', 'HLS playlist too large to mirror: %s', 502)
+/** More playlists are being loaded from the origin at once than playlists.maxLoads allows. */
+export const FST_ERR_CF_PLAYLIST_BUSY = createError('FST_ERR_CF_PLAYLIST_BUSY', 'HLS playlist origin busy: %s', 503)
 /** The playlist origin has no playlist at this path. */
 export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s', 404)
 /** The playlist origin failed (a network error, an HTTP error status, a load function that threw). */

@@ -26,29 +26,39 @@ export function isSafeOriginPath (rawPath: string): boolean {
   }
   if (CONTROL_RE.test(decoded)) return false
   for (const seg of decoded.split(/[/\\]/)) {
-    if (seg === '.' || seg === '..') return false
+    if (DOTS_RE.test(seg)) return false
   }
   return true
 }
+
+// `.` and `..`, and what some origins read as them: `...`, `.. ` (Windows drops trailing dots and
+// spaces), `..;x` (Tomcat and Spring drop a `;` parameter).
+const DOTS_RE = /^[.\s]*\.[.\s]*(?:;.*)?$/
 
 // What a raw CDN path may hold: RFC 3986 path characters and well-formed escapes. `\`, `#`, `?`,
 // spaces, quotes, braces and anything beyond ASCII are refused rather than guessed at.
 const CDN_PATH_RE = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
 
+// An escape of a character that needs none (`%6F` for `o`): one file would have many spellings, each
+// a load and a compile of its own in the mirror's caches, and some origins decode them.
+const NEEDLESS_ESCAPE_RE = /%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[DEde]|5[Ff]|7[Ee])/
+
 /** Whether a raw path is one the mirror and its origins read exactly as written (see checkOriginPath). */
 export function isCdnPath (rawPath: string): boolean {
-  return CDN_PATH_RE.test(rawPath) && isSafeOriginPath(rawPath)
+  return CDN_PATH_RE.test(rawPath) && !NEEDLESS_ESCAPE_RE.test(rawPath) && isSafeOriginPath(rawPath)
 }
 
 /**
  * Checks a raw CDN path that the app is about to look up and fetch for a request. Throws
  * FST_ERR_CF_INVALID_PARAM (400) for a path with a dot segment once percent-decoded (`\`, `%2F` and
- * `%5C` count as separators), a backslash, a raw `#`, a control character or any character outside
- * RFC 3986's path syntax. The path itself is not echoed: it is attacker-controlled.
+ * `%5C` count as separators; `...`, `.. ` and `..;x` count as dots), a backslash, a raw `#`, a control
+ * character, an escape of a character that needs none, or any character outside RFC 3986's path
+ * syntax. The path itself is not echoed here: it is attacker-controlled.
  */
 export function checkOriginPath (rawPath: string): string {
   if (!isCdnPath(rawPath)) {
-    throw new FST_ERR_CF_INVALID_PARAM('path', 'it has a dot segment (also percent-encoded or after "\\"), a backslash, "#", a control character or a character a URL path cannot hold')
+    throw new FST_ERR_CF_INVALID_PARAM('path', 'it has a dot segment (also percent-encoded or after "\\"), a backslash, "#", a control character, ' +
+      'an escape of a character that needs none (such as %6F for "o") or a character a URL path cannot hold')
   }
   return rawPath
 }

@@ -286,6 +286,29 @@ for (const host of playlistHosts) {
       t.equal(calls, 2, 'asked again once the first load timed out')
     })
 
+    t.test('loads at once are bounded (503 past maxLoads); a load\'s Buffer is sized before it becomes text', async (t) => {
+      const waiting: Array<() => void> = []
+      const app = await startWith(host, t, playlistOptions(root, {
+        maxLoads: 2,
+        origin: {
+          load: (p: string) => p.endsWith('huge.m3u8')
+            ? Buffer.alloc(5 * 1024 * 1024, 35)
+            : new Promise<string>((resolve) => waiting.push(() => resolve(COURSE_42)))
+        }
+      }))
+      const held = [app.get('/hls/courses/42/a.m3u8', { 'x-user': 'alice' }), app.get('/hls/courses/42/b.m3u8', { 'x-user': 'alice' })]
+      while (waiting.length < 2) await new Promise((resolve) => setTimeout(resolve, 10))
+      const busy = await app.get('/hls/courses/42/c.m3u8', { 'x-user': 'alice' })
+      t.equal(busy.status, 503)
+      t.equal(JSON.parse(busy.body.toString()).code, 'FST_ERR_CF_PLAYLIST_BUSY')
+      const shared = app.get('/hls/courses/42/a.m3u8', { 'x-user': 'alice' })
+      for (const release of waiting) release()
+      for (const res of [...await Promise.all(held), await shared]) t.equal(res.status, 200, 'a playlist being loaded is shared, not refused')
+      const huge = await app.get('/hls/courses/42/huge.m3u8', { 'x-user': 'alice' })
+      t.equal(huge.status, 502)
+      t.match(JSON.parse(huge.body.toString()).message, /larger than 4194304 bytes/)
+    })
+
     t.test('sources that would render huge: refused (502) before the work, not rendered on every request', async (t) => {
       const oneLetter = '#EXTM3U\n' + 'a\n'.repeat(512 * 1024)
       let many = '#EXTM3U\n'

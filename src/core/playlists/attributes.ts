@@ -7,11 +7,18 @@
  */
 export function findAttribute (text: string, from: number, stop: number, name: string): [number, number] | null | string {
   let found: [number, number] | null = null
+  // Players differ on a list that names an attribute twice (hls.js keeps the last, this reader
+  // the first) or pads a name with spaces (hls.js trims it): such a list is refused, not guessed at.
+  const seen = new Set<string>()
   let i = from
   while (i < stop) {
     const eq = text.indexOf('=', i)
     if (eq === -1 || eq >= stop || eq === i) return `the attribute list has a name without "=value" at column ${i + 1 - lineStart(text, i)}`
-    const isName = eq - i === name.length && text.startsWith(name, i)
+    const attribute = text.slice(i, eq)
+    if (!NAME_RE.test(attribute)) return `the attribute name ${JSON.stringify(attribute)} is not letters, digits and "-" (RFC 8216: no spaces in an attribute list)`
+    if (seen.has(attribute)) return `the attribute list names ${attribute} twice`
+    seen.add(attribute)
+    const isName = attribute === name
     let end: number
     if (text.charCodeAt(eq + 1) === 34 /* " */) {
       const close = text.indexOf('"', eq + 2)
@@ -28,6 +35,8 @@ export function findAttribute (text: string, from: number, stop: number, name: s
   }
   return found
 }
+
+const NAME_RE = /^[A-Za-z0-9-]+$/
 
 function lineStart (text: string, at: number): number {
   return text.lastIndexOf('\n', at) + 1

@@ -34,6 +34,8 @@ export interface PlaylistsOptions {
   maxBytes?: number
   /** Milliseconds an origin may take (default 10,000): an `{ url }` exchange, headers and body; a file read; a `load` call. */
   timeout?: number
+  /** Most playlists loaded from the origin at once (default 32); more is answered 503 FST_ERR_CF_PLAYLIST_BUSY. */
+  maxLoads?: number
   /** Source playlists kept: count and bytes (default 1,000 and 32 MiB). */
   cache?: { max?: number, maxBytes?: number }
   /** Most URIs in one playlist (default 10,000): a longer one is answered 502, not rewritten. */
@@ -127,7 +129,7 @@ function count (value: unknown, name: string, fallback: number): number {
 }
 
 const PLAYLISTS_KEYS = [
-  'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables'
+  'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'maxLoads', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables'
 ]
 
 export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
@@ -169,15 +171,15 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const mirror = prefix
     const distribution = access.distribution
     const variable = variableName(options.variables, 'playlists.variables')
-    const origin = new URL(distribution).origin
     this.compact = variable !== null
     const limits = { maxUris: count(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
     this.sources = new PlaylistSources(load, (playlistPath, text, granted) => {
       const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside }, limits)
-      return variable === null ? compiled : withVariable(compiled, variable, origin)
+      return variable === null ? compiled : withVariable(compiled, variable)
     }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
       maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
+      maxLoads: count(options.maxLoads, 'playlists.maxLoads', 32),
       now: access.now
     })
     const responseCacheBytes = count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)

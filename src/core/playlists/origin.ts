@@ -192,9 +192,13 @@ function fromFunction (load: (cdnPath: string) => unknown, settings: LoaderSetti
       throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function failed`, { cause: err })
     }
     if (text === null || text === undefined) return null
-    if (Buffer.isBuffer(text)) text = text.toString('utf8')
+    // Sized before any conversion: a Buffer too large for a string would throw an uncoded error.
+    if (Buffer.isBuffer(text)) {
+      if (text.length > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+      return text.toString('utf8')
+    }
     if (typeof text !== 'string') throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function must return a string, a Buffer or null`)
-    if (Buffer.byteLength(text) > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+    if (text.length > settings.maxBytes || Buffer.byteLength(text) > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
     return text
   }
 }

@@ -11,6 +11,8 @@ import { variableName, withVariable } from './variables.js'
 export interface CompiledPlaylist {
   /** The output around the signed query: `chunks.join(query)` is the rewritten playlist. */
   readonly chunks: string[]
+  /** Where each signed URL starts in `chunks[i]`, which ends with it (for variables mode). */
+  readonly starts: readonly number[]
   /** `chunks` in UTF-8, made once per source: a rendering copies them around the query's bytes. */
   readonly encoded: readonly Buffer[]
   /** UTF-8 bytes of `chunks`: a rendering is this plus `chunks.length - 1` copies of the query. */
@@ -101,6 +103,8 @@ function schemeOf (uri: string): string {
 
 class Compiler {
   readonly chunks: string[] = []
+  /** Where each signed URL starts in the chunk that ends with it. */
+  readonly starts: number[] = []
   private literal = ''
   private from = 0
   signed = 0
@@ -159,6 +163,7 @@ class Compiler {
     this.chunks.push(this.literal + text.slice(this.from))
     return {
       chunks: this.chunks,
+      starts: this.starts,
       ...encode(this.chunks),
       signed: this.signed,
       duration: this.duration,
@@ -236,21 +241,26 @@ class Compiler {
 
   /** Records an EXT-X-DEFINE: the value of a NAME, or that an IMPORT or QUERYPARAM name exists. */
   private define (from: number, stop: number): void {
+    let defined: [string, string] | null = null
     for (const attribute of ['NAME', 'IMPORT', 'QUERYPARAM']) {
       const at = findAttribute(this.text, from, stop, attribute)
       if (typeof at === 'string') this.fail(`EXT-X-DEFINE: ${at}`)
       if (at === null) continue
-      const name = this.text.slice(at[0], at[1])
-      let value: string | null = null
-      if (attribute === 'NAME') {
-        const v = findAttribute(this.text, from, stop, 'VALUE')
-        if (typeof v === 'string') this.fail(`EXT-X-DEFINE: ${v}`)
-        if (v === null) this.fail(`EXT-X-DEFINE NAME="${name}" has no VALUE`)
-        value = this.text.slice(v[0], v[1])
-      }
-      this.variables.set(name, value)
-      return
+      if (defined !== null) this.fail(`EXT-X-DEFINE has both ${defined[0]} and ${attribute}`)
+      defined = [attribute, this.text.slice(at[0], at[1])]
     }
+    if (defined === null) this.fail('EXT-X-DEFINE needs NAME, IMPORT or QUERYPARAM')
+    const [attribute, name] = defined
+    // The spec allows one definition per name; players differ on which of two they keep.
+    if (this.variables.has(name)) this.fail(`EXT-X-DEFINE defines "${name}" again (RFC 8216bis allows one definition per name)`)
+    let value: string | null = null
+    if (attribute === 'NAME') {
+      const v = findAttribute(this.text, from, stop, 'VALUE')
+      if (typeof v === 'string') this.fail(`EXT-X-DEFINE: ${v}`)
+      if (v === null) this.fail(`EXT-X-DEFINE NAME="${name}" has no VALUE`)
+      value = this.text.slice(v[0], v[1])
+    }
+    this.variables.set(name, value)
   }
 
   /**
@@ -314,9 +324,11 @@ class Compiler {
       // Relative, but out of the prefix: made absolute, so it still names what it named, unsigned.
       before = this.ctx.origin + url.pathname + url.search + url.hash
     }
+    const at = this.literal.length + s - this.from
     this.literal += text.slice(this.from, s) + before
     this.from = e
     if (signs) {
+      this.starts.push(at)
       this.chunks.push(this.literal)
       this.literal = after
       this.signed++
@@ -434,5 +446,5 @@ export function rewritePlaylist (text: string, options: RewritePlaylistOptions):
   }
   const name = variableName(options.variables, 'variables')
   const compiled = compilePlaylist(text, options)
-  return renderPlaylist(name === null ? compiled : withVariable(compiled, name, new URL(options.distribution).origin), query)
+  return renderPlaylist(name === null ? compiled : withVariable(compiled, name), query)
 }

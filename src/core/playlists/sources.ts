@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { FST_ERR_CF_PLAYLIST_NOT_FOUND } from '../errors.js'
+import { FST_ERR_CF_PLAYLIST_BUSY, FST_ERR_CF_PLAYLIST_NOT_FOUND } from '../errors.js'
 import type { CompiledPlaylist } from './rewrite.js'
 import type { PlaylistLoader } from './origin.js'
 
@@ -12,6 +12,8 @@ export interface SourceSettings {
   max: number
   /** Most bytes kept (the compiled text). */
   maxBytes: number
+  /** Most loads from the origin at once. */
+  maxLoads: number
   now: () => number
 }
 
@@ -70,6 +72,10 @@ export class PlaylistSources {
     if (kept !== undefined) return kept
     let running = this.inflight.get(cdnPath)
     if (running === undefined) {
+      // Each load may hold up to maxBytes and its compiled text: the total is bounded here.
+      if (this.inflight.size >= this.settings.maxLoads) {
+        throw new FST_ERR_CF_PLAYLIST_BUSY(`${this.settings.maxLoads} playlists are being loaded already (playlists.maxLoads); try again shortly`)
+      }
       running = this.fetch(cdnPath, prefix).finally(() => this.inflight.delete(cdnPath))
       this.inflight.set(cdnPath, running)
     }

@@ -33,10 +33,9 @@ function lineEnd (text: string, from: number): [number, number] {
 /**
  * The compiled playlist in variables mode: `chunks` becomes the text before and after the query,
  * in the VALUE of the second EXT-X-DEFINE, so `renderPlaylist` still joins it with the query.
- * `origin`: the distribution's, which every signed URL starts with. A playlist with nothing to
- * sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already uses either name.
+ * A playlist with nothing to sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already uses either name.
  */
-export function withVariable (compiled: CompiledPlaylist, name: string, origin: string): CompiledPlaylist {
+export function withVariable (compiled: CompiledPlaylist, name: string): CompiledPlaylist {
   if (compiled.signed === 0) return compiled
   // The URLs' common start: the query's variable name and "b" (cfqb).
   const base = name + 'b'
@@ -51,7 +50,7 @@ export function withVariable (compiled: CompiledPlaylist, name: string, origin: 
   }
   const clash = `the playlist already uses the variable "${name}" or "${base}" (set the variables option to another name)`
   if (uses(reference) !== compiled.signed || uses(baseReference) !== 0) throw new FST_ERR_CF_INVALID_PLAYLIST(clash)
-  const [chunks, start, end] = factorUrls(compiled.chunks, origin, baseReference)
+  const [chunks, start, end] = factorUrls(compiled.chunks, compiled.starts, baseReference)
   const text = chunks.join(reference)
   let version: [number, number] | null = null
   for (let at = 0; at < text.length;) {
@@ -84,20 +83,19 @@ export function withVariable (compiled: CompiledPlaylist, name: string, origin: 
 }
 
 /**
- * Each chunk before a query ends with its signed URL (from the origin on). Returns the chunks with
+ * Each chunk before a query ends with its signed URL, from `starts[i]` on. Returns the chunks with
  * the URLs' common start replaced by a reference to the base variable and their common end cut
  * (it is written before the query, in the query's variable), with that start and end.
  */
-function factorUrls (chunks: string[], origin: string, baseReference: string): [string[], string, string] {
-  const urls: number[] = []
+function factorUrls (chunks: readonly string[], starts: readonly number[], baseReference: string): [string[], string, string] {
+  // The positions the rewrite wrote each URL at: searching the text for the origin could find it on
+  // another line (a URI kept with a reference of its own does not start with it).
+  const urls = starts
   let first = ''
   let prefix = Infinity
   let suffix = Infinity
   for (let i = 0; i < chunks.length - 1; i++) {
-    const chunk = chunks[i] as string
-    const at = chunk.lastIndexOf(origin)
-    urls.push(at)
-    const url = chunk.slice(at)
+    const url = (chunks[i] as string).slice(urls[i] as number)
     if (i === 0) first = url
     prefix = Math.min(prefix, commonStart(first, url))
     suffix = Math.min(suffix, commonEnd(first, url))
@@ -107,9 +105,10 @@ function factorUrls (chunks: string[], origin: string, baseReference: string): [
   suffix = Math.min(suffix, first.length - prefix)
   let start = first.slice(0, prefix)
   let end = first.slice(first.length - suffix)
-  const cut = start.search(/["{]/)
+  // Nor a line break: a URL is on one line, and the values must stay on theirs.
+  const cut = start.search(/["{\r\n]/)
   if (cut !== -1) start = start.slice(0, cut)
-  end = end.slice(Math.max(end.lastIndexOf('"'), end.lastIndexOf('}')) + 1)
+  end = end.slice(Math.max(end.lastIndexOf('"'), end.lastIndexOf('}'), end.lastIndexOf('\n'), end.lastIndexOf('\r')) + 1)
   const out = chunks.map((chunk, i) => {
     if (i === chunks.length - 1) return chunk
     const at = urls[i] as number

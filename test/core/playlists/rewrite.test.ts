@@ -245,7 +245,16 @@ t.test('malformed playlists: a coded error naming the line, never a crash', asyn
     ['#EXTM3U\n#EXT-X-KEY:URI="a"x,METHOD=AES-128\n', /line 2: expected "," after the value of URI/],
     ['#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n', /line 2: EXT-X-STREAM-INF has no URI line/],
     ['#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n#EXT-X-STREAM-INF:BANDWIDTH=2\nb.m3u8\n', /line 3: EXT-X-STREAM-INF follows the one on line 2/],
-    ['#EXTM3U\nhttp://[::1/seg.ts\n', /line 2: the URI "http:\/\/\[::1\/seg\.ts" cannot be resolved/]
+    ['#EXTM3U\nhttp://[::1/seg.ts\n', /line 2: the URI "http:\/\/\[::1\/seg\.ts" cannot be resolved/],
+    // Lists players read differently: a name twice (hls.js keeps the last), a padded name (hls.js trims it).
+    ['#EXTM3U\n#EXT-X-MAP:URI="a.mp4",URI="https://evil.example/b.mp4"\n', /line 2: the attribute list names URI twice/],
+    ['#EXTM3U\n#EXT-X-KEY:METHOD=AES-128, URI="https://evil.example/k"\n', /line 2: the attribute name " URI" is not letters/],
+    ['#EXTM3U\n#EXT-X-DEFINE:NAME="h",VALUE="a",VALUE="https://evil.example/"\n#EXTINF:4,\n{$h}a.ts\n', /line 2: EXT-X-DEFINE: the attribute list names VALUE twice/],
+    ['#EXTM3U\n#EXT-X-DEFINE:NAME="h",VALUE="good", VALUE="evil"\n', /line 2: EXT-X-DEFINE: the attribute name " VALUE"/],
+    ['#EXTM3U\n#EXT-X-DEFINE:NAME="h",VALUE="a"\n#EXT-X-DEFINE:NAME="h",VALUE="b"\n', /line 3: EXT-X-DEFINE defines "h" again/],
+    ['#EXTM3U\n#EXT-X-DEFINE:NAME="h",VALUE="a",IMPORT="g"\n', /line 2: EXT-X-DEFINE has both NAME and IMPORT/],
+    ['#EXTM3U\n#EXT-X-DEFINE:VALUE="a"\n', /line 2: EXT-X-DEFINE needs NAME, IMPORT or QUERYPARAM/],
+    ['#EXTM3U\n#EXT-X-DEFINE:NAME="h"\n', /line 2: EXT-X-DEFINE NAME="h" has no VALUE/]
   ]
   for (const [text, message] of cases) {
     t.throws(() => compilePlaylist(text, c), { code: 'FST_ERR_CF_INVALID_PLAYLIST', statusCode: 502, message }, JSON.stringify(text.slice(0, 40)))

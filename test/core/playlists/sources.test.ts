@@ -123,7 +123,7 @@ t.test('the cache of sources: VOD kept, live reloaded after its target duration,
   let loads = 0
   const sources = new PlaylistSources(async (p) => { loads++; return texts[p] ?? null },
     (playlistPath, text, prefix) => compilePlaylist(text, { playlistPath, distribution: 'https://cdn.example.com', prefix, mirror: '/hls' }),
-    { max: 10, maxBytes: 100_000, now: () => now })
+    { max: 10, maxBytes: 100_000, maxLoads: 4, now: () => now })
   const [a, b] = await Promise.all([sources.get('/vod.m3u8', '/'), sources.get('/vod.m3u8', '/')])
   t.equal(a, b, 'concurrent requests share one load')
   t.equal(loads, 1)
