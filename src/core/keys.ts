@@ -50,20 +50,22 @@ export function checkKeyId (id: unknown, name: string): string {
 }
 
 // What a key that is not PEM usually is, with the command that converts it. Checked before
-// parsing: OpenSSL's own messages name none of these.
+// parsing: OpenSSL's own messages name none of these. Every command writes a new file and keeps
+// its input: `openssl pkey -in k -out k` (and `ssh-keygen -p` on the original) empties or rewrites
+// the only copy of a key, and OpenSSL 3 truncates the output before it reads the input.
 function keyFormatHint (input: string | Buffer, want: 'private' | 'public'): string | null {
   const text = typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))
   if (text.includes('-----BEGIN ') && text.includes('\\n') && !text.includes('\n')) {
-    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): replace them (key.replace(/\\\\n/g, '\\n')), or keep the key in a file, written cleanly by \`openssl pkey -in key.pem -out key.pem\``
+    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): turn them back into line breaks in code (key.replace(/\\\\n/g, '\\n')), or save the text as ${want}.pem and write a clean copy with \`awk '{ gsub(/\\\\n/, "\\n"); print }' ${want}.pem > ${want}-clean.pem\` (${want}.pem is kept) to read instead`
   }
   if (text.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) {
-    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `ssh-keygen -p -m PEM -f <copy of the key>`, or make a CloudFront key with `cloudfront-cookies keygen`'
+    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `cp id_rsa id_rsa.pem && chmod 600 id_rsa.pem && ssh-keygen -p -m PEM -N \'\' -f id_rsa.pem` (id_rsa is kept; -N sets the copy\'s passphrase, \'\' for none), or make a CloudFront key with `cloudfront-cookies keygen`'
   }
   if (/^(ssh-rsa|ecdsa-sha2-nistp256) AAAA/.test(text.trim())) {
-    return 'this is an OpenSSH public key: convert it to PEM with `ssh-keygen -e -m PKCS8 -f key.pub`'
+    return 'this is an OpenSSH public key: write it as PEM with `ssh-keygen -e -m PKCS8 -f id_rsa.pub > public.pem` (id_rsa.pub is kept)'
   }
   if (Buffer.isBuffer(input) && input[0] === 0x30 && !text.includes('-----BEGIN ')) {
-    return `the ${want} key is DER bytes, not PEM text: convert it with \`openssl pkey -inform DER -in key.der${want === 'public' ? ' -pubin' : ''} -out key.pem\``
+    return `the ${want} key is DER bytes, not PEM text: write it as PEM with \`openssl pkey -inform DER${want === 'public' ? ' -pubin' : ''} -in ${want}.der -out ${want}.pem\` (${want}.der is kept)`
   }
   return null
 }

@@ -46,9 +46,9 @@ const refused: Array<[string, Record<string, unknown>, Record<string, unknown>, 
   ['an unknown option far from any name', { colour: 'blue' }, {}, 'FST_ERR_CF_INVALID_OPTION', /^(?!.*did you mean).*colour: is not an option/],
   ['a key ID with whitespace', { keyPairId: ' K2JCJMDEHXQW5F\n' }, { keyPairId: 'K2JCJMDEHXQW5F' }, 'FST_ERR_CF_INVALID_OPTION', /" K2JCJMDEHXQW5F\\n" has whitespace around it.*trim it to "K2JCJMDEHXQW5F"/],
   ['a malformed key ID, shown as received', { keyPairId: 'K2/JCJ' }, { keyPairId: 'K2_JCJ' }, 'FST_ERR_CF_INVALID_OPTION', /"K2\/JCJ" is not a CloudFront key ID/],
-  ['a PEM with literal \\n escapes', { privateKey: rsaKey.privatePem.replace(/\n/g, '\\n') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /literal "\\n" escapes.*\.env.*openssl pkey/],
-  ['DER bytes', { privateKey: rsaKey.privateKey.export({ type: 'pkcs8', format: 'der' }) }, { privateKey: Buffer.from(rsaKey.privatePem) }, 'FST_ERR_CF_INVALID_KEY', /DER bytes.*openssl pkey -inform DER -in key\.der -out key\.pem/],
-  ['an OpenSSH private key', { privateKey: readFileSync(join(FIXTURES, 'openssh-rsa.key'), 'utf8') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /OpenSSH private key.*ssh-keygen -p -m PEM -f/]
+  ['a PEM with literal \\n escapes', { privateKey: rsaKey.privatePem.replace(/\n/g, '\\n') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /literal "\\n" escapes.*\.env.*awk .* private\.pem > private-clean\.pem.*private\.pem is kept/],
+  ['DER bytes', { privateKey: rsaKey.privateKey.export({ type: 'pkcs8', format: 'der' }) }, { privateKey: Buffer.from(rsaKey.privatePem) }, 'FST_ERR_CF_INVALID_KEY', /DER bytes.*openssl pkey -inform DER -in private\.der -out private\.pem.*private\.der is kept/],
+  ['an OpenSSH private key', { privateKey: readFileSync(join(FIXTURES, 'openssh-rsa.key'), 'utf8') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /OpenSSH private key.*cp id_rsa id_rsa\.pem .*ssh-keygen -p -m PEM -N '' -f id_rsa\.pem.*id_rsa is kept/]
 ]
 
 for (const [name, bad, good, code, message] of refused) {
@@ -132,8 +132,8 @@ t.test('the edge: options, key IDs, public keys, cors.maxAge', async (t) => {
   t.throws(() => resolveEdgeOptions({ ...ok, behaviours: [] }), { message: /behaviours.*did you mean "behaviors"/ })
   t.throws(() => resolveEdgeOptions({ ...ok, behaviors: [{ pathPatern: '/a/*' }] }), { message: /behaviors\[0\]\.pathPatern.*did you mean "pathPattern"/ })
   t.throws(() => resolveEdgeOptions({ ...ok, keys: { 'K1 ': rsaKey.publicPem } }), { message: /"K1 " has whitespace around it/ })
-  t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: readFileSync(join(FIXTURES, 'openssh-rsa.pub'), 'utf8') } }), { code: 'FST_ERR_CF_INVALID_KEY', message: /OpenSSH public key.*ssh-keygen -e -m PKCS8/ })
-  t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: rsaKey.publicKey.export({ type: 'spki', format: 'der' }) } }), { message: /DER bytes.*openssl pkey -inform DER -in key\.der -pubin/ })
+  t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: readFileSync(join(FIXTURES, 'openssh-rsa.pub'), 'utf8') } }), { code: 'FST_ERR_CF_INVALID_KEY', message: /OpenSSH public key.*ssh-keygen -e -m PKCS8 -f id_rsa\.pub > public\.pem/ })
+  t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: rsaKey.publicKey.export({ type: 'spki', format: 'der' }) } }), { message: /DER bytes.*openssl pkey -inform DER -pubin -in public\.der -out public\.pem/ })
   t.throws(() => resolveEdgeOptions({ ...ok, cors: { origins: ['https://app.example.com'], maxAge: 600000 } }), { message: /cors\.maxAge.*divide by 1000/ })
   t.ok(resolveEdgeOptions({ ...ok, cors: { origins: ['https://app.example.com'], maxAge: 600 } }))
 })
