@@ -30,9 +30,9 @@ function build (overrides: Record<string, unknown>): string[] {
 }
 
 const refused: Array<[string, Record<string, unknown>, Record<string, unknown>, string, RegExp]> = [
-  ['ttl in milliseconds', { ttl: 86400000 }, { ttl: 86400 }, 'FST_ERR_CF_INVALID_TIME', /reads as milliseconds.*divide by 1000 \(86400\)/],
-  ['refreshBefore in milliseconds', { refreshBefore: 300000 }, { refreshBefore: 300 }, 'FST_ERR_CF_INVALID_TIME', /divide by 1000/],
-  ['a rule ttl in milliseconds', { rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: 900000 }] }, { rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: 900 }] }, 'FST_ERR_CF_INVALID_TIME', /divide by 1000/],
+  ['ttl in milliseconds', { ttl: 86400000 }, { ttl: 86400 }, 'FST_ERR_CF_INVALID_TIME', /86400000 reads as milliseconds.*did you mean "86400s"\? If you mean 1000 days, write the unit \("86400000s"\)/],
+  ['refreshBefore in milliseconds', { refreshBefore: 300000 }, { refreshBefore: 300 }, 'FST_ERR_CF_INVALID_TIME', /reads as milliseconds/],
+  ['a rule ttl in milliseconds', { rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: 900000 }] }, { rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: 900 }] }, 'FST_ERR_CF_INVALID_TIME', /reads as milliseconds/],
   ['ttl above the 7-day cap', { ttl: '8d' }, { ttl: '7d' }, 'FST_ERR_CF_INVALID_OPTION', /ttl.*longer than the 604800 s.*raise maxTtl/],
   ['a rule ttl above the cap', { rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: '30d' }] }, { maxTtl: '30d', rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: '30d' }] }, 'FST_ERR_CF_INVALID_OPTION', /rules\[0\]\.ttl/],
   ['cookie.domain that does not cover the distribution', { cookie: { domain: 'other.com' } }, { cookie: { domain: 'example.com' } }, 'FST_ERR_CF_INVALID_OPTION', /cookie\.domain.*"other\.com" does not cover the distribution's host media\.example\.com/],
@@ -94,7 +94,7 @@ t.test('the plugin and the middleware refuse the same way; Fastify register opti
   await twin.register(fastifyCloudfrontCookies, { ...base, prefix: '/app', logLevel: 'warn' } as never)
   await twin.ready()
   t.teardown(() => twin.close())
-  t.throws(() => expressCloudfrontCookies({ ...base, ttl: 86400000 }), { code: 'FST_ERR_CF_INVALID_TIME', message: /divide by 1000/ })
+  t.throws(() => expressCloudfrontCookies({ ...base, ttl: 86400000 }), { code: 'FST_ERR_CF_INVALID_TIME', message: /reads as milliseconds/ })
   t.type(expressCloudfrontCookies({ ...base, ttl: 86400 }), 'function')
 })
 
@@ -121,7 +121,7 @@ t.test('the signer: options and expiresIn', async (t) => {
   t.throws(() => createSigner({ keyPairId: 'K2JCJMDEHXQW5F ', privateKey: rsaKey.privatePem }), { message: /whitespace around it/ })
   t.throws(() => createSigner({ keyPairId: 'K', privateKey: readFileSync(join(FIXTURES, 'openssh-rsa.key'), 'utf8') }), { code: 'FST_ERR_CF_INVALID_KEY', message: /ssh-keygen -p -m PEM/ })
   const signer = createSigner({ keyPairId: rsaKey.keyPairId, privateKey: rsaKey.privatePem })
-  await t.rejects(signer.signUrl('https://media.example.com/a.mp4', { expiresIn: 600000 }), { code: 'FST_ERR_CF_INVALID_TIME', message: /reads as milliseconds.*\(600\)/ })
+  await t.rejects(signer.signUrl('https://media.example.com/a.mp4', { expiresIn: 600000 }), { code: 'FST_ERR_CF_INVALID_TIME', message: /reads as milliseconds.*did you mean "600s"/ })
   t.match(await signer.signUrl('https://media.example.com/a.mp4', { expiresIn: 600 }), /Expires=\d+/)
   t.match(await signer.signUrl('https://media.example.com/a.mp4', { expiresIn: '600000s' }), /Expires=\d+/, 'a unit says the long duration is meant')
 })
@@ -134,6 +134,50 @@ t.test('the edge: options, key IDs, public keys, cors.maxAge', async (t) => {
   t.throws(() => resolveEdgeOptions({ ...ok, keys: { 'K1 ': rsaKey.publicPem } }), { message: /"K1 " has whitespace around it/ })
   t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: readFileSync(join(FIXTURES, 'openssh-rsa.pub'), 'utf8') } }), { code: 'FST_ERR_CF_INVALID_KEY', message: /OpenSSH public key.*ssh-keygen -e -m PKCS8 -f id_rsa\.pub > public\.pem/ })
   t.throws(() => resolveEdgeOptions({ ...ok, keys: { K1: rsaKey.publicKey.export({ type: 'spki', format: 'der' }) } }), { message: /DER bytes.*openssl pkey -inform DER -pubin -in public\.der -out public\.pem/ })
-  t.throws(() => resolveEdgeOptions({ ...ok, cors: { origins: ['https://app.example.com'], maxAge: 600000 } }), { message: /cors\.maxAge.*divide by 1000/ })
+  t.throws(() => resolveEdgeOptions({ ...ok, cors: { origins: ['https://app.example.com'], maxAge: 600000 } }), { message: /cors\.maxAge.*reads as milliseconds.*did you mean 600\?/ })
   t.ok(resolveEdgeOptions({ ...ok, cors: { origins: ['https://app.example.com'], maxAge: 600 } }))
+})
+
+// setTimeout-style milliseconds where seconds are read: `ttl: 60 * 1000` would be a 16.7-hour grant.
+// Refused: bare multiples of 1000 from 10,000 up. Accepted: the seconds people write (900, 3600,
+// 86400 for a day, which as milliseconds would be an odd 86.4 s), and any value with a unit.
+t.test('durations that read as milliseconds are refused wherever a duration is read', async (t) => {
+  const refusedValues = [30000, 60000, 10000, 61000, '60000']
+  const acceptedValues = [900, 3600, 86400, 9000, 60001, '60000s', '60s', '1m', '17h']
+  const signer = createSigner({ keyPairId: rsaKey.keyPairId, privateKey: rsaKey.privatePem })
+  const places: Array<[string, (value: unknown) => unknown]> = [
+    ['ttl', (v) => build({ ttl: v, maxTtl: '30d' })],
+    ['refreshBefore', (v) => build({ refreshBefore: v, ttl: '20d', maxTtl: '30d' })],
+    ['maxTtl', (v) => build({ maxTtl: v, ttl: 50 })],
+    ['rules[0].ttl', (v) => build({ maxTtl: '30d', rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: v }] })],
+    ['rules[0].refreshBefore', (v) => build({ maxTtl: '30d', rules: [{ match: '/a/:id/*', resource: '/a/:id/*', ttl: '20d', refreshBefore: v }] })],
+    ['playlists.margin', (v) => build({ playlists: { prefix: '/hls', origin: { load: async () => null }, margin: v } })],
+    ['playlists.maxTtl', (v) => build({ playlists: { prefix: '/hls', origin: { load: async () => null }, maxTtl: v } })],
+    ['expiresIn', (v) => signer.signUrlSync('https://media.example.com/a.mp4', { expiresIn: v as number })]
+  ]
+  for (const [name, use] of places) {
+    for (const value of refusedValues) {
+      const seconds = Number(value)
+      t.throws(() => use(value), { code: 'FST_ERR_CF_INVALID_TIME', message: new RegExp(`^Invalid time ${name.replace(/[.[\]]/g, '\\$&')}: ${seconds} reads as milliseconds: durations are seconds, so did you mean "${seconds / 1000}s"\\?`) }, `${name}: ${JSON.stringify(value)} is refused`)
+    }
+    for (const value of acceptedValues) t.doesNotThrow(() => use(value), `${name}: ${JSON.stringify(value)} is accepted`)
+  }
+  t.throws(() => build({ ttl: 60000, maxTtl: '30d' }), { message: /If you mean 16\.7 hours, write the unit \("60000s"\)/ }, 'the message says what the number means as seconds')
+
+  const app = Fastify()
+  await app.register(fastifyCloudfrontCookies, { ...base, rules: [], maxTtl: '30d' })
+  t.teardown(() => app.close())
+  t.throws(() => app.get('/b/:id', { config: { cloudfront: { resource: '/b/:id/*', ttl: 60000 } } }, async () => 'ok'), { message: /config\.cloudfront of GET \/b\/:id\.ttl: 60000 reads as milliseconds/ }, 'a route config')
+  app.get('/c/:id', { config: { cloudfront: { resource: '/c/:id/*', ttl: 86400 } } }, async () => 'ok')
+  app.post('/g', async (request, reply) => ({
+    ms: await reply.cloudfront.grant('/g/1/', { ttl: 30000 }).then(() => 'granted', (err) => err.message),
+    s: await reply.cloudfront.grant('/g/2/', { ttl: 3600 }).then((r) => (r === null ? 'null' : 'granted'))
+  }))
+  const res = (await app.inject({ method: 'POST', url: '/g' })).json()
+  t.match(res.ms, /30000 reads as milliseconds.*"30s"/, 'grant() options')
+  t.equal(res.s, 'granted')
+
+  const cors = { keys: { K2JCJMDEHXQW5F: rsaKey.publicPem }, origin: { root: FIXTURES } }
+  for (const maxAge of [30000, 60000]) t.throws(() => resolveEdgeOptions({ ...cors, cors: { origins: ['https://app.example.com'], maxAge } }), { message: new RegExp(`cors\\.maxAge: ${maxAge} reads as milliseconds.*did you mean ${maxAge / 1000}\\?`) })
+  for (const maxAge of [900, 3600, 86400]) t.equal(resolveEdgeOptions({ ...cors, cors: { origins: ['https://app.example.com'], maxAge } }).cors?.maxAge, maxAge)
 })
