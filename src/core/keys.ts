@@ -49,6 +49,27 @@ export function checkKeyId (id: unknown, name: string): string {
   throw new FST_ERR_CF_INVALID_OPTION(name, `${received} is not a CloudFront key ID: expected letters, digits, "_" and "-" only, such as "K2JCJMDEHXQW5F"`)
 }
 
+// CloudFront's public key IDs are `K` and 13 upper-case letters and digits (K2JCJMDEHXQW5F); the
+// legacy key pair IDs of the root account are `APKA` and 16. A little latitude on length: the
+// point is to catch what is surely not one, which CloudFront only answers with a 403 on every request.
+const PUBLIC_KEY_ID_RE = /^K[A-Z0-9]{11,15}$/
+const KEY_PAIR_ID_RE = /^APKA[A-Z0-9]{16}$/
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Why a well-formed key ID cannot be one CloudFront knows (null when it can): a key group's ID (a
+ * UUID) given for a key's, lower case, or a name of one's own. A warning, not a refusal: the
+ * local edge, and tests, take any ID.
+ */
+export function keyIdConcern (id: string): string | null {
+  if (PUBLIC_KEY_ID_RE.test(id) || KEY_PAIR_ID_RE.test(id)) return null
+  const what = `The key ID ${shown(id)}`
+  const cloudfront = 'CloudFront will refuse every grant signed with it (403). A CloudFront public key ID is "K" and 13 upper-case letters and digits, such as K2JCJMDEHXQW5F (console: CloudFront, Key management, Public keys, the ID column)'
+  if (UUID_RE.test(id)) return `${what} is a UUID, the shape of a key group's ID, not of a public key's: sign with the ID of a public key in the group. ${cloudfront}`
+  if (PUBLIC_KEY_ID_RE.test(id.toUpperCase()) || KEY_PAIR_ID_RE.test(id.toUpperCase())) return `${what} has lower-case letters: CloudFront's key IDs are upper case (${shown(id.toUpperCase())}). ${cloudfront}`
+  return `${what} cannot be a CloudFront key ID: ${cloudfront}, or a legacy key pair ID "APKA…" (20 characters). A name of your own works only with the local edge.`
+}
+
 // What a key that is not PEM usually is, with the command that converts it. Checked before
 // parsing: OpenSSL's own messages name none of these. Every command writes a new file and keeps
 // its input: `openssl pkey -in k -out k` (and `ssh-keygen -p` on the original) empties or rewrites

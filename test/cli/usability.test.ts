@@ -202,3 +202,31 @@ t.test('no output ever contains the private key', async (t) => {
   t.ok(outputs.length > 40 && keyLines.length > 10)
   t.same(outputs.filter((o) => o.includes('PRIVATE KEY') || keyLines.some((l) => o.includes(l))), [])
 })
+
+t.test('sign-cookies for a folder URL without "*": signed as asked, with a warning that gives the /* form', async (t) => {
+  const folder = await run(sign('https://media.example.com/courses/42/', '--format', 'set-cookie'))
+  t.equal(folder.code, 0, 'still signed: an exact URL is a valid resource')
+  t.match(folder.stdout, /Path=\/courses\/42\//)
+  t.equal(folder.stderr, "cloudfront-cookies sign-cookies: warning: https://media.example.com/courses/42/ names a folder without \"*\": these cookies open that one URL (exactly /courses/42/), not the files under it. For the whole folder, sign 'https://media.example.com/courses/42/*'\n")
+  const root = await run(sign('https://media.example.com/'))
+  t.match(root.stderr, /warning: https:\/\/media\.example\.com\/ names a folder without "\*": these cookies open that one URL \(exactly \/\).*sign 'https:\/\/media\.example\.com\/\*'\n$/, 'the root too')
+  const refused = await run(sign('https://media.example.com'))
+  t.equal(refused.code, 1)
+  t.notMatch(refused.stderr, /warning/, 'a resource the signer refuses gets its error alone')
+  for (const resource of ['https://media.example.com/courses/42/*', 'https://media.example.com/courses/42/index.m3u8', 'https://media.example.com/courses/*/hd/', 'https://media.example.com/courses/42/?v=1']) {
+    const res = await run(sign(resource))
+    t.equal(res.code, 0)
+    t.equal(res.stderr, '', `${resource}: no warning`)
+  }
+})
+
+t.test('a key ID CloudFront cannot know: signed, with a warning on stderr before the output', async (t) => {
+  for (const [command, target] of [['sign-cookies', 'https://media.example.com/courses/42/*'], ['sign-url', 'https://media.example.com/courses/42/index.m3u8']]) {
+    const res = await run([command as string, target as string, '--key-id', 'my-key', '--private-key', privateFile, '--expires-in', '10m'])
+    t.equal(res.code, 0)
+    t.match(res.stderr, new RegExp(`^cloudfront-cookies ${command as string}: warning: The key ID "my-key" cannot be a CloudFront key ID: CloudFront will refuse every grant signed with it \\(403\\)`))
+    t.match(res.stdout, /my-key/)
+    const twin = await run([command as string, target as string, '--key-id', keyId, '--private-key', privateFile, '--expires-in', '10m'])
+    t.equal(twin.stderr, '', `${command as string}: the key ID keygen prints is one CloudFront's shape`)
+  }
+})

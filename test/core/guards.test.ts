@@ -41,11 +41,11 @@ const refused: Array<[string, Record<string, unknown>, Record<string, unknown>, 
   ['a misspelt cookie key', { cookie: { domian: 'example.com' } }, { cookie: { domain: 'example.com' } }, 'FST_ERR_CF_INVALID_OPTION', /cookie\.domian.*did you mean "domain"/],
   ['a misspelt cache key', { cache: { maxbytes: 1000 } }, { cache: { maxBytes: 1000 } }, 'FST_ERR_CF_INVALID_OPTION', /cache\.maxbytes.*did you mean "maxBytes"/],
   ['a misspelt rule key', { rules: [{ match: '/a/:id/*', resourse: '/a/:id/*' }] }, { rules: [{ match: '/a/:id/*', resource: '/a/:id/*' }] }, 'FST_ERR_CF_INVALID_OPTION', /rules\[0\]\.resourse.*did you mean "resource"/],
-  ['a misspelt key of keys[]', { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairID: 'K1', privateKey: rsaKey.privatePem }] }, { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairId: 'K1', privateKey: rsaKey.privatePem }] }, 'FST_ERR_CF_INVALID_OPTION', /keys\[0\]\.keyPairID.*did you mean "keyPairId"/],
+  ['a misspelt key of keys[]', { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairID: 'K1', privateKey: rsaKey.privatePem }] }, { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairId: 'K2JCJMDEHXQW5F', privateKey: rsaKey.privatePem }] }, 'FST_ERR_CF_INVALID_OPTION', /keys\[0\]\.keyPairID.*did you mean "keyPairId"/],
   ['a misspelt playlists key', { playlists: { prefix: '/hls', origin: { load: async () => null }, compres: false } }, { playlists: { prefix: '/hls', origin: { load: async () => null }, compress: false } }, 'FST_ERR_CF_INVALID_OPTION', /playlists\.compres.*did you mean "compress"/],
   ['an unknown option far from any name', { colour: 'blue' }, {}, 'FST_ERR_CF_INVALID_OPTION', /^(?!.*did you mean).*colour: is not an option/],
   ['a key ID with whitespace', { keyPairId: ' K2JCJMDEHXQW5F\n' }, { keyPairId: 'K2JCJMDEHXQW5F' }, 'FST_ERR_CF_INVALID_OPTION', /" K2JCJMDEHXQW5F\\n" has whitespace around it.*trim it to "K2JCJMDEHXQW5F"/],
-  ['a malformed key ID, shown as received', { keyPairId: 'K2/JCJ' }, { keyPairId: 'K2_JCJ' }, 'FST_ERR_CF_INVALID_OPTION', /"K2\/JCJ" is not a CloudFront key ID/],
+  ['a malformed key ID, shown as received', { keyPairId: 'K2/JCJ' }, { keyPairId: 'K2JCJMDEHXQW5F' }, 'FST_ERR_CF_INVALID_OPTION', /"K2\/JCJ" is not a CloudFront key ID/],
   ['a PEM with literal \\n escapes', { privateKey: rsaKey.privatePem.replace(/\n/g, '\\n') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /literal "\\n" escapes.*\.env.*awk .* private\.pem > private-clean\.pem.*private\.pem is kept/],
   ['DER bytes', { privateKey: rsaKey.privateKey.export({ type: 'pkcs8', format: 'der' }) }, { privateKey: Buffer.from(rsaKey.privatePem) }, 'FST_ERR_CF_INVALID_KEY', /DER bytes.*openssl pkey -inform DER -in private\.der -out private\.pem.*private\.der is kept/],
   ['an OpenSSH private key', { privateKey: readFileSync(join(FIXTURES, 'openssh-rsa.key'), 'utf8') }, { privateKey: rsaKey.privatePem }, 'FST_ERR_CF_INVALID_KEY', /OpenSSH private key.*cp id_rsa id_rsa\.pem .*ssh-keygen -p -m PEM -N '' -f id_rsa\.pem.*id_rsa is kept/]
@@ -74,6 +74,12 @@ const warned: Array<[string, Record<string, unknown>, Record<string, unknown>, R
   ['an http:// distribution with Secure cookies', { distribution: 'http://media.example.com' }, { distribution: 'https://media.example.com' }, /http:\/\/media\.example\.com is http:\/\/ but the cookies are Secure/],
   ['http:// with Secure cookies, twin on localhost', { distribution: 'http://media.example.com' }, { distribution: 'http://localhost:3001' }, /Secure/],
   ['http:// with Secure cookies, twin with secure: false', { distribution: 'http://media.example.com' }, { distribution: 'http://media.example.com', cookie: { secure: false } }, /Secure/],
+  ['a key ID of one\'s own', { keyPairId: 'my-key' }, { keyPairId: 'K2JCJMDEHXQW5F' }, /^The key ID "my-key" cannot be a CloudFront key ID: CloudFront will refuse every grant signed with it \(403\)\. A CloudFront public key ID is "K" and 13 upper-case letters and digits, such as K2JCJMDEHXQW5F.*legacy key pair ID "APKA…".*local edge/],
+  ['a key ID in lower case', { keyPairId: 'k2jcjmdehxqw5f' }, { keyPairId: 'K2JCJMDEHXQW5F' }, /"k2jcjmdehxqw5f" has lower-case letters: CloudFront's key IDs are upper case \("K2JCJMDEHXQW5F"\)/],
+  ['a key group ID (a UUID) for a key ID', { keyPairId: '1d1ce7a2-93b8-4c5e-9f0a-3b2c4d5e6f70' }, { keyPairId: 'K3D5EWEUDCCXON' }, /"1d1ce7a2-93b8-4c5e-9f0a-3b2c4d5e6f70" is a UUID, the shape of a key group's ID, not of a public key's: sign with the ID of a public key in the group/],
+  ['a key ID too short to be CloudFront\'s, twin a legacy key pair ID', { keyPairId: 'K1' }, { keyPairId: 'APKAEIBAERJR2EXAMPLE' }, /"K1" cannot be a CloudFront key ID/],
+  ['one of several keys with a made-up ID', { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairId: 'K2JCJMDEHXQW5F', privateKey: rsaKey.privatePem }, { keyPairId: 'next-key', privateKey: rsaKey.privatePem }] }, { keyPairId: undefined, privateKey: undefined, keys: [{ keyPairId: 'K2JCJMDEHXQW5F', privateKey: rsaKey.privatePem }, { keyPairId: 'K3D5EWEUDCCXON', privateKey: rsaKey.privatePem }] }, /"next-key" cannot be/],
+  ['a key ID with a custom sign function', { keyPairId: 'kms-key', privateKey: undefined, sign: () => Buffer.alloc(256) }, { keyPairId: 'K2JCJMDEHXQW5F', privateKey: undefined, sign: () => Buffer.alloc(256) }, /"kms-key" cannot be/],
   ['a rule whose match captures a param its resource never uses', { rules: [{ match: '/courses/:id/*', resource: '/media/*' }] }, { rules: [{ match: '/courses/:id/*', resource: '/media/:id/*' }] }, /rules\[0\]: "\/courses\/:id\/\*" captures :id, which the resource "\/media\/\*" never uses/]
 ]
 
@@ -180,4 +186,28 @@ t.test('durations that read as milliseconds are refused wherever a duration is r
   const cors = { keys: { K2JCJMDEHXQW5F: rsaKey.publicPem }, origin: { root: FIXTURES } }
   for (const maxAge of [30000, 60000]) t.throws(() => resolveEdgeOptions({ ...cors, cors: { origins: ['https://app.example.com'], maxAge } }), { message: new RegExp(`cors\\.maxAge: ${maxAge} reads as milliseconds.*did you mean ${maxAge / 1000}\\?`) })
   for (const maxAge of [900, 3600, 86400]) t.equal(resolveEdgeOptions({ ...cors, cors: { origins: ['https://app.example.com'], maxAge } }).cors?.maxAge, maxAge)
+})
+
+t.test('a key ID CloudFront cannot know: process.emitWarning once per ID without onWarning, on every adapter', async (t) => {
+  const emitted: Array<{ message: string, code: string | undefined }> = []
+  const original = process.emitWarning
+  process.emitWarning = ((message: string, options?: { code?: string }) => { emitted.push({ message, code: options?.code }) }) as typeof process.emitWarning
+  try {
+    for (let i = 0; i < 3; i++) createSigner({ keyPairId: 'not-a-cloudfront-id', privateKey: rsaKey.privatePem })
+    createSigner({ keyPairId: 'K2JCJMDEHXQW5F', privateKey: rsaKey.privatePem })
+    expressCloudfrontCookies({ ...base, keyPairId: 'another-made-up-id' })
+    const app = Fastify()
+    await app.register(fastifyCloudfrontCookies, { ...base, keyPairId: 'KEYGROUP' })
+    await app.close()
+  } finally {
+    process.emitWarning = original
+  }
+  t.strictSame(emitted.map((w) => [w.code, /"([^"]+)"/.exec(w.message)?.[1]]), [
+    ['FST_CF_KEY_ID', 'not-a-cloudfront-id'], ['FST_CF_KEY_ID', 'another-made-up-id'], ['FST_CF_KEY_ID', 'KEYGROUP']
+  ], 'one warning per made-up ID, none for a real one')
+  const warnings: string[] = []
+  const app = Fastify()
+  await app.register(fastifyCloudfrontCookies, { ...base, keyPairId: 'KEYGROUP', onWarning: (m) => { warnings.push(m) } })
+  await app.close()
+  t.match(warnings, [/"KEYGROUP" cannot be a CloudFront key ID/], 'with onWarning, the app\'s own handler has it every time')
 })
