@@ -193,6 +193,11 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
     onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.`)
   }
+  // cloudfront.net is a public suffix: no app can set a cookie for it, and a host-only cookie from
+  // app.example.com never reaches d123.cloudfront.net. With the playlist mirror, players need none.
+  if (/\.cloudfront\.net$/.test(host) && options.playlists === undefined) {
+    onWarning(`The distribution ${distribution} is a *.cloudfront.net name: browsers send it no cookie set by your app (cloudfront.net is a public suffix), unless the app is served from that same host, so every request a cookie grant (a rule, a route's config.cloudfront, grant()) is meant to open will get 403. Give the distribution an alternate domain such as media.example.com, with cookie: { domain: 'example.com' } when the app is app.example.com; or play without cookies: the playlist mirror (option playlists) or signed URLs (signUrl).`)
+  }
   return {
     distribution,
     keys,
