@@ -18,7 +18,8 @@ const base: GrantOptions = {
   privateKey: rsaKey.privatePem,
   distribution: 'https://media.example.com',
   rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
-  getUser: () => 'alice'
+  getUser: () => 'alice',
+  authorize: 'any-signed-in-user'
 }
 
 /** Builds an engine, returning its warnings. */

@@ -148,6 +148,7 @@ async function exercise (t: Test, file: string, env: Record<string, string>, pub
   t.equal(progress.res.status, 200, 'the keep-alive route grants her course')
   t.ok(Number(progress.res.headers.get('cloudfront-grant-expires')) > Date.now() / 1000, 'and says until when')
   t.match(JSON.parse(progress.text), { prefix: '/courses/42/', expires: Number })
+  t.strictSame(Object.keys(JSON.parse(progress.text)), ['prefix', 'expires'], 'and nothing signed: the page\'s scripts never see the set')
   const stolen = await ask('POST', '/api/progress/43')
   t.equal(stolen.res.status, 403, "the keep-alive route refuses bob's course")
   t.same(stolen.set.filter((c) => c.startsWith('CloudFront-')), [], 'with no cookies')

@@ -1,10 +1,10 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
-import { domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
+import { closestName, domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
 import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
-import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
+import type { AuthorizeSetting, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
 
 /** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
 export interface GrantDefaults {
@@ -22,7 +22,7 @@ export interface ResolvedGrantOptions<Req> {
   activeKeyPairId: string
   hashAlgorithm: HashAlgorithm | undefined
   getUser: GetUserFunction<Req>
-  authorize: AuthorizeFunction<Req> | undefined
+  authorize: AuthorizeSetting<Req> | undefined
   defaults: GrantDefaults
   ipv6: 'refuse' | 'unbound'
   cookie: Omit<CookieAttributes, 'path' | 'expires'>
@@ -86,6 +86,16 @@ export function positive (value: unknown, name: string, fallback: number): numbe
 
 export function optionalFunction (value: unknown, name: string): void {
   if (value !== undefined && typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a function')
+}
+
+/** The opt-in that lets every signed-in user have what a rule grants. */
+export const ANY_SIGNED_IN_USER = 'any-signed-in-user'
+
+/** An `authorize` setting: absent, a function, or the explicit opt-in (a near miss is named). */
+export function checkAuthorize (value: unknown, name: string): void {
+  if (value === undefined || typeof value === 'function' || value === ANY_SIGNED_IN_USER) return
+  const near = typeof value === 'string' && closestName(value, [ANY_SIGNED_IN_USER]) !== undefined
+  throw new FST_ERR_CF_INVALID_OPTION(name, `expected a function (request, params, prefix) => true to grant, or '${ANY_SIGNED_IN_USER}'${near ? ` (did you mean '${ANY_SIGNED_IN_USER}'?)` : ''}`)
 }
 
 export function optionalBoolean (value: unknown, name: string): void {
@@ -168,7 +178,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   if (typeof options.getUser !== 'function') {
     throw new FST_ERR_CF_INVALID_OPTION('getUser', 'a function (request) => user id is required: nothing is ever issued to an anonymous request')
   }
-  optionalFunction(options.authorize, 'authorize')
+  checkAuthorize(options.authorize, 'authorize')
 
   const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
   const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')

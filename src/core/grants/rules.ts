@@ -6,8 +6,8 @@ import {
 } from '../rules.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
-import { EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
-import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
+import { ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import type { AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
 
 /** A rule (or a route's config) once compiled. */
 export interface CompiledRule<Req> {
@@ -55,10 +55,10 @@ export class RuleBook<Req> {
   readonly rules: Array<CompiledRule<Req>> = []
   private readonly compiled: Array<CompiledRule<Req>> = []
   private readonly defaults: GrantDefaults
-  private readonly authorize: AuthorizeFunction<Req> | undefined
+  private readonly authorize: AuthorizeSetting<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined, warn: (message: string) => void) {
+  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeSetting<Req> | undefined, warn: (message: string) => void) {
     this.defaults = defaults
     this.authorize = authorize
     if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
@@ -94,7 +94,7 @@ export class RuleBook<Req> {
     }
     const { ttl, refreshBefore } = resolveLifetime(settings.ttl, settings.refreshBefore, this.defaults, where)
     optionalBoolean(settings.ipBound, `${where}.ipBound`)
-    optionalFunction(settings.authorize, `${where}.authorize`)
+    checkAuthorize(settings.authorize, `${where}.authorize`)
     optionalFunction(settings.checkParam, `${where}.checkParam`)
     const rule: CompiledRule<Req> = {
       match: null,
@@ -102,11 +102,26 @@ export class RuleBook<Req> {
       ttl,
       refreshBefore,
       ipBound: settings.ipBound ?? this.defaults.ipBound,
-      authorize: settings.authorize ?? this.authorize,
+      authorize: this.authorizeFor(settings.authorize, template, where),
       checkParam: settings.checkParam ?? defaultParamCheck
     }
     this.compiled.push(rule)
     return rule
+  }
+
+  /**
+   * The check a rule runs: its own authorize, else the global one; none for the explicit
+   * `'any-signed-in-user'`. Neither is refused: it would grant every prefix of the rule to
+   * every signed-in user, which is rarely what an app that sells or assigns content means.
+   */
+  private authorizeFor (own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string): AuthorizeFunction<Req> | undefined {
+    const setting = own ?? this.authorize
+    if (setting === undefined) {
+      const here = where.startsWith('rules[') ? 'this rule' : 'this route'
+      const params = template.params.map((p) => `:${p}`).join(', ')
+      throw new FST_ERR_CF_INVALID_OPTION(`${where}.authorize`, `missing: without authorize (global, or on ${here}), every signed-in user would be granted "${template.source}"${params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`}. Give authorize: (request, params, prefix) => true when the user may have it (such as when they own params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' (globally or on ${here})`)
+    }
+    return setting === ANY_SIGNED_IN_USER ? undefined : setting
   }
 
   /**
