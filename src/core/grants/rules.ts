@@ -111,8 +111,9 @@ export class RuleBook<Req> {
 
   /**
    * The check a rule runs: its own authorize, else the global one; none for the explicit
-   * `'any-signed-in-user'`. Neither is refused: it would grant every prefix of the rule to
-   * every signed-in user, which is rarely what an app that sells or assigns content means.
+   * `'any-signed-in-user'`. A rule with neither is refused: it would grant every prefix of the
+   * rule to every signed-in user, rarely what an app that sells or assigns content means, and
+   * nothing would say so until a user opened another's course.
    */
   private authorizeFor (own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string): AuthorizeFunction<Req> | undefined {
     const setting = own ?? this.authorize
