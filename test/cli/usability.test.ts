@@ -163,6 +163,7 @@ t.test('errors name the flag that was typed, not the library option', async (t) 
   const cases: Array<[string[], RegExp]> = [
     [['sign-url', ...base, '--expires-in', '5x'], /sign-url: invalid --expires-in 5x: expected integer seconds or a duration/],
     [['sign-url', ...base, '--expires-in=100000d'], /invalid --expires-in 100000d: .*milliseconds/],
+    [['sign-url', ...base, '--expires-in', '60000'], /invalid --expires-in 60000: 60000 reads as milliseconds: durations are seconds, so did you mean "60s"\? If you mean 16\.7 hours, write the unit \("60000s"\)/],
     [['sign-url', ...base, '--expires-in', '1m', '--ip', '999.1.1.1'], /invalid --ip 999\.1\.1\.1: "999\.1\.1\.1" is not an IPv4 address/],
     [['sign-url', ...base, '--expires-in', '1m', '--not-before', '2099-01-01'], /invalid --not-before 2099-01-01: /],
     [['sign-url', 'https://media.example.test/x', '--key-id', 'a/b', '--private-key', privateFile, '--expires-in', '1m'], /invalid --key-id a\/b: "a\/b" is not a CloudFront key ID: expected letters, digits/],
@@ -201,6 +202,13 @@ t.test('no output ever contains the private key', async (t) => {
   const keyLines = readFileSync(privateFile, 'utf8').split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))
   t.ok(outputs.length > 40 && keyLines.length > 10)
   t.same(outputs.filter((o) => o.includes('PRIVATE KEY') || keyLines.some((l) => o.includes(l))), [])
+})
+
+t.test('--expires-in: seconds as people write them are accepted, with or without a unit', async (t) => {
+  for (const value of ['900', '3600', '86400', '60000s', '15m']) {
+    const res = await run(['sign-url', 'https://media.example.test/x', '--key-id', keyId, '--private-key', privateFile, '--expires-in', value])
+    t.equal(res.code, 0, `--expires-in ${value}`)
+  }
 })
 
 t.test('sign-cookies for a folder URL without "*": signed as asked, with a warning that gives the /* form', async (t) => {
