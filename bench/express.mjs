@@ -28,7 +28,7 @@ async function serve (scenario) {
   let cloudfront = null
   if (scenario === 'noop') app.use((req, res, next) => next())
   if (scenario === 'cached' || scenario === 'unmatched') {
-    cloudfront = expressCloudfrontCookies({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: (req) => req.headers['x-user'] })
+    cloudfront = expressCloudfrontCookies({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: (req) => req.headers['x-user'], authorize: 'any-signed-in-user' })
     app.use(cloudfront)
   }
   const sample = JSON.parse(process.env.BENCH_SAMPLE)
@@ -84,7 +84,7 @@ function pin (pid, cpus) {
 async function sample () {
   const { GrantEngine } = await import('../dist/esm/core/grants/engine.js')
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice' })
+  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user' })
   const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
   return JSON.stringify({ 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) })
 }

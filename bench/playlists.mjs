@@ -61,6 +61,7 @@ async function serve (scenario) {
       distribution: DISTRIBUTION,
       rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
       getUser: (request) => request.headers['x-user'],
+      authorize: 'any-signed-in-user',
       // mirror-vars: the query once, in an EXT-X-DEFINE (variables mode)
       playlists: { prefix: '/hls', origin: { root }, variables: scenario.startsWith('mirror-vars') }
     })

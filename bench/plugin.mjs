@@ -46,6 +46,8 @@ async function serve (scenario) {
     distribution: DISTRIBUTION,
     rules: RULES,
     getUser: (request) => request.headers['x-user'],
+    // Every signed-in user may: what is measured is the plugin, not an app's authorisation.
+    authorize: 'any-signed-in-user',
     cache: { max: 1_000_000, maxBytes: 2 ** 31 }
   }
   if (scenario.startsWith('plugin')) await app.register(fastifyCloudfrontCookies, pluginOptions)
@@ -115,7 +117,7 @@ function pin (pid, cpus) {
 // Alice's set as the plugin makes it, for the static and bare servers.
 async function sample () {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice' })
+  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user' })
   const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
   return JSON.stringify({
     headers: { 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) },
@@ -177,6 +179,7 @@ async function memoryPerSet (count) {
     distribution: DISTRIBUTION,
     rules: RULES,
     getUser: (r) => r.user,
+    authorize: 'any-signed-in-user',
     cache: { max: count + 1, maxBytes: 2 ** 31 }
   })
   global.gc()

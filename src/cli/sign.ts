@@ -1,7 +1,7 @@
 import { createSigner, type Signer, type SignCookiesOptions } from '../core/signer.js'
 import { checkCookieDomain, serializeCookieSet, type SameSite } from '../core/cookies.js'
 import { splitUrl } from '../core/url.js'
-import { absoluteUrl, parse, parseTime, readFile, required, str, usage, type Command, type Parsed } from './args.js'
+import { absoluteUrl, parse, parseTime, readFile, required, str, usage, type Command, type Io, type Parsed } from './args.js'
 
 const SIGNING_OPTIONS = {
   'key-id': { type: 'string' },
@@ -36,7 +36,8 @@ const SIGNING_HELP = `  --key-id <id>            CloudFront public key ID (requi
   --sha256                 sign with SHA-256 (announced by Hash-Algorithm=SHA256)
   -h, --help               show this help`
 
-function signerFrom (p: Parsed): Signer {
+/** A signer's warnings (a key ID CloudFront cannot know, a weak key) as lines on stderr, before the output. */
+function signerFrom (p: Parsed, io: Io, command: string): Signer {
   const keyPairId = required(p, 'key-id')
   const file = required(p, 'private-key')
   const passEnv = str(p, 'passphrase-env')
@@ -49,7 +50,8 @@ function signerFrom (p: Parsed): Signer {
     keyPairId,
     privateKey: readFile('--private-key', file),
     passphrase,
-    hashAlgorithm: p.values.sha256 === true ? 'SHA256' : 'SHA1'
+    hashAlgorithm: p.values.sha256 === true ? 'SHA256' : 'SHA1',
+    onWarning: (message) => { io.err(`cloudfront-cookies ${command}: warning: ${message}`) }
   })
 }
 
@@ -79,6 +81,13 @@ export function cookiePathFor (resource: string): string {
   return path.slice(0, path.lastIndexOf('/', star) + 1) || '/'
 }
 
+/** The path of a resource that names a folder (it ends in "/") without a wildcard, else null. */
+function folderWithoutWildcard (resource: string): string | null {
+  const parts = splitUrl(resource)
+  if (parts === null || parts.query !== null || resource.includes('*') || !parts.path.endsWith('/')) return null
+  return parts.path
+}
+
 function checkedPath (given: string | undefined, resource: string): string {
   const derived = cookiePathFor(resource)
   if (given === undefined) return derived
@@ -104,7 +113,7 @@ ${SIGNING_HELP}`,
     const p = parse(args, { ...SIGNING_OPTIONS, resource: { type: 'string' } }, 1)
     const url = absoluteUrl(p, 'URL to sign')
     const opts = { ...timesFrom(p), ...(str(p, 'resource') !== undefined ? { resource: str(p, 'resource') } : {}) }
-    io.out(signerFrom(p).signUrlSync(url, opts))
+    io.out(signerFrom(p, io, 'sign-url').signUrlSync(url, opts))
     return 0
   }
 }
@@ -144,13 +153,17 @@ ${SIGNING_HELP}`,
     if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') usage(`--same-site ${sameSite}: expected Strict, Lax or None`)
     const path = format === 'set-cookie' ? checkedPath(str(p, 'path'), resource) : '/'
     const domain = checkCookieDomain(str(p, 'domain'), 'cookie.domain')
-    const signer = signerFrom(p)
+    const signer = signerFrom(p, io, 'sign-cookies')
     // Fix the expiry once, so the Expires attribute and the policy agree to the second.
     const times = timesFrom(p)
     const prepared = signer.preparePolicy(resource, times)
     const fixed = { ...times, expires: prepared.expires }
     delete fixed.expiresIn
     const cookies = signer.signCookiesSync(resource, fixed)
+    const folder = folderWithoutWildcard(resource)
+    if (folder !== null) {
+      io.err(`cloudfront-cookies sign-cookies: warning: ${resource} names a folder without "*": these cookies open that one URL (exactly ${folder}), not the files under it. For the whole folder, sign '${resource}*'`)
+    }
     if (format === 'json') {
       io.out(JSON.stringify(cookies, null, 2))
     } else if (format === 'header') {

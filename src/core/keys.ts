@@ -49,21 +49,44 @@ export function checkKeyId (id: unknown, name: string): string {
   throw new FST_ERR_CF_INVALID_OPTION(name, `${received} is not a CloudFront key ID: expected letters, digits, "_" and "-" only, such as "K2JCJMDEHXQW5F"`)
 }
 
+// CloudFront's public key IDs are `K` and 13 upper-case letters and digits (K2JCJMDEHXQW5F); the
+// legacy key pair IDs of the root account are `APKA` and 16. A little latitude on length: the
+// point is to catch what is surely not one, which CloudFront only answers with a 403 on every request.
+const PUBLIC_KEY_ID_RE = /^K[A-Z0-9]{11,15}$/
+const KEY_PAIR_ID_RE = /^APKA[A-Z0-9]{16}$/
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * Why a well-formed key ID cannot be one CloudFront knows (null when it can): a key group's ID (a
+ * UUID) given for a key's, lower case, or a name of one's own. A warning, not a refusal: the
+ * local edge, and tests, take any ID.
+ */
+export function keyIdConcern (id: string): string | null {
+  if (PUBLIC_KEY_ID_RE.test(id) || KEY_PAIR_ID_RE.test(id)) return null
+  const what = `The key ID ${shown(id)}`
+  const cloudfront = 'CloudFront will refuse every grant signed with it (403). A CloudFront public key ID is "K" and 13 upper-case letters and digits, such as K2JCJMDEHXQW5F (console: CloudFront, Key management, Public keys, the ID column)'
+  if (UUID_RE.test(id)) return `${what} is a UUID, the shape of a key group's ID, not of a public key's: sign with the ID of a public key in the group. ${cloudfront}`
+  if (PUBLIC_KEY_ID_RE.test(id.toUpperCase()) || KEY_PAIR_ID_RE.test(id.toUpperCase())) return `${what} has lower-case letters: CloudFront's key IDs are upper case (${shown(id.toUpperCase())}). ${cloudfront}`
+  return `${what} cannot be a CloudFront key ID: ${cloudfront}, or a legacy key pair ID "APKA…" (20 characters). A name of your own works only with the local edge.`
+}
+
 // What a key that is not PEM usually is, with the command that converts it. Checked before
-// parsing: OpenSSL's own messages name none of these.
+// parsing: OpenSSL's own messages name none of these. Every command writes a new file and keeps
+// its input: `openssl pkey -in k -out k` (and `ssh-keygen -p` on the original) empties or rewrites
+// the only copy of a key, and OpenSSL 3 truncates the output before it reads the input.
 function keyFormatHint (input: string | Buffer, want: 'private' | 'public'): string | null {
   const text = typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))
   if (text.includes('-----BEGIN ') && text.includes('\\n') && !text.includes('\n')) {
-    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): replace them (key.replace(/\\\\n/g, '\\n')), or keep the key in a file, written cleanly by \`openssl pkey -in key.pem -out key.pem\``
+    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): turn them back into line breaks in code (key.replace(/\\\\n/g, '\\n')), or save the text as ${want}.pem and write a clean copy with \`awk '{ gsub(/\\\\n/, "\\n"); print }' ${want}.pem > ${want}-clean.pem\` (${want}.pem is kept) to read instead`
   }
   if (text.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) {
-    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `ssh-keygen -p -m PEM -f <copy of the key>`, or make a CloudFront key with `cloudfront-cookies keygen`'
+    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `cp id_rsa id_rsa.pem && chmod 600 id_rsa.pem && ssh-keygen -p -m PEM -N \'\' -f id_rsa.pem` (id_rsa is kept; -N sets the copy\'s passphrase, \'\' for none), or make a CloudFront key with `cloudfront-cookies keygen`'
   }
   if (/^(ssh-rsa|ecdsa-sha2-nistp256) AAAA/.test(text.trim())) {
-    return 'this is an OpenSSH public key: convert it to PEM with `ssh-keygen -e -m PKCS8 -f key.pub`'
+    return 'this is an OpenSSH public key: write it as PEM with `ssh-keygen -e -m PKCS8 -f id_rsa.pub > public.pem` (id_rsa.pub is kept)'
   }
   if (Buffer.isBuffer(input) && input[0] === 0x30 && !text.includes('-----BEGIN ')) {
-    return `the ${want} key is DER bytes, not PEM text: convert it with \`openssl pkey -inform DER -in key.der${want === 'public' ? ' -pubin' : ''} -out key.pem\``
+    return `the ${want} key is DER bytes, not PEM text: write it as PEM with \`openssl pkey -inform DER${want === 'public' ? ' -pubin' : ''} -in ${want}.der -out ${want}.pem\` (${want}.der is kept)`
   }
   return null
 }

@@ -2,7 +2,7 @@ import { sign as cryptoSign, type KeyObject } from 'node:crypto'
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
 import { encodeBase64 } from './encoding.js'
 import { parseCidrOption } from './ip.js'
-import { checkKeyId, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
+import { checkKeyId, keyIdConcern, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
 import { refuseUnknownKeys } from './guards.js'
 import { cannedPolicy, customPolicy, checkPolicy } from './policy.js'
 import { checkResource, checkUrlToSign, hasWildcard, resourceMatches, MAX_URL_BYTES } from './resource.js'
@@ -30,7 +30,7 @@ export interface SignerOptions {
   hashAlgorithm?: HashAlgorithm
   /** Clock in milliseconds, like `Date.now` (injected by tests). */
   now?: () => number
-  /** Receives warnings such as a weak key (default: `process.emitWarning`). */
+  /** Receives warnings: a weak key, a key ID CloudFront cannot know (default: `process.emitWarning`, once per key ID). */
   onWarning?: (message: string) => void
 }
 
@@ -103,6 +103,9 @@ function nodeAlgorithm (hash: HashAlgorithm): string {
   return hash === 'SHA256' ? 'sha256' : 'sha1'
 }
 
+/** Key IDs already warned about through process.emitWarning. */
+const warnedKeyIds = new Set<string>()
+
 /** Creates a signer: the key is parsed once, here, and every signature reuses it. */
 export function createSigner (options: SignerOptions): Signer {
   if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('signer options', 'expected an object')
@@ -115,6 +118,15 @@ export function createSigner (options: SignerOptions): Signer {
   const now = options.now ?? Date.now
   if (typeof now !== 'function') throw new FST_ERR_CF_INVALID_OPTION('now', 'expected a function returning milliseconds, like Date.now')
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_WEAK_KEY' }))
+  const concern = keyIdConcern(keyPairId)
+  if (concern !== null) {
+    if (options.onWarning !== undefined) options.onWarning(concern)
+    else if (!warnedKeyIds.has(keyPairId)) {
+      // Once per ID and process: a script or a test suite makes many signers with the same key.
+      warnedKeyIds.add(keyPairId)
+      process.emitWarning(concern, { code: 'FST_CF_KEY_ID' })
+    }
+  }
   const algorithm = nodeAlgorithm(hashAlgorithm)
 
   let key: KeyObject | undefined

@@ -44,28 +44,47 @@ function checkRange (seconds: number, name: string, min: number): number {
 
 /**
  * Whether a bare number of seconds reads as milliseconds: a whole multiple of 1000 of at least
- * 100,000 (over 27 hours as seconds, 100 s as milliseconds). `600000` is `Date`-style for 10 minutes,
- * and as seconds a week; a unit (`'600000s'`) says it is meant.
+ * 10,000. `60000` and `30000` are `setTimeout`-style for a minute and half a minute; as seconds
+ * they are 16.7 and 8.3 hours, lifetimes nobody writes that way. Durations meant in seconds are
+ * rarely such multiples (`900`, `3600`, `86400`, `604800` are not), and a unit (`'36000s'`, `'10h'`)
+ * says a long one is meant.
  */
 export function looksLikeMilliseconds (seconds: number): boolean {
-  return seconds >= 100_000 && seconds % 1000 === 0
+  return seconds >= 10_000 && seconds % 1000 === 0
 }
 
-/** Parses a duration into a positive integer number of seconds. */
+/** A number of seconds in the largest unit that keeps it readable: `16.7 hours`, `1000 days`. */
+export function readableSeconds (seconds: number): string {
+  const [unit, size] = seconds >= 2 * 86400 ? ['days', 86400] : seconds >= 2 * 3600 ? ['hours', 3600] : seconds >= 120 ? ['minutes', 60] : ['seconds', 1]
+  return `${Math.round((seconds / (size as number)) * 10) / 10} ${unit as string}`
+}
+
+/** Why a bare duration is refused as milliseconds, with the value it most likely meant. */
+export function millisecondsHint (seconds: number): string {
+  return `${seconds} reads as milliseconds: durations are seconds, so did you mean "${seconds / 1000}s"? If you mean ${readableSeconds(seconds)}, write the unit ("${seconds}s")`
+}
+
+/**
+ * Parses a duration into a positive integer number of seconds. A bare number (or a string without
+ * unit) that reads as milliseconds is refused: see looksLikeMilliseconds.
+ */
 export function parseDuration (value: unknown, name: string): number {
   let seconds: number | undefined
+  let bare = false
   if (typeof value === 'number') {
     if (Number.isInteger(value)) seconds = value
-    if (seconds !== undefined && looksLikeMilliseconds(seconds)) {
-      throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} reads as milliseconds: durations are seconds, so divide by 1000 (${seconds / 1000}), or write the unit ("${seconds}s") if you mean it`)
-    }
+    bare = true
   } else if (typeof value === 'string') {
     const m = DURATION_RE.exec(value.trim())
-    if (m) seconds = Number(m[1]) * (UNIT_SECONDS[m[2] || 's'] as number)
+    if (m) {
+      seconds = Number(m[1]) * (UNIT_SECONDS[m[2] || 's'] as number)
+      bare = m[2] === ''
+    }
   }
   if (seconds === undefined) {
     throw new FST_ERR_CF_INVALID_TIME(name, 'expected integer seconds or a duration such as "90s", "15m", "12h", "7d"')
   }
+  if (bare && looksLikeMilliseconds(seconds)) throw new FST_ERR_CF_INVALID_TIME(name, millisecondsHint(seconds))
   if (seconds <= 0) throw new FST_ERR_CF_INVALID_TIME(name, 'a duration must be more than 0 seconds')
   if (seconds > MAX_EPOCH_SECONDS) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} seconds is too long (it looks like milliseconds?)`)
   return seconds

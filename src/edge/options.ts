@@ -155,7 +155,7 @@ function resolveCors (cors: unknown): ResolvedEdgeOptions['cors'] {
   }
   const maxAge = cors.maxAge ?? 600
   if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) invalid('cors.maxAge', 'expected whole seconds')
-  if (looksLikeMilliseconds(maxAge)) invalid('cors.maxAge', `${maxAge} reads as milliseconds: it is seconds, so divide by 1000 (${maxAge / 1000})`)
+  if (looksLikeMilliseconds(maxAge)) invalid('cors.maxAge', `${maxAge} reads as milliseconds: it is seconds, so did you mean ${maxAge / 1000}?`)
   return { origins, maxAge }
 }
 

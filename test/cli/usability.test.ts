@@ -163,6 +163,7 @@ t.test('errors name the flag that was typed, not the library option', async (t) 
   const cases: Array<[string[], RegExp]> = [
     [['sign-url', ...base, '--expires-in', '5x'], /sign-url: invalid --expires-in 5x: expected integer seconds or a duration/],
     [['sign-url', ...base, '--expires-in=100000d'], /invalid --expires-in 100000d: .*milliseconds/],
+    [['sign-url', ...base, '--expires-in', '60000'], /invalid --expires-in 60000: 60000 reads as milliseconds: durations are seconds, so did you mean "60s"\? If you mean 16\.7 hours, write the unit \("60000s"\)/],
     [['sign-url', ...base, '--expires-in', '1m', '--ip', '999.1.1.1'], /invalid --ip 999\.1\.1\.1: "999\.1\.1\.1" is not an IPv4 address/],
     [['sign-url', ...base, '--expires-in', '1m', '--not-before', '2099-01-01'], /invalid --not-before 2099-01-01: /],
     [['sign-url', 'https://media.example.test/x', '--key-id', 'a/b', '--private-key', privateFile, '--expires-in', '1m'], /invalid --key-id a\/b: "a\/b" is not a CloudFront key ID: expected letters, digits/],
@@ -201,4 +202,39 @@ t.test('no output ever contains the private key', async (t) => {
   const keyLines = readFileSync(privateFile, 'utf8').split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))
   t.ok(outputs.length > 40 && keyLines.length > 10)
   t.same(outputs.filter((o) => o.includes('PRIVATE KEY') || keyLines.some((l) => o.includes(l))), [])
+})
+
+t.test('--expires-in: seconds as people write them are accepted, with or without a unit', async (t) => {
+  for (const value of ['900', '3600', '86400', '60000s', '15m']) {
+    const res = await run(['sign-url', 'https://media.example.test/x', '--key-id', keyId, '--private-key', privateFile, '--expires-in', value])
+    t.equal(res.code, 0, `--expires-in ${value}`)
+  }
+})
+
+t.test('sign-cookies for a folder URL without "*": signed as asked, with a warning that gives the /* form', async (t) => {
+  const folder = await run(sign('https://media.example.com/courses/42/', '--format', 'set-cookie'))
+  t.equal(folder.code, 0, 'still signed: an exact URL is a valid resource')
+  t.match(folder.stdout, /Path=\/courses\/42\//)
+  t.equal(folder.stderr, "cloudfront-cookies sign-cookies: warning: https://media.example.com/courses/42/ names a folder without \"*\": these cookies open that one URL (exactly /courses/42/), not the files under it. For the whole folder, sign 'https://media.example.com/courses/42/*'\n")
+  const root = await run(sign('https://media.example.com/'))
+  t.match(root.stderr, /warning: https:\/\/media\.example\.com\/ names a folder without "\*": these cookies open that one URL \(exactly \/\).*sign 'https:\/\/media\.example\.com\/\*'\n$/, 'the root too')
+  const refused = await run(sign('https://media.example.com'))
+  t.equal(refused.code, 1)
+  t.notMatch(refused.stderr, /warning/, 'a resource the signer refuses gets its error alone')
+  for (const resource of ['https://media.example.com/courses/42/*', 'https://media.example.com/courses/42/index.m3u8', 'https://media.example.com/courses/*/hd/', 'https://media.example.com/courses/42/?v=1']) {
+    const res = await run(sign(resource))
+    t.equal(res.code, 0)
+    t.equal(res.stderr, '', `${resource}: no warning`)
+  }
+})
+
+t.test('a key ID CloudFront cannot know: signed, with a warning on stderr before the output', async (t) => {
+  for (const [command, target] of [['sign-cookies', 'https://media.example.com/courses/42/*'], ['sign-url', 'https://media.example.com/courses/42/index.m3u8']]) {
+    const res = await run([command as string, target as string, '--key-id', 'my-key', '--private-key', privateFile, '--expires-in', '10m'])
+    t.equal(res.code, 0)
+    t.match(res.stderr, new RegExp(`^cloudfront-cookies ${command as string}: warning: The key ID "my-key" cannot be a CloudFront key ID: CloudFront will refuse every grant signed with it \\(403\\)`))
+    t.match(res.stdout, /my-key/)
+    const twin = await run([command as string, target as string, '--key-id', keyId, '--private-key', privateFile, '--expires-in', '10m'])
+    t.equal(twin.stderr, '', `${command as string}: the key ID keygen prints is one CloudFront's shape`)
+  }
 })

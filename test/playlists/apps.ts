@@ -1,13 +1,13 @@
 // The mirror on every host, over real HTTP on loopback (players and ffmpeg need a socket):
 // the Fastify plugin, the Express middleware, and the middleware inside Fastify through middie.
 // Each app also has GET /api/courses/:courseId/stream, which hands the signed query and Cookie
-// header of grant() to a native app.
+// header of grant() to a native app, asking the grant for them by name (it serialises without them).
 import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyRequest } from 'fastify'
 import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
-import fastifyCloudfrontCookies, { type GrantStats } from '../../src/index.js'
+import fastifyCloudfrontCookies, { type GrantResult, type GrantStats } from '../../src/index.js'
 import { expressCloudfrontCookies, type CloudfrontIncomingMessage, type ExpressCloudfrontCookiesOptions } from '../../src/express/index.js'
 import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
@@ -37,9 +37,15 @@ export function playlistOptions (root: string, playlists: Record<string, unknown
     distribution: DISTRIBUTION,
     rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
     getUser: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+    authorize: 'any-signed-in-user',
     playlists: { prefix: '/hls', origin: { root }, ...playlists },
     ...overrides
   } as AppOptions
+}
+
+/** What a native app's stream endpoint answers: the grant with its signed values, asked for explicitly. */
+export function forNativeApp (grant: GrantResult | null): { prefix: string, expires: number, query: string, cookie: string } | null {
+  return grant === null ? null : { ...grant.toJSON(), query: grant.signedQuery(), cookie: grant.cookieHeader() }
 }
 
 export interface PlaylistHost {
@@ -76,7 +82,7 @@ export const fastifyHost: PlaylistHost = {
     const app = Fastify()
     await app.register(fastifyCloudfrontCookies, options as never)
     app.get('/api/courses/:courseId/stream', async (request: FastifyRequest<{ Params: { courseId: string } }>, reply) => {
-      return await reply.cloudfront.grant(`/courses/${request.params.courseId}/`)
+      return forNativeApp(await reply.cloudfront.grant(`/courses/${request.params.courseId}/`))
     })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const port = (app.server.address() as AddressInfo).port
@@ -91,7 +97,7 @@ export const expressHost: PlaylistHost = {
     const cloudfront = expressCloudfrontCookies(options)
     app.use(cloudfront)
     app.get('/api/courses/:courseId/stream', async (req, res) => {
-      res.json(await req.cloudfront.grant(`/courses/${req.params.courseId}/`))
+      res.json(forNativeApp(await req.cloudfront.grant(`/courses/${req.params.courseId}/`)))
     })
     app.use(expressErrors)
     const server = app.listen(0, '127.0.0.1')
@@ -116,7 +122,7 @@ export const middieHost: PlaylistHost = {
     const cloudfront = expressCloudfrontCookies(options)
     app.use(cloudfront)
     app.get('/api/courses/:courseId/stream', async (request: FastifyRequest<{ Params: { courseId: string } }>) => {
-      return await (request.raw as CloudfrontIncomingMessage).cloudfront.grant(`/courses/${request.params.courseId}/`)
+      return forNativeApp(await (request.raw as CloudfrontIncomingMessage).cloudfront.grant(`/courses/${request.params.courseId}/`))
     })
     await app.listen({ port: 0, host: '127.0.0.1' })
     const port = (app.server.address() as AddressInfo).port

@@ -41,6 +41,7 @@ if (browser.path === undefined) {
       distribution: edgeUrl,
       rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
       getUser: (req) => (typeof req.headers['x-user'] === 'string' ? req.headers['x-user'] : undefined),
+      authorize: 'any-signed-in-user',
       playlists: { prefix: '/hls', origin: { root }, variables: true }
     })
     t.teardown(() => app.close())

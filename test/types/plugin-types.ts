@@ -21,6 +21,12 @@ export const registered = app.register(fastifyCloudfrontCookies, opts)
 // @ts-expect-error getUser is required
 export const noUser: FastifyCloudfrontCookiesOptions = { distribution: 'https://media.example.com' }
 
+// Every signed-in user may have every course: said in so many words, globally or on a rule.
+export const anyUser: FastifyCloudfrontCookiesOptions = { ...opts, authorize: 'any-signed-in-user' }
+export const anyUserOnARule: FastifyCloudfrontCookiesOptions = { ...opts, authorize: undefined, rules: [{ match: '/free/:id/*', resource: '/free/:id/*', authorize: 'any-signed-in-user' }] }
+// @ts-expect-error the opt-in is one exact string
+export const anyone: FastifyCloudfrontCookiesOptions = { ...opts, authorize: 'anyone' }
+
 // @ts-expect-error sameSite takes the cookie spelling
 export const badSameSite: FastifyCloudfrontCookiesOptions = { ...opts, cookie: { sameSite: 'lax' } }
 
@@ -29,6 +35,13 @@ app.get('/api/:bookId', { config: { cloudfront: { resource: '/audiobooks/:bookId
   await reply.cloudfront.revoke()
   // @ts-expect-error grant takes a prefix string
   await reply.cloudfront.grant(42)
+  if (grant !== null) {
+    const summary: { prefix: string, expires: number } = grant.toJSON()
+    const forPlayer: string[] = [grant.signedQuery(), grant.cookieHeader(), summary.prefix]
+    // @ts-expect-error the signed values are asked for by name, never read as properties
+    const query: string = grant.query
+    return [forPlayer, query]
+  }
   return grant
 })
 app.get('/health', { config: { cloudfront: false } }, async () => 'ok')

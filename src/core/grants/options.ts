@@ -1,10 +1,10 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
-import { domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
+import { closestName, domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
 import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
-import type { AuthorizeFunction, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
+import type { AuthorizeSetting, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
 
 /** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
 export interface GrantDefaults {
@@ -22,7 +22,7 @@ export interface ResolvedGrantOptions<Req> {
   activeKeyPairId: string
   hashAlgorithm: HashAlgorithm | undefined
   getUser: GetUserFunction<Req>
-  authorize: AuthorizeFunction<Req> | undefined
+  authorize: AuthorizeSetting<Req> | undefined
   defaults: GrantDefaults
   ipv6: 'refuse' | 'unbound'
   cookie: Omit<CookieAttributes, 'path' | 'expires'>
@@ -86,6 +86,16 @@ export function positive (value: unknown, name: string, fallback: number): numbe
 
 export function optionalFunction (value: unknown, name: string): void {
   if (value !== undefined && typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a function')
+}
+
+/** The opt-in that lets every signed-in user have what a rule grants. */
+export const ANY_SIGNED_IN_USER = 'any-signed-in-user'
+
+/** An `authorize` setting: absent, a function, or the explicit opt-in (a near miss is named). */
+export function checkAuthorize (value: unknown, name: string): void {
+  if (value === undefined || typeof value === 'function' || value === ANY_SIGNED_IN_USER) return
+  const near = typeof value === 'string' && closestName(value, [ANY_SIGNED_IN_USER]) !== undefined
+  throw new FST_ERR_CF_INVALID_OPTION(name, `expected a function (request, params, prefix) => true to grant, or '${ANY_SIGNED_IN_USER}'${near ? ` (did you mean '${ANY_SIGNED_IN_USER}'?)` : ''}`)
 }
 
 export function optionalBoolean (value: unknown, name: string): void {
@@ -168,7 +178,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   if (typeof options.getUser !== 'function') {
     throw new FST_ERR_CF_INVALID_OPTION('getUser', 'a function (request) => user id is required: nothing is ever issued to an anonymous request')
   }
-  optionalFunction(options.authorize, 'authorize')
+  checkAuthorize(options.authorize, 'authorize')
 
   const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
   const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')
@@ -192,6 +202,11 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
   if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
     onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.`)
+  }
+  // cloudfront.net is a public suffix: no app can set a cookie for it, and a host-only cookie from
+  // app.example.com never reaches d123.cloudfront.net. With the playlist mirror, players need none.
+  if (/\.cloudfront\.net$/.test(host) && options.playlists === undefined) {
+    onWarning(`The distribution ${distribution} is a *.cloudfront.net name: browsers send it no cookie set by your app (cloudfront.net is a public suffix), unless the app is served from that same host, so every request a cookie grant (a rule, a route's config.cloudfront, grant()) is meant to open will get 403. Give the distribution an alternate domain such as media.example.com, with cookie: { domain: 'example.com' } when the app is app.example.com; or play without cookies: the playlist mirror (option playlists) or signed URLs (signUrl).`)
   }
   return {
     distribution,

@@ -1,7 +1,7 @@
 import type { GrantEngine } from './engine.js'
 import type { PendingGrant } from './rules.js'
 import { credentialsOf, credentialsOfHeader, type Credentials } from '../playlists/credentials.js'
-import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type Issued, type MaybePromise } from './types.js'
+import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary, type Issued, type MaybePromise } from './types.js'
 
 // What one response carries: the route's grant, the handler's explicit grants and revocations,
 // whether the handler failed, and from those, the headers to write. Both adapters hold one of
@@ -71,6 +71,34 @@ function credentialsFor (issued: Issued, client: ClientInfo): Credentials {
     credentialsOfHeader(client.cookieHeader) ?? { query: '', cookie: '' }
 }
 
+/**
+ * A grant as handlers receive it. The signed values live in private fields: no serialiser, spread,
+ * structured clone or util.inspect reaches them, only the two methods that name what they return.
+ */
+class Grant implements GrantResult {
+  readonly prefix: string
+  readonly expires: number
+  readonly #credentials: Credentials
+
+  constructor (prefix: string, expires: number, credentials: Credentials) {
+    this.prefix = prefix
+    this.expires = expires
+    this.#credentials = credentials
+  }
+
+  signedQuery (): string {
+    return this.#credentials.query
+  }
+
+  cookieHeader (): string {
+    return this.#credentials.cookie
+  }
+
+  toJSON (): GrantSummary {
+    return { prefix: this.prefix, expires: this.expires }
+  }
+}
+
 /** Per-response grant state, exposed to handlers as `reply.cloudfront` / `req.cloudfront`. */
 export class GrantResponse<Req> implements GrantApi {
   /** The route's grant, decided before the handler runs; issued into `routeIssued`. */
@@ -125,7 +153,7 @@ export class GrantResponse<Req> implements GrantApi {
       if (i === null) return null
       ;(this.explicit ??= []).push(i)
       ;(this.explicitPrefixes ??= []).push(path)
-      return { prefix: path, expires: i.expires, ...credentialsFor(i, this.client) }
+      return new Grant(path, i.expires, credentialsFor(i, this.client))
     }, (err: unknown) => {
       this.engine.noGrant(this.request, 'failed', path)
       throw err

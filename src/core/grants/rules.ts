@@ -6,8 +6,8 @@ import {
 } from '../rules.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
-import { EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
-import type { AuthorizeFunction, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
+import { ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
+import type { AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
 
 /** A rule (or a route's config) once compiled. */
 export interface CompiledRule<Req> {
@@ -127,10 +127,10 @@ export class RuleBook<Req> {
   /** Each compiled rule's resource segments as foldSegment reads them, for spotting look-alike prefixes. */
   private readonly folded: Array<Array<string | null>> = []
   private readonly defaults: GrantDefaults
-  private readonly authorize: AuthorizeFunction<Req> | undefined
+  private readonly authorize: AuthorizeSetting<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeFunction<Req> | undefined, warn: (message: string) => void) {
+  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeSetting<Req> | undefined, warn: (message: string) => void) {
     this.defaults = defaults
     this.authorize = authorize
     if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
@@ -166,7 +166,7 @@ export class RuleBook<Req> {
     }
     const { ttl, refreshBefore } = resolveLifetime(settings.ttl, settings.refreshBefore, this.defaults, where)
     optionalBoolean(settings.ipBound, `${where}.ipBound`)
-    optionalFunction(settings.authorize, `${where}.authorize`)
+    checkAuthorize(settings.authorize, `${where}.authorize`)
     optionalFunction(settings.checkParam, `${where}.checkParam`)
     const rule: CompiledRule<Req> = {
       match: null,
@@ -174,12 +174,28 @@ export class RuleBook<Req> {
       ttl,
       refreshBefore,
       ipBound: settings.ipBound ?? this.defaults.ipBound,
-      authorize: settings.authorize ?? this.authorize,
+      authorize: this.authorizeFor(settings.authorize, template, where),
       checkParam: settings.checkParam ?? defaultParamCheck
     }
     this.compiled.push(rule)
     this.folded.push(template.segments.map((seg) => (seg === null ? null : foldSegment(seg))))
     return rule
+  }
+
+  /**
+   * The check a rule runs: its own authorize, else the global one; none for the explicit
+   * `'any-signed-in-user'`. A rule with neither is refused: it would grant every prefix of the
+   * rule to every signed-in user, rarely what an app that sells or assigns content means, and
+   * nothing would say so until a user opened another's course.
+   */
+  private authorizeFor (own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string): AuthorizeFunction<Req> | undefined {
+    const setting = own ?? this.authorize
+    if (setting === undefined) {
+      const here = where.startsWith('rules[') ? 'this rule' : 'this route'
+      const params = template.params.map((p) => `:${p}`).join(', ')
+      throw new FST_ERR_CF_INVALID_OPTION(`${where}.authorize`, `missing: without authorize (global, or on ${here}), every signed-in user would be granted "${template.source}"${params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`}. Give authorize: (request, params, prefix) => true when the user may have it (such as when they own params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' (globally or on ${here})`)
+    }
+    return setting === ANY_SIGNED_IN_USER ? undefined : setting
   }
 
   /**
@@ -249,7 +265,8 @@ export class RuleBook<Req> {
         authorize = covering.rule.authorize
         params = covering.params
       } else if (this.authorize !== undefined) {
-        authorize = this.authorize
+        // The app's explicit 'any-signed-in-user' covers uncovered prefixes too.
+        authorize = this.authorize === ANY_SIGNED_IN_USER ? undefined : this.authorize
       } else {
         throw new FST_ERR_CF_INVALID_PARAM('prefix', 'no rule or route config covers it and there is no authorize option to ask: check access in the handler and pass { authorized: true }, or give an authorize option (asked with params {} for such prefixes)')
       }

@@ -14,6 +14,11 @@ export type MaybePromise<T> = T | PromiseLike<T>
 export type GetUserFunction<Req> = (request: Req) => MaybePromise<UserId | null | undefined | false>
 /** Return `true` to grant; anything else (false, undefined, a thrown error) grants nothing. */
 export type AuthorizeFunction<Req> = (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
+/**
+ * Who may have a rule's prefix: a function that decides per request, or `'any-signed-in-user'` to
+ * say, in so many words, that every user getUser returns gets every prefix the rule grants.
+ */
+export type AuthorizeSetting<Req> = AuthorizeFunction<Req> | 'any-signed-in-user'
 
 /** Per-rule (and per-route) settings. */
 export interface GrantRuleSettings<Req = unknown> {
@@ -25,8 +30,8 @@ export interface GrantRuleSettings<Req = unknown> {
   refreshBefore?: DurationInput
   /** Bind grants to the client's IPv4 address. */
   ipBound?: boolean
-  /** Replaces the global `authorize` for this rule. */
-  authorize?: AuthorizeFunction<Req>
+  /** Replaces the global `authorize` for this rule (`'any-signed-in-user'`: no check for this rule). */
+  authorize?: AuthorizeSetting<Req>
   /** Replaces the default parameter check (letters, digits, `._~-`); wildcards, `/` and dot segments stay refused. */
   checkParam?: ParamCheck
 }
@@ -75,10 +80,12 @@ export interface GrantOptions<Req = unknown> {
   /** The signed-in user, or a falsy value when there is none. Required. */
   getUser: GetUserFunction<Req>
   /**
-   * Default authorisation for rules and route configs (without it, every signed-in user matching one is
-   * granted), and the one asked, with params `{}`, for a `grant()` prefix that no rule covers.
+   * Who gets a rule's (or a route config's) prefix, for rules without their own, and the one asked,
+   * with params `{}`, for a `grant()` prefix that no rule covers. Required when there are rules or
+   * route configs: a function `(request, params, prefix) => boolean`, or `'any-signed-in-user'` when
+   * every signed-in user may have every prefix the rules (and uncovered `grant()` calls) grant.
    */
-  authorize?: AuthorizeFunction<Req>
+  authorize?: AuthorizeSetting<Req>
   /** Default `'15m'`. */
   ttl?: DurationInput
   /** Default `'5m'`. */
@@ -126,16 +133,29 @@ export interface GrantDecision {
   prefix: string | undefined
 }
 
-/** A granted prefix, as handlers see it. */
-export interface GrantResult {
+/** What a grant result serialises to: `JSON.stringify`, a Fastify reply, Express `res.json`, a logger. */
+export interface GrantSummary {
   /** The granted prefix (cookie Path). */
   prefix: string
   /** When the set expires, epoch seconds. */
   expires: number
-  /** The set as a signed query, `Policy=…&Signature=…&Key-Pair-Id=…`: appended to any URL of the prefix, it opens it without cookies. */
-  query: string
-  /** The set as a `Cookie` header value, for a native player's request headers. */
-  cookie: string
+}
+
+/**
+ * A granted prefix, as handlers see it. It serialises to `{ prefix, expires }` alone: returned from a
+ * route, it tells the page when to ask again and nothing else, since the set's values are what the
+ * HttpOnly cookies keep from page scripts. A native player's app asks for them explicitly.
+ */
+export interface GrantResult extends Readonly<GrantSummary> {
+  /**
+   * The set as a signed query, `Policy=…&Signature=…&Key-Pair-Id=…`: appended to any URL of the
+   * prefix, it opens it without cookies (a native player). Whoever holds it has the grant.
+   */
+  signedQuery: () => string
+  /** The set as a `Cookie` header value, for a native player's request headers. Whoever holds it has the grant. */
+  cookieHeader: () => string
+  /** `{ prefix, expires }`: never the signed values. */
+  toJSON: () => GrantSummary
 }
 
 /** Settings of an explicit grant. */
