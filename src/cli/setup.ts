@@ -12,22 +12,18 @@ const FLAGS: Record<string, string> = {
   prefix: '--prefix'
 }
 
-/** A library error (`Invalid option publicKeys[1]: ...`) as the flag and value the user typed. */
-function asUsage (err: unknown, values: { app: string[], keyFiles: string[] }): never {
+/** A library error (`Invalid option publicKeys[1]: ...`) as the flag and the value the user typed. */
+function asUsage (err: unknown, given: Record<string, Array<string | undefined>>): never {
   const e = err as { code?: string, message?: string }
   const m = /^Invalid option (\w+)(?:\[(\d+)\])?: ([\s\S]*)$/.exec(e.message ?? '')
-  if (e.code !== 'FST_ERR_CF_INVALID_OPTION' || m === null || FLAGS[m[1] as string] === undefined) throw err
+  const flag = m === null ? undefined : FLAGS[m[1] as string]
+  if (e.code !== 'FST_ERR_CF_INVALID_OPTION' || m === null || flag === undefined) throw err
   const option = m[1] as string
-  const index = Number(m[2] ?? 0)
+  const typed = given[option]?.[Number(m[2] ?? 0)]
   let reason = m[3] as string
-  if (option === 'publicKeys') {
-    const file = values.keyFiles[index] as string
-    // The command names the file the user gave, and a new file beside it, never the input itself.
-    reason = reason.replace(publicHalfCommand(), publicHalfCommand(file))
-    return usage(`--public-key ${file}: ${reason}`)
-  }
-  const typed = option === 'app' ? values.app[index] : undefined
-  return usage(`${FLAGS[option] as string}${typed === undefined ? '' : ` ${typed}`}: ${reason}`)
+  // The command names the file the user gave, and a new file beside it, never the input itself.
+  if (option === 'publicKeys' && typed !== undefined) reason = reason.replace(publicHalfCommand(), publicHalfCommand(typed))
+  return usage(`${flag}${typed === undefined ? '' : ` ${typed}`}: ${reason}`)
 }
 
 function nextSteps (s: ResolvedSetup): string {
@@ -87,21 +83,22 @@ Example:
     const certificateArn = required(p, 'certificate-arn')
     const keyFiles = list(p, 'public-key')
     if (keyFiles.length === 0) usage('--public-key is required (the public key in PEM, such as public.pem)')
-    const publicKeys = keyFiles.map((file) => readFile('--public-key', file))
+    const options = {
+      domain,
+      app,
+      bucket,
+      bucketRegion: str(p, 'bucket-region'),
+      certificateArn,
+      publicKeys: keyFiles,
+      hostedZoneId: str(p, 'hosted-zone-id'),
+      prefix: str(p, 'prefix')
+    }
     let resolved: ResolvedSetup
     try {
-      resolved = resolveSetup({
-        domain,
-        app,
-        bucket,
-        bucketRegion: str(p, 'bucket-region'),
-        certificateArn,
-        publicKeys,
-        hostedZoneId: str(p, 'hosted-zone-id'),
-        prefix: str(p, 'prefix')
-      })
+      resolved = resolveSetup({ ...options, publicKeys: keyFiles.map((file) => readFile('--public-key', file)) })
     } catch (err) {
-      asUsage(err, { app, keyFiles })
+      const given = Object.fromEntries(Object.entries(options).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]))
+      asUsage(err, given)
     }
     io.out(JSON.stringify(templateFor(resolved), null, 2))
     io.err(nextSteps(resolved))

@@ -138,20 +138,21 @@ function sharedParent (a: string, b: string): string | undefined {
 
 function checkCookieDomain (domain: string, origins: string[]): string {
   let parent = domain
-  for (const origin of origins) {
+  for (const [i, origin] of origins.entries()) {
+    const option = origins.length === 1 ? 'app' : `app[${i}]`
     const host = new URL(origin).hostname
     if (host === domain) {
-      fail('app', `${origin} is on the media host itself: give the distribution a host of its own beside the app's, such as "cdn.${domain.split('.').length > 2 ? domain.split('.').slice(1).join('.') : domain}"`)
+      fail(option, `${origin} is on the media host itself: give the distribution a host of its own beside the app's, such as "cdn.${domain.split('.').length > 2 ? domain.split('.').slice(1).join('.') : domain}"`)
     }
     const shared = sharedParent(parent, host)
     if (shared === undefined) {
-      fail('app', `${host} and ${domain} share no parent domain, so cookies the app sets never reach ${domain}: serve the media from a host under the app's domain, such as "media.${host.split('.').slice(-2).join('.')}"`)
+      fail(option, `${host} and ${domain} share no parent domain, so cookies the app sets never reach ${domain}: serve the media from a host under the app's domain, such as "media.${host.split('.').length > 2 ? host.split('.').slice(1).join('.') : host}"`)
+    }
+    const labels = shared.split('.')
+    if (labels.length === 2 && (labels[1] as string).length === 2 && REGISTRY_LABELS.has(labels[0] as string)) {
+      fail(option, `the only parent shared by ${domain} and ${host} is ${shared}, a public suffix that browsers refuse as a cookie Domain: serve the media from a host under the app's own domain`)
     }
     parent = shared
-  }
-  const labels = parent.split('.')
-  if (labels.length === 2 && (labels[1] as string).length === 2 && REGISTRY_LABELS.has(labels[0] as string)) {
-    fail('app', `the only parent shared by ${domain} and the app is ${parent}, a public suffix that browsers refuse as a cookie Domain: serve the media from a host under the app's own domain`)
   }
   return parent
 }
