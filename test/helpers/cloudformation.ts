@@ -2,6 +2,8 @@
 // the CloudFront API Reference lists, which the resource specification does not carry.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+// First: what the linter needs from Node before it loads.
+import './cfn-lint-node.js'
 import { validateJsonObject } from 'cfn-lint'
 import { extendSpecification } from 'cfn-lint/lib/resourcesSpec'
 
