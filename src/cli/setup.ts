@@ -15,15 +15,15 @@ const FLAGS: Record<string, string> = {
 /** A library error (`Invalid option publicKeys[1]: ...`) as the flag and the value the user typed. */
 function asUsage (err: unknown, given: Record<string, Array<string | undefined>>): never {
   const e = err as { code?: string, message?: string }
-  const m = /^Invalid option (\w+)(?:\[(\d+)\])?: ([\s\S]*)$/.exec(e.message ?? '')
-  const flag = m === null ? undefined : FLAGS[m[1] as string]
-  if (e.code !== 'FST_ERR_CF_INVALID_OPTION' || m === null || flag === undefined) throw err
+  const m = /^Invalid option (\w+)(?:\[(\d+)\])?: ([\s\S]*)$/.exec(String(e.message))
+  if (e.code !== 'FST_ERR_CF_INVALID_OPTION' || m === null || !Object.hasOwn(FLAGS, m[1] as string)) throw err
   const option = m[1] as string
-  const typed = given[option]?.[Number(m[2] ?? 0)]
+  // Each option named in a message was given: its value is the one typed (for lists, the one at the index).
+  const typed = (given[option] as string[])[Number(m[2] ?? 0)] as string
   let reason = m[3] as string
   // The command names the file the user gave, and a new file beside it, never the input itself.
-  if (option === 'publicKeys' && typed !== undefined) reason = reason.replace(publicHalfCommand(), publicHalfCommand(typed))
-  return usage(`${flag}${typed === undefined ? '' : ` ${typed}`}: ${reason}`)
+  if (option === 'publicKeys') reason = reason.replace(publicHalfCommand(), publicHalfCommand(typed))
+  return usage(`${FLAGS[option] as string} ${typed}: ${reason}`)
 }
 
 function nextSteps (s: ResolvedSetup): string {

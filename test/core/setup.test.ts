@@ -230,7 +230,7 @@ t.test('the cookie domain: the closest parent shared by the media host and every
 })
 
 t.test('options that would deploy and then fail are refused, each with what to change', async (t) => {
-  const refused: Array<[Partial<SetupOptions> & Obj, RegExp]> = [
+  const refused: Array<[Obj, RegExp]> = [
     [{ domain: 'd111111abcdef8.cloudfront.net' }, /^Invalid option domain: cookies set by your app never reach d111111abcdef8\.cloudfront\.net: give an alternate domain name/],
     [{ domain: 'cloudfront.net' }, /never reach cloudfront\.net/],
     [{ domain: 'my-media-bucket.s3.eu-west-1.amazonaws.com' }, /is an AWS endpoint/],
@@ -277,6 +277,17 @@ t.test('options that would deploy and then fail are refused, each with what to c
     [{ prefix: '/courses//42/' }, /not a plain path prefix/],
     [{ prefix: '/cours es/' }, /not a plain path prefix/],
     [{ prefix: `/${'a'.repeat(260)}/` }, /at most 255 characters/],
+    [{ domain: '' }, /^Invalid option domain: expected a host name/],
+    [{ domain: 42 }, /^Invalid option domain: expected a host name/],
+    [{ domain: 'example.com', app: 'https://example.com' }, /is on the media host itself: .*"cdn\.example\.com"/],
+    [{ app: 'https://other.com' }, /other\.com and media\.example\.com share no parent domain.*"media\.other\.com"/],
+    [{ app: 42 }, /^Invalid option app: expected the app's origin/],
+    [{ app: undefined }, /give the app's origin/],
+    [{ bucket: '' }, /^Invalid option bucket: expected the S3 bucket's name/],
+    [{ certificateArn: '' }, /^Invalid option certificateArn: expected an ACM certificate ARN/],
+    [{ publicKeys: undefined }, /give the public key/],
+    [{ hostedZoneId: 42 }, /"42" is not a Route 53 hosted zone ID/],
+    [{ prefix: '' }, /^Invalid option prefix: expected a path prefix/],
     [{ prefixes: '/courses/' }, /^Invalid option prefixes: is not an option \(did you mean "prefix"\?\)/]
   ]
   for (const [change, message] of refused) {
