@@ -5,6 +5,7 @@ import { signCookies, signUrl } from './sign.js'
 import { verify } from './verify.js'
 import { edge } from './edge.js'
 import { doctor } from './doctor.js'
+import { setup } from './setup.js'
 
 export type { Command, Io } from './args.js'
 
@@ -14,5 +15,6 @@ export const COMMANDS: Record<string, Command> = {
   'sign-cookies': signCookies,
   verify,
   doctor,
-  edge
+  edge,
+  setup
 }
