@@ -1,7 +1,7 @@
 // Keeps the header's account line true to the session. Another tab may sign out, or in as someone else,
 // and this page would go on naming a user who is gone: so it asks the app again whenever it comes back into
-// view, and whenever the app refuses one of its requests for want of a session (the player calls
-// refreshAccount when its keep-alive answers 401).
+// view (the focus back, or a phone's browser showing the tab again), and whenever the player is refused
+// (its keep-alive answered 401 or 403, or the edge 403).
 
 const account = document.getElementById('account')
 let asked = 0
@@ -49,7 +49,3 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') refreshAccount()
 })
 window.addEventListener('focus', () => refreshAccount())
-window.addEventListener('pageshow', (event) => {
-  // A page restored from the back/forward cache shows the header of its first load.
-  if (event.persisted) refreshAccount()
-})

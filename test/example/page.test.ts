@@ -117,6 +117,10 @@ if (browser.path === undefined) {
       await page.bringToFront()
       t.ok(await eventually(() => asked.length > before), 'back in view, the page asks who is signed in')
       t.match(await headerText(page), /Signed in as Alice Sign out/, 'nothing changed: the header stays as it is')
+      // A phone's browser tells a tab shown again with visibilitychange alone (here the state is already "visible").
+      const shown = asked.length
+      await page.evaluate('document.dispatchEvent(new Event("visibilitychange"))')
+      t.ok(await eventually(() => asked.length > shown), 'a page shown again asks too')
 
       await other.bringToFront()
       await other.goto(appUrl)
