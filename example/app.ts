@@ -2,6 +2,7 @@
 //
 //   GET  /                          sign-in page, or the catalogue
 //   POST /signin, /signout          sign out revokes the course cookies
+//   GET  /session                   who is signed in, for the header of a page open in another tab
 //   GET  /courses/:courseId         the course page; grants the course's media folder at the edge
 //   POST /courses/:courseId/progress  the player's progress report; renews that grant
 //   GET  /courses/:courseId/why   why the player fails, in plain words (why.ts)
@@ -30,7 +31,8 @@ export interface AppOptions {
 }
 
 const SESSION = 'session'
-const playerScript = readFileSync(join(__dirname, 'public', 'player.js'))
+// The pages' own scripts, by URL.
+const scripts = new Map(['player.js', 'player-errors.js', 'account.js'].map((f) => [`/${f}`, readFileSync(join(__dirname, 'public', f))]))
 const hlsScript = readFileSync(require.resolve('hls.js/dist/hls.min.js'))
 // The package's browser module (fastify-cloudfront-cookies/client), as an app without a bundler serves it:
 // its files, by name, under the URL the page's import map gives.
@@ -110,6 +112,13 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     return reply.redirect('/', 303)
   })
 
+  // The header's account line asks this when its page comes back into view (public/account.js).
+  app.get('/session', async (request, reply) => {
+    const user = currentUser(request)
+    reply.header('cache-control', 'no-store')
+    return { user: user === null ? null : { id: user.id, name: user.name } }
+  })
+
   // The course page. Its route config grants the course's folder at the edge: the plugin fills in
   // :courseId (after checking it is a safe path segment), asks `authorize`, then attaches the
   // cookie set to this response, with Path=/courses/<courseId>/.
@@ -146,9 +155,11 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
   // When the player fails, the page asks the app why, in plain words.
   await app.register(whyRoutes, { edgeUrl: options.edgeUrl, keyPairId: options.keyPairId, privateKey: options.privateKey, now: options.now ?? Date.now, currentUser })
 
-  app.get('/player.js', (_request, reply) => {
-    reply.type('text/javascript; charset=utf-8').send(playerScript)
-  })
+  for (const [url, script] of scripts) {
+    app.get(url, (_request, reply) => {
+      reply.type('text/javascript; charset=utf-8').send(script)
+    })
+  }
   // hls.js from node_modules, served by the app itself: nothing comes from a CDN.
   app.get('/vendor/hls.min.js', (_request, reply) => {
     reply.type('text/javascript; charset=utf-8').send(hlsScript)

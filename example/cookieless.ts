@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { findCourse, users, type Course, type User } from './catalogue.js'
-import { escape, notFoundPage, page } from './views.js'
+import { escape, notFoundPage, page, playerDetails } from './views.js'
 
 /** The mirror's path, given to the plugin as `playlists.prefix`. */
 export const MIRROR = '/hls'
@@ -25,13 +25,13 @@ export function cookielessPage (user: User, course: Course): string {
     <dl>
       <dt>Playlist</dt><dd><code>${escape(playlist)}</code>, from this app: the edge's playlist, rewritten for you</dd>
       <dt>Segments</dt><dd id="segments">none loaded yet</dd>
-      <dt>Player</dt><dd id="player">loading…</dd>
+      <dt>Player</dt><dd><span id="player">loading…</span>${playerDetails}</dd>
     </dl>
     <p class="muted">hls.js runs with <code>withCredentials</code> off: the edge receives no cookies, only signed URLs.
     Use this when the player cannot hold cookies for the CDN's domain (native apps, casting, another site).
     <a href="/courses/${escape(course.id)}">The same course with signed cookies</a>.</p>
     <script src="/vendor/hls.min.js"></script>
-    <script src="/cookieless.js"></script>`)
+    <script type="module" src="/cookieless.js"></script>`)
 }
 
 /** Adds the cookie-less page and its script. `currentUser` is the app's own session lookup. */

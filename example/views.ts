@@ -17,8 +17,17 @@ const STYLE = `
   header { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem 1rem; padding: .6rem 1.5rem; background: #232f3e; color: #fff; }
   header h1 { font-size: 1rem; margin: 0; flex: 1; }
   header a { color: #fff; }
+  #account { display: flex; align-items: center; gap: 1rem; }
   main { max-width: 46rem; margin: 1.5rem auto; padding: 0 1.5rem; }
-  @media (max-width: 30rem) { header, main { padding-left: 1rem; padding-right: 1rem; } }
+  /* A phone: the header keeps to one line (the app's name, the user's name, the button), the rest
+     stays readable to screen readers. */
+  @media (max-width: 30rem) {
+    header, main { padding-left: 1rem; padding-right: 1rem; }
+    header { flex-wrap: nowrap; gap: .75rem; }
+    header h1 { white-space: nowrap; }
+    #account { gap: .75rem; white-space: nowrap; }
+    header .wide { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  }
   button { font: inherit; padding: .35rem .9rem; border-radius: 4px; border: 1px solid #8d99ae; background: #fff; cursor: pointer; }
   header button { background: transparent; color: #fff; border-color: #fff; }
   form { display: inline; }
@@ -31,15 +40,21 @@ const STYLE = `
   dt { font-weight: 600; }
   dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
   code { font-size: .9em; }
+  details { font-size: .85em; color: #5c6577; }
+  summary { cursor: pointer; }
   .ok { color: #1a7f37; }
   .refused { color: #b42318; }
 `
 
-export function page (title: string, user: User | null, body: string): string {
-  const account = user === null
+// The header's account line; public/account.js draws the same when another tab signs out or in.
+function account (user: User | null): string {
+  return user === null
     ? ''
-    : `<span>Signed in as <strong>${escape(user.name)}</strong></span>
+    : `<span><span class="wide">Signed in as </span><strong>${escape(user.name)}</strong></span>
        <form method="post" action="/signout"><button type="submit">Sign out</button></form>`
+}
+
+export function page (title: string, user: User | null, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -50,10 +65,14 @@ export function page (title: string, user: User | null, body: string): string {
   <style>${STYLE}</style>
 </head>
 <body>
-  <header><h1><a href="/">Course player</a> <span class="muted">· fastify-cloudfront-cookies example</span></h1>${account}</header>
+  <header>
+    <h1><a href="/">Course player</a><span class="muted wide"> · fastify-cloudfront-cookies example</span></h1>
+    <div id="account" data-user="${escape(user?.id ?? '')}">${account(user)}</div>
+  </header>
   <main>
 ${body}
   </main>
+  <script type="module" src="/account.js"></script>
 </body>
 </html>
 `
@@ -83,6 +102,9 @@ export function cataloguePage (user: User, progress: Record<string, number>): st
     The other course's page opens too, but the edge refuses its media.</p>`)
 }
 
+/** Where the player's pages put hls.js's own terms for an error, apart from what they tell the viewer. */
+export const playerDetails = '<details id="player-details" hidden><summary>Details</summary><code></code></details>'
+
 export function coursePage (user: User, course: Course, edgeUrl: string): string {
   const owner = users[course.owner] as User
   const mine = course.owner === user.id
@@ -96,7 +118,7 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Access</dt><dd id="grant">waiting for the first progress report…</dd>
       <dt>Renewals</dt><dd id="renewals">0</dd>
       <dt>Segments</dt><dd id="segments">none loaded yet</dd>
-      <dt>Player</dt><dd id="player">loading…</dd>
+      <dt>Player</dt><dd><span id="player">loading…</span>${playerDetails}</dd>
     </dl>
     <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror.</p>
     <script type="importmap">{ "imports": { "fastify-cloudfront-cookies/client": "/vendor/fastify-cloudfront-cookies/client/index.js" } }</script>

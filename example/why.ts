@@ -1,6 +1,7 @@
 // "Why does the player fail?", answered in plain words for the course page (public/why.js).
 //
-//   GET /courses/:courseId/why   the reasons, as { reasons: string[], codes: string[] }
+//   GET /courses/:courseId/why   the reasons, as { reasons: string[], codes: string[], open?: string }
+//                                (open: the page to open instead, when the host is the problem)
 //   GET /why.js                  the page's script that asks when the player fails
 //
 // The route lies inside the course's cookie Path (/courses/<id>/) on the app's host, and cookies
@@ -50,7 +51,8 @@ export async function whyRoutes (app: FastifyInstance, options: WhyOptions): Pro
     // Cookies are kept per host name: those set by 127.0.0.1 never reach localhost, whatever the port.
     if (request.hostname !== edge.hostname) {
       return {
-        reasons: [`You opened the app at ${request.hostname}, and the media is served from ${edge.hostname}. A browser keeps cookies per host name, so the cookies this page received are never sent to ${edge.hostname}. Open ${courseUrl} instead.`],
+        // The page the app should be opened at is `open`, which the page shows as its one link.
+        reasons: [`You opened the app at ${request.hostname}, and the media is served from ${edge.hostname}. A browser keeps cookies per host name, so the cookies this page received are never sent to ${edge.hostname}.`],
         codes: ['COOKIE_NOT_SENT_HOST'],
         open: courseUrl
       }

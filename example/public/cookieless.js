@@ -1,7 +1,8 @@
 /* global Hls */
 // The cookie-less page's player. The playlist comes from the app (same origin, with the app's own
 // session cookie); every segment is a signed URL on the edge, fetched without credentials.
-'use strict'
+import { refreshAccount } from '/account.js'
+import { describePlayerError, showDetail } from '/player-errors.js'
 
 const video = document.getElementById('video')
 const show = (id, text, className = '') => {
@@ -34,10 +35,13 @@ video.addEventListener('ended', () => show('player', 'ended: press play to watch
 hls.on(Hls.Events.ERROR, (_event, data) => {
   if (!data.fatal) return
   const status = data.response && data.response.code
-  const what = data.frag ? 'a segment' : 'the playlist'
-  if (status === 401 || status === 403) show('player', `${what} was refused (${status}): this is not your course`, 'refused')
-  else show('player', `playback stopped: ${data.details}${status ? ` (${status})` : ''}`, 'refused')
+  const what = data.frag ? 'Part of the video' : 'The video'
+  const refused = status === 401 ? `${what} was refused: you are signed out.` : `${what} was refused: this is not your course.`
+  const { text, detail } = describePlayerError(data, refused)
+  show('player', text, 'refused')
+  showDetail(detail)
   hls.destroy()
+  if (status === 401 || status === 403) refreshAccount()
 })
 
 hls.loadSource(video.dataset.playlist)

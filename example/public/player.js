@@ -3,6 +3,8 @@
 // the CloudFront-* cookies with every request; fastify-cloudfront-cookies/client keeps the grant alive
 // through the progress route, and gives hls.js a loader that answers a refused segment with one refresh.
 import { keepGrantAlive } from 'fastify-cloudfront-cookies/client'
+import { refreshAccount } from '/account.js'
+import { describePlayerError, showDetail } from '/player-errors.js'
 
 const video = document.getElementById('video')
 const show = (id, text, className = '') => {
@@ -16,7 +18,8 @@ let renewals = 0
 let countdown = 0
 
 // Stops everything at the first refusal, and says why: the page never claims to play what it cannot.
-function halt (why, access) {
+// `detail`: hls.js's terms for it, shown apart.
+function halt (why, access, detail) {
   if (halted) return
   halted = true
   keepAlive.stop()
@@ -24,7 +27,10 @@ function halt (why, access) {
   video.pause()
   clearInterval(countdown)
   show('player', why, 'refused')
+  showDetail(detail)
   if (access) show('grant', access, 'refused')
+  // A refusal often means the session ended in another tab: the header should no longer name its user.
+  refreshAccount()
 }
 
 // --- Keep-alive: progress reports renew the grant -------------------------------------------
@@ -45,7 +51,8 @@ const keepAlive = keepGrantAlive({
     } else if (state === 'signed-out') {
       halt('stopped: you were signed out', 'none: signed out (here or in another tab)')
     } else if (state === 'refused') {
-      halt(`stopped: the app refused the grant (${status})`, status === 403 ? 'none: this is not your course' : `none (${status})`)
+      halt(status === 403 ? 'stopped: the app refused access to this course' : 'stopped: the app refused to renew your access',
+        status === 403 ? 'none: this is not your course' : 'none', `progress report answered HTTP ${status}`)
     }
   }
 })
@@ -83,12 +90,11 @@ hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
 video.addEventListener('playing', () => { if (!halted) show('player', 'playing', 'ok') })
 video.addEventListener('ended', () => { if (!halted) show('player', 'ended: press play to watch again') })
 hls.on(Hls.Events.ERROR, (_event, data) => {
-  const status = data.response && data.response.code
-  if (status === 403) {
-    // Past the loader's one refresh and retry: the edge's answer (CloudFront's XML error) is final.
-    halt(`the edge refused ${data.frag ? 'a segment' : 'the playlist'} (403): no valid signed cookies for this course`)
-  } else if (data.fatal) {
-    halt(`playback stopped: ${data.details}${status ? ` (${status})` : ''}`)
+  // A 403 comes past the loader's one refresh and retry: the edge's answer (CloudFront's XML error) is final.
+  if (data.fatal || (data.response && data.response.code === 403)) {
+    const refused = `The edge refused ${data.frag ? 'part of the video' : 'the video'}: this browser holds no valid signed cookies for this course.`
+    const { text, detail } = describePlayerError(data, refused)
+    halt(text, undefined, detail)
   }
 })
 

@@ -30,7 +30,7 @@
     if (answer.open) {
       const link = document.createElement('a')
       link.href = answer.open
-      link.textContent = `Open ${answer.open}`
+      link.textContent = `Open ${answer.open} instead`
       box.append(link)
     }
     box.dataset.codes = answer.codes.join(' ')

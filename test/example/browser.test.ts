@@ -124,6 +124,7 @@ if (browser.path === undefined) {
       t.ok(segments(OWNED, 200).length >= 1, 'segments answered 200 at the edge')
       t.same(hits(OWNED).filter((h) => h.status !== 200 && h.status !== 304), [], 'nothing else answered for the course')
       t.equal(await page.evaluate('document.getElementById("video").paused'), false, 'the video is playing')
+      t.equal(await page.isHidden('#player-details'), true, 'no error details to show')
     })
 
     await t.test('with the default ttl, playback outlives two grants: the keep-alive renews them, the page counts them', async (t) => {
@@ -190,7 +191,10 @@ if (browser.path === undefined) {
       t.equal(await coursePage.headerValue('cloudfront-grant-expires'), null, 'but carries no grant')
       // Whichever comes first, the app's refusal of the keep-alive or the edge's of the playlist, the page says it.
       await page.waitForSelector('#player.refused')
-      t.match(await page.textContent('#player'), /refused/, 'the player says so')
+      const said = await page.textContent('#player')
+      t.match(said, /refused/, 'the player says so')
+      t.notMatch(said, /Error|HTTP|\d{3}/, `in words (${said})`)
+      t.match(await page.textContent('#player-details code'), /HTTP 403/, 'the status is in the details')
       await page.waitForSelector('#grant.refused')
       t.match(await page.textContent('#grant'), /not your course/, 'and that this is not her course')
       t.same(hits(OTHER).filter((h) => h.status !== 403), [], 'the edge answered nothing but 403 for the course')
@@ -228,6 +232,10 @@ if (browser.path === undefined) {
       const delay = Date.now() - signedOutAt
       t.match(await page.textContent('#player'), /signed out/, `the playing page says it was signed out (${delay} ms after the sign-out)`)
       t.match(await page.textContent('#grant'), /signed out/, 'and that it holds no grant')
+      // This page never lost the focus: the refusal itself made it ask who is signed in.
+      await page.waitForFunction('document.getElementById("account").dataset.user === ""', null, { timeout: 10_000 })
+      t.match(await page.textContent('header'), /Signed out/, 'its header says it is signed out')
+      t.notMatch(await page.textContent('header'), /Alice/, 'and no longer names Alice')
       t.equal(await page.evaluate('document.getElementById("video").paused'), true, 'the video stopped')
       await new Promise((resolve) => setTimeout(resolve, 1_000))
       t.notMatch(await page.textContent('#player'), /playing/, 'and it stays stopped')
