@@ -2,7 +2,8 @@
 // playlist mirror answers compressed bombs, endless and dripping bodies, sources that would render
 // huge, and the largest playlist it accepts. Each scenario runs in a fresh app process (peak RSS is
 // per process), against an origin in a process of its own; 4 requests at once, twice.
-//   npm run bench:hostile          (BENCH_DIST=path/to/another/dist measures another build the same way)
+//   npm run bench:hostile          (BENCH_DIST=path/to/another/dist measures another build the same way;
+//                                   BENCH_ONLY=gzip.m3u8,br.m3u8 runs those scenarios alone)
 import { fork } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -129,8 +130,9 @@ async function main () {
   console.log(`bench:hostile ${process.env.BENCH_DIST ?? 'this build'}; Node ${process.version}; ${PARALLEL} requests at once, ${ROUNDS} rounds, fresh app process per scenario`)
   console.log('| scenario | statuses | app peak RSS added | longest event-loop block | wall time |')
   console.log('|---|---|---|---|---|')
-  for (const [label, name] of SCENARIOS) {
-    const child = fork(SELF, ['app'], { env: { ...process.env, BENCH_ORIGIN: `http://127.0.0.1:${originPort}` } })
+  const only = process.env.BENCH_ONLY?.split(',')
+  for (const [label, name] of SCENARIOS.filter(([, name]) => only === undefined || only.includes(name))) {
+    const child = fork(SELF, ['app'], { execArgv: process.env.BENCH_APP_FLAGS?.split(' ') ?? [], env: { ...process.env, BENCH_ORIGIN: `http://127.0.0.1:${originPort}` } })
     let result = null
     try {
       const { port } = await once(child)

@@ -3,7 +3,7 @@ import {
   FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER, FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
-import { compilePlaylist, renderPlaylistBody, renderedSize, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
+import { compilePlaylistInSlices, renderPlaylistBody, renderPlaylistBodyInSlices, renderedSize, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
 import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
 import { variableName, withVariable } from './variables.js'
@@ -100,6 +100,9 @@ export interface MirrorStats extends SourceStats {
 
 const CONTENT_TYPE = 'application/vnd.apple.mpegurl'
 
+/** Bodies up to this size are rendered at once (about a millisecond); larger ones in slices. */
+const SYNC_RENDER_BYTES = 1024 * 1024
+
 /** One playlist for one signed query, in each encoding asked for so far. */
 class Rendered {
   readonly bodies = new Map<PlaylistEncoding, Buffer>()
@@ -143,6 +146,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private readonly lifetimes: { margin: number, maxTtl: number }
   private readonly maxRenderedBytes: number
   private renders = 0
+  /** Large renderings in progress, shared by concurrent requests. */
+  private readonly rendering = new Map<string, Promise<Rendered>>()
   private compressions = 0
 
   constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
@@ -173,8 +178,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const variable = variableName(options.variables, 'playlists.variables')
     this.compact = variable !== null
     const limits = { maxUris: count(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
-    this.sources = new PlaylistSources(load, (playlistPath, text, granted) => {
-      const compiled = compilePlaylist(text, { playlistPath, distribution, prefix: granted, mirror, outside }, limits)
+    this.sources = new PlaylistSources(load, async (playlistPath, text, granted) => {
+      const compiled = await compilePlaylistInSlices(text, { playlistPath, distribution, prefix: granted, mirror, outside }, limits)
       return variable === null ? compiled : withVariable(compiled, variable)
     }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
@@ -237,19 +242,37 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private respond (cdnPath: string, compiled: CompiledPlaylist, signed: SignedQuery | null, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
     if (signed === null) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
     const key = cdnPath + '\u0000' + signed.query
-    let rendered = this.responses.get(key)
-    if (rendered === undefined || rendered.compiled !== compiled) {
-      // Known before the work is done: the chunks and a copy of the query between each two.
-      const size = renderedSize(compiled, Buffer.byteLength(signed.query))
-      if (size > this.maxRenderedBytes) {
-        throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
-      }
-      this.renders++
-      const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
-      if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
-      rendered = new Rendered(compiled, renderPlaylistBody(compiled, signed.query), headers)
-      this.responses.set(key, rendered)
+    const rendered = this.responses.get(key)
+    if (rendered !== undefined && rendered.compiled === compiled) return this.encoded(key, rendered, encoding)
+    // Known before the work is done: the chunks and a copy of the query between each two.
+    const size = renderedSize(compiled, Buffer.byteLength(signed.query))
+    if (size > this.maxRenderedBytes) {
+      throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
     }
+    const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
+    if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
+    // A large body is copied in slices, the event loop turning between them; concurrent requests share it.
+    if (size > SYNC_RENDER_BYTES) {
+      let running = this.rendering.get(key)
+      if (running === undefined) {
+        running = renderPlaylistBodyInSlices(compiled, signed.query).then((body) => this.keep(key, compiled, body, headers))
+          .finally(() => this.rendering.delete(key))
+        this.rendering.set(key, running)
+      }
+      return running.then((r) => this.encoded(key, r, encoding))
+    }
+    return this.encoded(key, this.keep(key, compiled, renderPlaylistBody(compiled, signed.query), headers), encoding)
+  }
+
+  private keep (key: string, compiled: CompiledPlaylist, body: Buffer, headers: Record<string, string>): Rendered {
+    this.renders++
+    const rendered = new Rendered(compiled, body, headers)
+    this.responses.set(key, rendered)
+    return rendered
+  }
+
+  /** The rendered playlist in the encoding asked for: kept, or compressed now (on the thread pool) and kept. */
+  private encoded (key: string, rendered: Rendered, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
     if (encoding === 'identity' || rendered.identity.length < MIN_COMPRESS_BYTES) return { headers: rendered.headers.get('identity') as Record<string, string>, body: rendered.identity }
     const body = rendered.bodies.get(encoding)
     if (body !== undefined) return { headers: rendered.headers.get(encoding) as Record<string, string>, body }

@@ -106,10 +106,17 @@ async function readBounded (body: ReadableStream<Uint8Array> | null, maxBytes: n
   const reader = body.getReader()
   const chunks: Uint8Array[] = []
   let length = 0
+  let since = 0
   for (;;) {
+    // A body already buffered is read chunk after chunk in microtasks: let the event loop turn each MiB.
+    if (since >= YIELD_BYTES) {
+      since = 0
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     const { done, value } = await reader.read()
     if (done) break
     length += value.byteLength
+    since += value.byteLength
     if (length > maxBytes) {
       await reader.cancel().catch(() => {})
       return null
@@ -118,6 +125,8 @@ async function readBounded (body: ReadableStream<Uint8Array> | null, maxBytes: n
   }
   return Buffer.concat(chunks, length)
 }
+
+const YIELD_BYTES = 1024 * 1024
 
 function originFailed (cdnPath: string, err: unknown): InstanceType<typeof FST_ERR_CF_PLAYLIST_ORIGIN> {
   const name = (err as Error | null)?.name

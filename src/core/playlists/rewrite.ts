@@ -123,15 +123,27 @@ class Compiler {
     throw new FST_ERR_CF_INVALID_PLAYLIST(`line ${this.line}: ${what}`)
   }
 
-  run (): CompiledPlaylist {
+  /** The line an EXT-X-STREAM-INF still waiting for its URI line is on, or 0. */
+  private variantLine = 0
+  /** Where the next line starts. */
+  private at = 0
+
+  /** Checks what concerns the whole text; then `advance` reads the lines. */
+  begin (): void {
     const text = this.text
     if (!text.startsWith('#EXTM3U') || (text.length > 7 && text.charCodeAt(7) !== 10 && text.charCodeAt(7) !== 13)) {
       this.fail('an HLS playlist starts with "#EXTM3U" on its own line')
     }
     this.refuseControls()
-    let variantLine = 0 // the line of an EXT-X-STREAM-INF still waiting for its URI line
+  }
+
+  /** Reads lines until the text ends (true) or `deadline` (performance.now()) has passed (false). */
+  advance (deadline: number): boolean {
+    const text = this.text
     const n = text.length
-    for (let start = 0; start < n; this.line++) {
+    for (let lines = 0; this.at < n; this.line++) {
+      if ((++lines & 255) === 0 && performance.now() > deadline) return false
+      const start = this.at
       let end = text.indexOf('\n', start)
       if (end === -1) end = n
       const stop = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end
@@ -140,8 +152,8 @@ class Compiler {
         if (text.startsWith('#EXT', start)) {
           const kind = this.tag(start, stop)
           if (kind === STREAM_INF) {
-            if (variantLine !== 0) this.fail(`EXT-X-STREAM-INF follows the one on line ${variantLine} before its URI line`)
-            variantLine = this.line
+            if (this.variantLine !== 0) this.fail(`EXT-X-STREAM-INF follows the one on line ${this.variantLine} before its URI line`)
+            this.variantLine = this.line
           }
         }
       } else {
@@ -150,14 +162,33 @@ class Compiler {
         while (s < e && isSpace(text.charCodeAt(s))) s++
         while (e > s && isSpace(text.charCodeAt(e - 1))) e--
         if (s < e) {
-          this.uri(s, e, variantLine !== 0 ? PLAYLIST : MEDIA)
-          variantLine = 0
+          this.uri(s, e, this.variantLine !== 0 ? PLAYLIST : MEDIA)
+          this.variantLine = 0
         }
       }
-      start = end + 1
+      this.at = end + 1
     }
-    if (variantLine !== 0) {
-      this.line = variantLine
+    return true
+  }
+
+  run (): CompiledPlaylist {
+    this.begin()
+    this.advance(Infinity)
+    return this.finish()
+  }
+
+  async runInSlices (): Promise<CompiledPlaylist> {
+    this.begin()
+    while (!this.advance(performance.now() + SLICE_MS)) await new Promise((resolve) => setImmediate(resolve))
+    // Encoding the output is a copy of the whole text: a turn of its own for a large one.
+    if (this.text.length > 1024 * 1024) await new Promise((resolve) => setImmediate(resolve))
+    return this.finish()
+  }
+
+  finish (): CompiledPlaylist {
+    const text = this.text
+    if (this.variantLine !== 0) {
+      this.line = this.variantLine
       this.fail('EXT-X-STREAM-INF has no URI line after it')
     }
     this.chunks.push(this.literal + text.slice(this.from))
@@ -371,6 +402,18 @@ export function compilePlaylist (text: string, context: PlaylistContext | Resolv
   return new Compiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).run()
 }
 
+/**
+ * The same, for a server: the lines are read in slices of a few milliseconds, the event loop
+ * turning between them, so a long playlist never holds other requests for long (bench:hostile).
+ */
+export function compilePlaylistInSlices (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): Promise<CompiledPlaylist> {
+  if (typeof text !== 'string') return Promise.reject(new FST_ERR_CF_INVALID_PLAYLIST('the playlist must be a string'))
+  return new Compiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).runInSlices()
+}
+
+/** Milliseconds of work between two turns of the event loop, when compiling or rendering in slices. */
+const SLICE_MS = 8
+
 /** Bounds on what one playlist may cost to rewrite. */
 export interface PlaylistLimits {
   /** Most URIs (segment lines and URI attributes) in one playlist (default 10,000). */
@@ -405,10 +448,32 @@ export function renderPlaylistBody (compiled: CompiledPlaylist, query: string): 
   if (parts.length === 1) return parts[0] as Buffer
   const q = Buffer.from(query, 'utf8')
   const out = Buffer.allocUnsafeSlow(renderedSize(compiled, q.length))
-  let at = (parts[0] as Buffer).copy(out, 0)
-  for (let i = 1; i < parts.length; i++) {
-    at += q.copy(out, at)
+  copyParts(parts, q, out, 0, parts.length, 0)
+  return out
+}
+
+/** Parts [from, to), each but the first after a copy of the query, into `out` from `at`; returns the end. */
+function copyParts (parts: readonly Buffer[], q: Buffer, out: Buffer, from: number, to: number, at: number): number {
+  for (let i = from; i < to; i++) {
+    if (i > 0) at += q.copy(out, at)
     at += (parts[i] as Buffer).copy(out, at)
+  }
+  return at
+}
+
+/** Parts copied per turn of the event loop when rendering in slices (a few milliseconds' worth). */
+const SLICE_PARTS = 2000
+
+/** `renderPlaylistBody` for a server: copied in slices, the event loop turning between them. */
+export async function renderPlaylistBodyInSlices (compiled: CompiledPlaylist, query: string): Promise<Buffer> {
+  const parts = compiled.encoded
+  if (parts.length <= SLICE_PARTS) return renderPlaylistBody(compiled, query)
+  const q = Buffer.from(query, 'utf8')
+  const out = Buffer.allocUnsafeSlow(renderedSize(compiled, q.length))
+  let at = 0
+  for (let from = 0; from < parts.length; from += SLICE_PARTS) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve))
+    at = copyParts(parts, q, out, from, Math.min(parts.length, from + SLICE_PARTS), at)
   }
   return out
 }

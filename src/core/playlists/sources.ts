@@ -49,7 +49,7 @@ export class PlaylistSources {
 
   constructor (
     private readonly load: PlaylistLoader,
-    private readonly compile: (cdnPath: string, text: string, prefix: string) => CompiledPlaylist,
+    private readonly compile: (cdnPath: string, text: string, prefix: string) => CompiledPlaylist | Promise<CompiledPlaylist>,
     private readonly settings: SourceSettings
   ) {
     this.cache = new LRUCache<string, Source>({ max: settings.max, maxSize: settings.maxBytes, sizeCalculation: sizeOf })
@@ -87,7 +87,7 @@ export class PlaylistSources {
     const at = this.settings.now()
     const text = await this.load(cdnPath)
     if (text === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND(cdnPath)
-    const compiled = this.compile(cdnPath, text, prefix)
+    const compiled = await this.compile(cdnPath, text, prefix)
     const until = compiled.immutable ? Infinity : at + Math.max(1, compiled.targetDuration) * 1000
     this.cache.set(cdnPath, { compiled, at, until })
     return compiled
