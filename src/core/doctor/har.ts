@@ -148,7 +148,13 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
   const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
   const jar = new Map<string, StoredCookie>()
   const deleted = new Map<string, StoredCookie>()
+  // Each cause the browser had to refuse a cookie, once, in the order met (a session renewing its
+  // cookies meets the same ones again and again); the first `refusalsReported` are among the
+  // findings already, where a repetition would add nothing. Kept this way, each refused request
+  // costs what the jar holds, not what the HAR held before it.
   const refusedAtStore: Finding[] = []
+  const refusalKeys = new Set<string>()
+  let refusalsReported = 0
   // The CDN: where CloudFront answered, where the policies point, or where CloudFront cookies go
   // that no response there sets (the app that sets them gets them back too, on its own host).
   const setters = new Set(entries.filter((e) => e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))).map((e) => originOf(e.url)))
@@ -174,24 +180,27 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
     if (code !== null || (toMedia && withheld)) {
       refused++
       // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
-      const notSent: Finding[] = [...refusedAtStore]
-      const sent: StoredCookie[] = []
+      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf([...jar.values()].filter((c) => whyNotSent(c, e.url, initiator, now) === null))
+      // Requests refused for the same reason are judged once: the CloudFront cookies alone count
+      // (CloudFront reads no other), so an app cookie that changes on every request changes nothing.
+      const key = `${originOf(e.url)}\n${JSON.stringify([...readCloudFrontCookies(cookieHeader)])}\n${initiator === undefined ? '' : originOf(initiator)}`
+      if (judged.has(key)) continue
+      judged.add(key)
+      const pending = refusedAtStore.slice(refusalsReported)
+      const notSent: Finding[] = [...pending]
       for (const cookie of jar.values()) {
         const why = whyNotSent(cookie, e.url, initiator, now)
         if (why) notSent.push(why)
-        else sent.push(cookie)
       }
       for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
-      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf(sent)
-      // Requests refused for the same reason are judged once.
-      const key = `${originOf(e.url)}\n${cookieHeader ?? ''}\n${initiator === undefined ? '' : originOf(initiator)}`
-      if (judged.has(key)) continue
-      judged.add(key)
       if (code !== null) {
         findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
           `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
       }
-      findings.push(...judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp }))
+      const judgedHere = judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp })
+      // The cookies held but not sent are told only when they are the cause (no set arrived).
+      if (pending.length > 0 && judgedHere.includes(pending[0] as Finding)) refusalsReported = refusedAtStore.length
+      findings.push(...judgedHere)
     } else if (toMedia && e.status >= 200 && e.status < 400) {
       served++
       if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) lastServed = e
@@ -203,7 +212,11 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
         if (parsed === null || !parsed.name.startsWith('CloudFront-')) continue
         const result = storeCookie(parsed, e.url, now)
         if ('refused' in result) {
-          refusedAtStore.push(result.refused)
+          const key = `${result.refused.code}\n${result.refused.message}`
+          if (!refusalKeys.has(key)) {
+            refusalKeys.add(key)
+            refusedAtStore.push(result.refused)
+          }
         } else if ('deleted' in result) {
           if (jar.delete(jarKey(result.deleted))) deleted.set(jarKey(result.deleted), result.deleted)
         } else {
