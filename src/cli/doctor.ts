@@ -80,7 +80,7 @@ Options:
     } catch (err) {
       // A URL or a HAR that cannot be read is a bad argument; a bad key keeps its own code.
       const e = err as { code?: string, message?: string }
-      if (e.code === 'FST_ERR_CF_INVALID_OPTION') usage((e.message ?? '').replace(/^Invalid option (\w+)/, (_m, w: string) => w === 'url' ? '<url>' : `--${w}`))
+      if (e.code === 'FST_ERR_CF_INVALID_OPTION') usage((e.message ?? '').replace(/^Invalid option (\w+)/, (_m, w: string) => w === 'url' ? '<url>' : w === 'har' ? `--har ${har as string}` : `--${w}`))
       throw err
     }
     if (p.values.json === true) io.out(JSON.stringify(result, null, 2))
