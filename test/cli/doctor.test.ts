@@ -155,7 +155,7 @@ t.test('bad arguments: exit 2, with what to change', async (t) => {
   const notKey = join(dir, 'not-a-key.pem')
   writeFileSync(notKey, 'hello')
   const bad = await doctor([MEDIA, '--cookie', valid, '--key', `${rsaKey.keyPairId}=${notKey}`])
-  t.equal(bad.code, 1)
+  t.equal(bad.code, 2)
   t.match(bad.stderr, new RegExp(`--key ${rsaKey.keyPairId}=\\S*not-a-key\\.pem: .*\\(FST_ERR_CF_INVALID_KEY\\)`))
   const help = await doctor(['--help'])
   t.equal(help.code, 0)
