@@ -1,4 +1,4 @@
-// HARs of long sessions: 20,000 entries (about 7 MB), what an hour of HLS playback with renewals
+// HARs of long sessions: 20,000 entries (over 6 MB), what an hour of HLS playback with renewals
 // records. The doctor reads them in one pass (a run bounded by the test's timeout), judges
 // requests refused for the same reason once, and says each cause once.
 import t from 'tap'
