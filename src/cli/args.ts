@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { basename, dirname, join } from 'node:path'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { FST_ERR_CF_CLI_USAGE, FST_ERR_CF_INVALID_KEY } from '../core/errors.js'
 import { loadPublicKey } from '../core/keys.js'
@@ -119,6 +121,20 @@ export function parseTime (flag: string, text: string | undefined): number | Dat
   return new Date(ms)
 }
 
+/** `--now`: a time to judge at, which CloudFront's epoch seconds can reach (a larger number is milliseconds). */
+export function parseNow (text: string | undefined): number | Date | undefined {
+  const at = parseTime('--now', text)
+  if (typeof at === 'number' && at > MAX_EPOCH_SECONDS) usage(`--now ${text as string} is past ${MAX_EPOCH_SECONDS}, the last second CloudFront reads: give epoch seconds, not milliseconds`)
+  return at
+}
+
+/** `--ip`: the viewer's address, IPv4 or IPv6. */
+export function clientIp (p: Parsed): string | undefined {
+  const ip = str(p, 'ip')
+  if (ip !== undefined && isIP(ip) === 0) usage(`--ip ${ip}: expected the viewer's IPv4 or IPv6 address, such as 203.0.113.7`)
+  return ip
+}
+
 /** An epoch time in seconds as an ISO date, without milliseconds. */
 export function isoDate (epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace('.000Z', 'Z')
@@ -146,7 +162,12 @@ export function keyMap (specs: string[]): Record<string, Buffer> {
     if (eq <= 0 || eq === spec.length - 1) usage(`--key ${spec}: expected ID=path/to/public.pem`)
     const id = spec.slice(0, eq)
     if (keys[id] !== undefined) usage(`--key ${id} is given twice`)
-    const pem = readFile('--key', spec.slice(eq + 1))
+    const file = spec.slice(eq + 1)
+    const pem = readFile('--key', file)
+    // Node would take a private key and derive its public half: the private key would then sit where only the public one belongs.
+    if (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem.toString('latin1'))) {
+      usage(`--key ${spec}: that file holds a private key, and --key takes the public key; derive it with: openssl pkey -in ${shellWord(file)} -pubout -out ${shellWord(publicKeyFileFor(file))}`)
+    }
     try {
       loadPublicKey(pem)
     } catch (err) {
@@ -156,4 +177,25 @@ export function keyMap (specs: string[]): Record<string, Buffer> {
     keys[id] = pem
   }
   return keys
+}
+
+/** A word the shell passes as it is: quoted when it holds anything but plain path characters. */
+function shellWord (text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`
+}
+
+/**
+ * Where to write the public key derived from a private key file: beside it, `private` in its name
+ * made `public` (private.pem: public.pem), never the file itself nor one that exists already.
+ */
+export function publicKeyFileFor (privateFile: string): string {
+  const dir = dirname(privateFile)
+  const name = basename(privateFile)
+  const stem = name.replace(/\.(pem|key)$/i, '')
+  const renamed = name.replace(/private/g, 'public').replace(/Private/g, 'Public').replace(/PRIVATE/g, 'PUBLIC')
+  for (let i = 0; ; i++) {
+    const candidate = i === 0 ? renamed : i === 1 ? `${stem}.pub.pem` : `${stem}.pub-${i}.pem`
+    const path = join(dir, candidate)
+    if (candidate !== name && !existsSync(path)) return path
+  }
 }

@@ -1,5 +1,5 @@
 import { diagnose, diagnoseHar, type DoctorReport, type Finding } from '../core/doctor/index.js'
-import { keyMap, list, parse, parseTime, readFile, str, usage } from './args.js'
+import { clientIp as clientIpOf, keyMap, list, parse, parseNow, readFile, str, usage } from './args.js'
 import type { Command } from './args.js'
 
 const MARK: Record<Finding['severity'], string> = { error: 'ERROR', warning: 'WARN ', info: 'INFO ' }
@@ -66,12 +66,12 @@ Options:
     if (har === undefined && url === undefined) usage('give the refused media <url> (or --har <file>)')
     if (setCookies.length > 0 && from === undefined) usage('--set-cookie needs --from <URL of the response that set them>')
     if (from !== undefined && setCookies.length === 0) usage('--from goes with --set-cookie')
-    const at = parseTime('--now', str(p, 'now'))
+    const at = parseNow(str(p, 'now'))
     const now = at === undefined ? undefined : typeof at === 'number' ? at * 1000 : at.getTime()
     // Optional here: without keys, doctor checks everything but the signature.
     const keySpecs = list(p, 'key')
     const keys = keySpecs.length === 0 ? undefined : keyMap(keySpecs)
-    const clientIp = str(p, 'ip')
+    const clientIp = clientIpOf(p)
     let result: DoctorReport
     try {
       result = har !== undefined
@@ -80,7 +80,7 @@ Options:
     } catch (err) {
       // A URL or a HAR that cannot be read is a bad argument; a bad key keeps its own code.
       const e = err as { code?: string, message?: string }
-      if (e.code === 'FST_ERR_CF_INVALID_OPTION') usage((e.message ?? '').replace(/^Invalid option (\w+)/, (_m, w: string) => w === 'url' ? '<url>' : `--${w}`))
+      if (e.code === 'FST_ERR_CF_INVALID_OPTION') usage((e.message ?? '').replace(/^Invalid option (\w+)/, (_m, w: string) => w === 'url' ? '<url>' : w === 'har' ? `--har ${har as string}` : `--${w}`))
       throw err
     }
     if (p.values.json === true) io.out(JSON.stringify(result, null, 2))

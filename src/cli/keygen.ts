@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parse, str, usage, type Command } from './args.js'
 
@@ -75,12 +75,17 @@ Options:
         if (existsSync(file)) usage(`${file} already exists (use --force to replace it)`)
       }
     }
+    if (existsSync(dir) && !statSync(dir).isDirectory()) usage(`--out ${dir} is a file: give a directory (it is created if missing)`)
     const pair = generateKeyPair(type)
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(privatePath, pair.privatePem, { mode: 0o600 })
-    // writeFile keeps the mode of a file it replaces.
-    chmodSync(privatePath, 0o600)
-    writeFileSync(publicPath, pair.publicPem, { mode: 0o644 })
+    try {
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(privatePath, pair.privatePem, { mode: 0o600 })
+      // writeFile keeps the mode of a file it replaces.
+      chmodSync(privatePath, 0o600)
+      writeFileSync(publicPath, pair.publicPem, { mode: 0o644 })
+    } catch (err) {
+      usage(`cannot write the key pair to --out ${dir} (${(err as { code?: string }).code ?? 'error'})`)
+    }
     io.err(`Wrote ${privatePath} (${type === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}, mode 0600: keep it secret) and ${publicPath}.`)
     io.out(given ?? localKeyId(pair.publicKey))
     return 0

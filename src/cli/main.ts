@@ -80,6 +80,11 @@ export function nameTheFlag (message: string, code: string | undefined, command:
   return `invalid ${list[0] as string}: ${rest}`
 }
 
+// What the library refuses in the values a command line gave it (a key, a time, a resource, an
+// address, a directory): bad arguments, exit status 2 like a usage error. Anything else is a failure.
+const BAD_ARGUMENT_CODES = new Set(['FST_ERR_CF_INVALID_OPTION', 'FST_ERR_CF_INVALID_KEY', 'FST_ERR_CF_INVALID_TIME',
+  'FST_ERR_CF_INVALID_RESOURCE', 'FST_ERR_CF_INVALID_IP', 'FST_ERR_CF_INVALID_POLICY', 'FST_ERR_CF_COOKIE_TOO_LARGE'])
+
 /** Runs one command line; resolves to the exit status. Never prints key material. */
 export async function main (argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv
@@ -115,6 +120,6 @@ export async function main (argv: string[], io: Io): Promise<number> {
     // Library errors are coded and never quote key material; others are reported by message alone.
     const message = nameTheFlag(e.message ?? String(err), e.code, command, rest)
     io.err(`${NAME} ${name}: ${message}${e.code ? ` (${e.code})` : ''}`)
-    return 1
+    return e.code !== undefined && BAD_ARGUMENT_CODES.has(e.code) ? 2 : 1
   }
 }

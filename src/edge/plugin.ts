@@ -1,4 +1,6 @@
+import { stat } from 'node:fs'
 import type { IncomingHttpHeaders } from 'node:http'
+import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
@@ -6,7 +8,7 @@ import fastifyReplyFrom from '@fastify/reply-from'
 import { matchBehavior, resolveEdgeOptions, type CloudFrontEdgeOptions, type EdgeDenial } from './options.js'
 import { isSafeOriginPath } from '../core/paths.js'
 import { normalisePath, stripCloudFrontCookies, stripSigningParams } from './paths.js'
-import { invalidRangeXml, isValidBytesRange } from './range.js'
+import { hasSuffixRange, invalidRangeXml, isValidBytesRange, resolveSuffixRanges } from './range.js'
 
 /** What the edge exposes on the Fastify instance (`fastify.cloudfrontEdge`). */
 export interface CloudFrontEdgeHandle {
@@ -28,6 +30,22 @@ const EXPOSED_HEADERS = 'Accept-Ranges, Content-Length, Content-Range, Content-T
 // A reason may quote a decoded policy, which the viewer controls: keep the header valid.
 function headerSafe (text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 512)
+}
+
+/** The file @fastify/static serves for this request: the path after the route's prefix, decoded as it decodes it. */
+function servedFile (root: string, request: FastifyRequest): string | undefined {
+  const route = request.routeOptions.url
+  if (route === undefined || !route.endsWith('*')) return undefined
+  const prefix = route.slice(0, -1)
+  const rawUrl = request.raw.url ?? ''
+  const q = rawUrl.indexOf('?')
+  const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q)
+  if (!rawPath.startsWith(prefix)) return undefined
+  try {
+    return join(root, decodeURI(rawPath.slice(prefix.length)))
+  } catch {
+    return undefined
+  }
 }
 
 async function cloudfrontEdgePlugin (fastify: FastifyInstance, options: CloudFrontEdgeOptions): Promise<void> {
@@ -114,8 +132,22 @@ async function cloudfrontEdgePlugin (fastify: FastifyInstance, options: CloudFro
     await fastify.register(async function cloudfrontEdgeDirectory (directory) {
       directory.addHook('onRequest', function cloudfrontEdgeRange (request, _reply, done) {
         const range = request.raw.headers.range
-        if (range !== undefined && !isValidBytesRange(range)) delete request.raw.headers.range
-        done()
+        if (range === undefined) return done()
+        if (!isValidBytesRange(range)) {
+          delete request.raw.headers.range
+          return done()
+        }
+        // A suffix-range alone needs the size, so only it costs a stat (of the file @fastify/static serves).
+        const file = hasSuffixRange(range) ? servedFile(origin.root, request) : undefined
+        if (file === undefined) return done()
+        stat(file, (err, stats) => {
+          if (err === null && stats.isFile()) {
+            const resolved = resolveSuffixRanges(range, stats.size)
+            if (resolved === undefined) delete request.raw.headers.range
+            else request.raw.headers.range = resolved
+          }
+          done()
+        })
       })
       directory.setErrorHandler(function cloudfrontEdgeDirectoryError (err: Error & { statusCode?: number, headers?: Record<string, string> }, request, reply) {
         if (err.statusCode !== 416) throw err

@@ -29,6 +29,32 @@ export function isValidBytesRange (header: string): boolean {
   return specs > 0
 }
 
+/** Whether a valid range set holds a suffix-range (`-500`): the one form whose meaning needs the file's size. */
+export function hasSuffixRange (header: string): boolean {
+  return header.slice(header.indexOf('=') + 1).split(',').some((part) => SUFFIX_RANGE.test(part.trim()))
+}
+
+/**
+ * A valid range set as RFC 9110 §14.1.1 reads its suffix-ranges against a file of `size` bytes: a
+ * suffix longer than the file means the whole file (`bytes=-20000` on 10,000 bytes: `bytes=0-`,
+ * answered 206 `bytes 0-9999/10000`, as S3 does), which a file server that subtracts would refuse.
+ * On an empty file a non-zero suffix-range is satisfiable, yet no Content-Range can name its bytes:
+ * undefined then, to serve the (empty) file whole with 200, as S3 does. `-0` is left alone: unsatisfiable.
+ */
+export function resolveSuffixRanges (header: string, size: number): string | undefined {
+  const eq = header.indexOf('=')
+  let wholeEmpty = false
+  const specs = header.slice(eq + 1).split(',').map((part) => {
+    const spec = part.trim()
+    if (!SUFFIX_RANGE.test(spec)) return part
+    const length = BigInt(spec.slice(1))
+    if (length === 0n) return part
+    if (size === 0) wholeEmpty = true
+    return length > BigInt(size) ? '0-' : part
+  })
+  return wholeEmpty ? undefined : `${header.slice(0, eq + 1)}${specs.join(',')}`
+}
+
 function xmlEscape (text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[^\x20-\x7e]/g, '?')
 }

@@ -102,7 +102,34 @@ t.test('--har', async (t) => {
   writeFileSync(join(dir, 'empty.har'), '{}')
   const empty = await doctor(['--har', join(dir, 'empty.har')])
   t.equal(empty.code, 2)
-  t.match(empty.stderr, /--har: expected a HAR file/)
+  t.match(empty.stderr, /--har \S*empty\.har: expected a HAR file/)
+})
+
+t.test('--har with a field of the wrong type: exit 2, naming the file and the field', async (t) => {
+  const entry = {
+    startedDateTime: new Date(NOW).toISOString(),
+    request: { method: 'GET', url: MEDIA, headers: [{ name: 'Cookie', value: valid }] },
+    response: { status: 403, headers: [{ name: 'X-Cache', value: 'Error from cloudfront' }], content: { text: '<Error><Code>AccessDenied</Code></Error>' } }
+  }
+  const cases: Array<[string, unknown, string]> = [
+    ['method', { log: { entries: [entry, { ...entry, request: { ...entry.request, method: 42 } }] } }, 'log.entries[1].request.method: expected a string, got a number'],
+    ['headers', { log: { entries: [{ ...entry, request: { ...entry.request, headers: 'Cookie: x' } }] } }, 'log.entries[0].request.headers: expected an array, got a string'],
+    ['status', { log: { entries: [{ ...entry, response: { ...entry.response, status: '403' } }] } }, 'log.entries[0].response.status: expected an integer, got a string'],
+    ['entries', { log: { entries: {} } }, 'log.entries: expected an array, got an object'],
+    ['array', [], 'expected a HAR file: { "log": { "entries": [...] } }, got an array'],
+    ['string', 'log', 'expected a HAR file: { "log": { "entries": [...] } }, got a string']
+  ]
+  for (const [name, har, message] of cases) {
+    const file = join(dir, `wrong-${name}.har`)
+    writeFileSync(file, JSON.stringify(har))
+    const r = await doctor(['--har', file])
+    t.equal(r.code, 2, `${name}: bad input`)
+    t.equal(r.stderr.split('\n')[0], `cloudfront-cookies doctor: --har ${file}: ${message}`, `${name}: one line naming the file and the field`)
+    t.notOk(r.stderr.includes(signature.slice(0, 16)), `${name}: no cookie value`)
+  }
+  const twin = join(dir, 'right.har')
+  writeFileSync(twin, JSON.stringify({ log: { entries: [entry] } }))
+  t.equal((await doctor(['--har', twin])).code, 1, 'the twin: the same file with the right types is read (errors found)')
 })
 
 t.test('bad arguments: exit 2, with what to change', async (t) => {
@@ -128,7 +155,7 @@ t.test('bad arguments: exit 2, with what to change', async (t) => {
   const notKey = join(dir, 'not-a-key.pem')
   writeFileSync(notKey, 'hello')
   const bad = await doctor([MEDIA, '--cookie', valid, '--key', `${rsaKey.keyPairId}=${notKey}`])
-  t.equal(bad.code, 1)
+  t.equal(bad.code, 2)
   t.match(bad.stderr, new RegExp(`--key ${rsaKey.keyPairId}=\\S*not-a-key\\.pem: .*\\(FST_ERR_CF_INVALID_KEY\\)`))
   const help = await doctor(['--help'])
   t.equal(help.code, 0)

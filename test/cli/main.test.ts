@@ -70,7 +70,7 @@ t.test('sign-url and sign-cookies', async (t) => {
     [['sign-url', 'https://cdn.test/a', ...base, '--expires-in', '1m', '--passphrase-env', 'CF_TEST_UNSET_VARIABLE'], 2, /CF_TEST_UNSET_VARIABLE: that environment variable is not set/],
     [['sign-cookies', 'https://cdn.test/c/*', ...base, '--expires-in', '1m', '--format', 'xml'], 2, /--format xml: expected json, header or set-cookie/],
     [['sign-cookies', 'https://cdn.test/c/*', ...base, '--expires-in', '1m', '--format', 'set-cookie', '--same-site', 'lax'], 2, /--same-site lax: expected Strict, Lax or None/],
-    [['sign-url', 'https://cdn.test/a', ...base, '--expires-in', '1m', '--resource', 'https://cdn.test/b/*'], 1, /Invalid resource: .* \(FST_ERR_CF_INVALID_RESOURCE\)/]
+    [['sign-url', 'https://cdn.test/a', ...base, '--expires-in', '1m', '--resource', 'https://cdn.test/b/*'], 2, /Invalid resource: .* \(FST_ERR_CF_INVALID_RESOURCE\)/]
   ]
   for (const [args, code, expected] of errors) {
     const res = await run(args)
@@ -90,7 +90,7 @@ t.test('sign-url with an encrypted key through --passphrase-env', async (t) => {
   t.match(res.stdout, /Key-Pair-Id=KENC\n$/)
   process.env.CF_TEST_PASSPHRASE = 'wrong'
   const wrong = await run(['sign-url', 'https://cdn.test/a', '--key-id', 'KENC', '--private-key', file, '--expires-in', '1m', '--passphrase-env', 'CF_TEST_PASSPHRASE'])
-  t.equal(wrong.code, 1)
+  t.equal(wrong.code, 2)
   t.match(wrong.stderr, /invalid --private-key \S+encrypted\.pem: the passphrase does not decrypt the private key \(FST_ERR_CF_INVALID_KEY\)/)
 })
 

@@ -145,7 +145,7 @@ t.test('times: ISO dates beside epoch seconds', async (t) => {
   const earlyJson = JSON.parse((await run(['verify', url, '--key', key, '--cookie', header, '--now', '1999999999', '--json'])).stdout)
   t.match(earlyJson.reason, /2000000000 \(2033-05-18T03:33:20Z\)/)
   const past = await run(['sign-url', 'https://media.example.test/x', '--key-id', keyId, '--private-key', privateFile, '--expires', '1000000000'])
-  t.equal(past.code, 1)
+  t.equal(past.code, 2)
   t.match(past.stderr, /invalid --expires 1000000000: 1000000000 \(2001-09-09T01:46:40Z\) is not after now \(\d+, 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/)
 
   t.equal(withIsoDates('at 1893456000.'), 'at 1893456000 (2030-01-01T00:00:00Z).')
@@ -179,7 +179,7 @@ t.test('errors name the flag that was typed, not the library option', async (t) 
   cases.forEach(([args, expected], i) => {
     const res = results[i] as Run
     const what = args.slice(0, 1).concat(args.slice(-4)).join(' ')
-    t.equal(res.code, 1, `${what}: exit 1`)
+    t.equal(res.code, 2, `${what}: exit 2, a bad argument`)
     t.match(res.stderr, expected, `${what}: names the flag`)
     t.match(res.stderr, /\(FST_ERR_CF_[A-Z_]+\)\n$/, `${what}: with the library's code`)
     t.notMatch(res.stderr, /\b(expiresIn|notBefore|ipAddress|keyPairId|privateKey|cors\.origins|origin\.(root|upstream)|behaviors\[|Invalid option|Invalid time)\b/, `${what}: no API option name`)

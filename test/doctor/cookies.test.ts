@@ -51,6 +51,16 @@ for (const c of CASES) {
   })
 }
 
+t.test('COOKIE_NOT_SENT_PATH: the cookies of another folder name the grant that is missing', async (t) => {
+  const fix = (path: string, url: string): string | undefined => diagnose({ url, setCookies: setCookieLines(LAX.replace('/courses/42/', path)), from: APP, now: NOW }).findings.find((f) => f.code === 'COOKIE_NOT_SENT_PATH')?.fix
+  const at = (needed: string): string => `The app did not grant ${needed} to this user (the cookie Path is the granted prefix): check its rules and authorize (authorize must return true for ${needed}), or call grant('${needed}') before the player requests it.`
+  t.equal(fix('/courses/43/', MEDIA), at('/courses/42/'), 'course 43\'s cookies, a segment of course 42')
+  t.equal(fix('/courses/43/', 'https://media.example.com/courses/42/720p/seg-001.ts'), at('/courses/42/'), 'as deep as the granted prefix')
+  t.equal(fix('/courses/42/720p/', 'https://media.example.com/courses/42/index.m3u8'), at('/courses/42/'), 'a rendition\'s grant, the master playlist above it')
+  t.equal(fix('/courses/42', 'https://media.example.com/courses/421/seg.ts'), at('/courses/421/'), 'a Path without its slash')
+  t.equal(fix('/courses/42/', MEDIA), undefined, 'the twin: the folder granted')
+})
+
 t.test('one finding names the whole set', async (t) => {
   const r = diagnose({ url: MEDIA, setCookies: setCookieLines('Path=/courses/42/; Secure; SameSite=Lax'), from: APP, now: NOW })
   t.match(r.findings[0]?.message, /^CloudFront-Policy, CloudFront-Signature and CloudFront-Key-Pair-Id \(set by/)

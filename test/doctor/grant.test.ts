@@ -120,6 +120,32 @@ t.test('the cause named for a few more mismatches', async (t) => {
   t.match(run({ cookieHeader: canned(MEDIA) }).findings, [{ code: 'CANNED_POLICY_FOR_PREFIX', severity: 'warning', message: /signed for exactly this URL/ }], 'a canned set for this one URL')
 })
 
+t.test('another folder\'s grant: the advice names the missing grant, not the signing', async (t) => {
+  const SIGN = /^Sign the Resource as the browser requests the media/
+  for (const [url, needed] of [['https://media.example.com/courses/43/seg-001.ts', '/courses/43/'], ['https://media.example.com/courses/43/720p/seg-001.ts', '/courses/43/'], ['https://media.example.com/intro.ts', '/']] as Array<[string, string]>) {
+    const f = run({ url, cookieHeader: valid }).findings
+    t.same(codes({ ok: false, findings: f }), ['RESOURCE_MISMATCH'], url)
+    t.match(f[0]?.message, new RegExp(`: these cookies grant /courses/42/\\*, and the request is under ${needed.replace(/\//g, '\\/')}$`), `${url}: the granted folder and the one needed`)
+    t.equal(f[0]?.fix, `The app did not grant ${needed} to this user: check its rules and authorize (authorize must return true for ${needed}), or call grant('${needed}') before the player requests it. The signing is not the cause.`)
+  }
+  const url = signer.signUrlSync(MEDIA, { resource: PREFIX, expires: T + 600 }).replace('/42/', '/43/')
+  t.match(run({ url }).findings, [{ code: 'RESOURCE_MISMATCH', message: /this signed URL grants \/courses\/42\/\*, and the request is under \/courses\/43\//, fix: /did not grant \/courses\/43\/ to this user/ }], 'a signed URL for another folder')
+  // The twins: a folder grant wrong in its signing keeps the signing advice.
+  const twins: Array<[string, string, string]> = [
+    ['the scheme', 'http://media.example.com/courses/42/seg-001.ts', PREFIX],
+    ['the host', 'https://d111111abcdef8.cloudfront.net/courses/42/seg-001.ts', PREFIX],
+    ['letter case', MEDIA, 'https://media.example.com/Courses/42/*'],
+    ['encoding', "https://media.example.com/courses/it's/seg.ts", 'https://media.example.com/courses/it%27s/*'],
+    ['no wildcard', MEDIA, 'https://media.example.com/courses/42/'],
+    ['a wildcard inside the path', 'https://media.example.com/courses/43/seg-001.ts', 'https://media.example.com/courses/4*/720p/*']
+  ]
+  for (const [why, twinUrl, resource] of twins) {
+    const f = run({ url: twinUrl, cookieHeader: withPolicy({ resource, expires: T + 600 }) }).findings.find((x) => x.code === 'RESOURCE_MISMATCH')
+    t.match(f?.fix, SIGN, `${why}: the signing is the cause`)
+    t.notMatch(f?.message, /these cookies grant/, `${why}: no folder named`)
+  }
+})
+
 t.test('times in words', async (t) => {
   const at = (now: number): string => run({ cookieHeader: valid, now }).findings[0]?.message ?? ''
   t.match(at(NOW + 3 * 3600_000), /\(3 h ago\)/)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import { createSigner } from '../../src/core/signer.js'
 import { cloudfrontEdge, createEdgeServer } from '../../src/edge/index.js'
-import { invalidRangeXml, isValidBytesRange } from '../../src/edge/range.js'
+import { invalidRangeXml, isValidBytesRange, resolveSuffixRanges } from '../../src/edge/range.js'
 import { cookieHeader, errorCode, listen, rawGet, rsaKeys, tempDir } from './helpers.js'
 
 const HOST = 'media.example.test'
@@ -18,6 +18,10 @@ const grant = cookieHeader(signer.signCookiesSync(`https://${HOST}/media/*`, { e
 const root = tempDir(t, 'cf-edge-416-')
 mkdirSync(join(root, 'media'))
 writeFileSync(join(root, 'media', 'ten.txt'), BODY)
+// 10,000 bytes, each the last digit of its offset; and an empty file.
+const BIG = Buffer.from(Array.from({ length: 10_000 }, (_, i) => 48 + (i % 10)))
+writeFileSync(join(root, 'media', 'big.bin'), BIG)
+writeFileSync(join(root, 'media', 'empty.bin'), '')
 
 t.test('unsatisfiable ranges: 416 with the XML an S3 origin sends', async (t) => {
   const edge = await createEdgeServer({ keys: { K1: keys.publicKey }, origin: { root }, scheme: 'https' })
@@ -67,6 +71,68 @@ t.test('syntactically invalid ranges are ignored: 200 and the whole body', async
   }
 })
 
+t.test('suffix ranges, read against the file\'s size as RFC 9110 and S3 read them', async (t) => {
+  const edge = await createEdgeServer({ keys: { K1: keys.publicKey }, origin: { root }, scheme: 'https' })
+  const port = await listen(edge)
+  t.teardown(() => edge.close())
+  const get = (file: string, range: string, method = 'GET'): ReturnType<typeof rawGet> =>
+    rawGet('127.0.0.1', port, `/media/${file}`, { host: HOST, cookie: grant, range }, method)
+
+  // A suffix longer than the file: the whole file, as a 206 that names every byte.
+  for (const range of ['bytes=-20000', 'bytes=-10001', `bytes=-${'9'.repeat(30)}`, 'bytes= -20000 ']) {
+    const res = await get('big.bin', range)
+    t.equal(res.status, 206, `${range}: 206`)
+    t.equal(res.headers['content-range'], 'bytes 0-9999/10000', `${range}: the whole file`)
+    t.equal(res.headers['content-length'], '10000')
+    t.ok(res.body.equals(BIG), `${range}: every byte`)
+  }
+  const head = await get('big.bin', 'bytes=-20000', 'HEAD')
+  t.equal(head.status, 206, 'HEAD: 206')
+  t.equal(head.headers['content-range'], 'bytes 0-9999/10000')
+  t.equal(head.body.length, 0, 'HEAD: no body')
+  // The neighbours, served as before.
+  const cases: Array<[string, number, string | undefined, Buffer]> = [
+    ['bytes=-10000', 206, 'bytes 0-9999/10000', BIG],
+    ['bytes=-20', 206, 'bytes 9980-9999/10000', BIG.subarray(9980)],
+    ['bytes=0-', 206, 'bytes 0-9999/10000', BIG],
+    ['bytes=9999-20000', 206, 'bytes 9999-9999/10000', BIG.subarray(9999)],
+    ['bytes=9990-, -20000', 206, 'bytes 0-9999/10000', BIG]
+  ]
+  for (const [range, status, contentRange, body] of cases) {
+    const res = await get('big.bin', range)
+    t.equal(res.status, status, `${range}: ${status}`)
+    t.equal(res.headers['content-range'], contentRange, `${range}: ${contentRange ?? 'no Content-Range'}`)
+    t.ok(res.body.equals(body), `${range}: the bytes`)
+  }
+  for (const range of ['bytes=-0', 'bytes=10000-', 'bytes=10000-20000']) {
+    const res = await get('big.bin', range)
+    t.equal(res.status, 416, `${range}: 416, unsatisfiable`)
+    t.equal(res.headers['content-range'], 'bytes */10000')
+    t.equal(errorCode(res.body), 'InvalidRange')
+  }
+
+  // An empty file: a non-zero suffix is satisfiable and names no byte, so the file is served whole (S3: 200, empty).
+  for (const range of ['bytes=-1', 'bytes=-20000', 'bytes=0-0, -5']) {
+    const res = await get('empty.bin', range)
+    t.equal(res.status, 200, `empty file, ${range}: 200`)
+    t.equal(res.headers['content-range'], undefined, `empty file, ${range}: no Content-Range`)
+    t.equal(res.headers['content-length'], '0')
+  }
+  for (const range of ['bytes=0-', 'bytes=0-0', 'bytes=-0']) {
+    const res = await get('empty.bin', range)
+    t.equal(res.status, 416, `empty file, ${range}: 416`)
+    t.equal(res.headers['content-range'], 'bytes */0')
+  }
+
+  // The size is looked up only for a signed request, and a missing file stays missing.
+  const unsigned = await rawGet('127.0.0.1', port, '/media/big.bin', { host: HOST, range: 'bytes=-20000' })
+  t.equal(unsigned.status, 403, 'unsigned: refused first')
+  const missing = await get('none.bin', 'bytes=-20000')
+  t.equal(missing.status, 404, 'a missing file: 404')
+  const encoded = await get('b%69g.bin', 'bytes=-20000')
+  t.equal(encoded.headers['content-range'], 'bytes 0-9999/10000', 'a percent-encoded path names the same file')
+})
+
 t.test('the XML answer covers the edge\'s files, not the routes of an app it is registered in', async (t) => {
   const app = Fastify()
   await app.register(cloudfrontEdge, { keys: { K1: keys.publicKey }, origin: { root }, scheme: 'https', behaviors: [{ pathPattern: '/api/*', public: true }] })
@@ -81,6 +147,15 @@ t.test('the XML answer covers the edge\'s files, not the routes of an app it is 
   const file = await rawGet('127.0.0.1', port, '/media/ten.txt', { host: HOST, cookie: grant, range: 'bytes=50-' })
   t.equal(file.status, 416)
   t.equal(errorCode(file.body), 'InvalidRange')
+})
+
+t.test('suffix ranges resolved against a size', async (t) => {
+  t.equal(resolveSuffixRanges('bytes=-20000', 10_000), 'bytes=0-')
+  t.equal(resolveSuffixRanges('bytes=-10000', 10_000), 'bytes=-10000', 'as long as the file: left as it is')
+  t.equal(resolveSuffixRanges('bytes=-0', 10_000), 'bytes=-0', 'zero: unsatisfiable, left as it is')
+  t.equal(resolveSuffixRanges('bytes=0-1, -50,-5', 10), 'bytes=0-1,0-,-5', 'each spec on its own')
+  t.equal(resolveSuffixRanges('bytes=-1', 0), undefined, 'an empty file: served whole')
+  t.equal(resolveSuffixRanges('bytes=-0', 0), 'bytes=-0')
 })
 
 t.test('the range grammar, and the escaping of what the viewer sent', async (t) => {

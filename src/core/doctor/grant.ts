@@ -8,7 +8,7 @@ import { MAX_EPOCH_SECONDS } from '../time.js'
 import { resourceMatches, splitUrl } from '../url.js'
 import { fromCookies, fromQuery, type Credentials } from '../verifier.js'
 import { finding, when, type Finding } from './findings.js'
-import { explainMismatch } from './mismatch.js'
+import { explainMismatch, otherFolder } from './mismatch.js'
 import { checkSignature, type DoctorKeys } from './signature.js'
 
 export interface GrantCheck {
@@ -143,8 +143,14 @@ export function checkGrant (input: GrantCheck): Finding[] {
     out.push(finding('POLICY_WITHOUT_RESOURCE', 'warning', 'the Policy has no Resource: it opens every file of every distribution that trusts the key', 'Always give a Resource limited to the granted prefix.'))
   }
   if (!canned && statement.resource !== undefined && !resourceMatches(statement.resource, url)) {
-    out.push(finding('RESOURCE_MISMATCH', 'error', `the policy does not cover this URL: ${explainMismatch(statement.resource, url)}`,
-      'Sign the Resource as the browser requests the media: same scheme (or *://), the CDN\'s host, the path percent-encoded as sent, ending in /* for a folder.'))
+    const other = otherFolder(statement.resource, url)
+    const what = creds.mode === 'cookie' ? 'these cookies grant' : 'this signed URL grants'
+    out.push(other === null
+      ? finding('RESOURCE_MISMATCH', 'error', `the policy does not cover this URL: ${explainMismatch(statement.resource, url)}`,
+        'Sign the Resource as the browser requests the media: same scheme (or *://), the CDN\'s host, the path percent-encoded as sent, ending in /* for a folder.')
+      // Signed right, for another folder: what is missing is the grant of this one.
+      : finding('RESOURCE_MISMATCH', 'error', `the policy does not cover this URL: ${explainMismatch(statement.resource, url)}: ${what} ${other.granted}*, and the request is under ${other.needed}`,
+        `The app did not grant ${other.needed} to this user: check its rules and authorize (authorize must return true for ${other.needed}), or call grant('${other.needed}') before the player requests it. The signing is not the cause.`))
   }
   if (canned && input.givenUrl !== undefined) {
     out.push(finding('RESOURCE_MISMATCH', input.keys === null ? 'warning' : 'info', `host case: the URL was given as ${splitUrl(input.givenUrl)?.host ?? ''} and a browser sends ${parts.host}; a canned policy is rebuilt from what is sent`,

@@ -44,30 +44,96 @@ function invalid (why: string): never {
   throw new FST_ERR_CF_INVALID_OPTION('har', why)
 }
 
-function headers (list: unknown): Header[] {
-  return Array.isArray(list) ? list.filter((h): h is Header => typeof h?.name === 'string' && typeof h?.value === 'string') : []
+// A HAR is read field by field: a field of the wrong type is the file's fault, said with its path
+// (log.entries[3].request.method), never a TypeError from deep inside. Values are not quoted: a
+// misplaced field may hold a cookie value.
+function kind (value: unknown): string {
+  if (value === undefined) return 'nothing'
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+function expected (path: string, what: string, value: unknown): never {
+  return invalid(`${path}: expected ${what}, got ${kind(value)}`)
+}
+
+function object (value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) expected(path, 'an object', value)
+  return value as Record<string, unknown>
+}
+
+function string (value: unknown, path: string): string {
+  if (typeof value !== 'string') expected(path, 'a string', value)
+  return value
+}
+
+function optionalString (value: unknown, path: string): string | undefined {
+  return value === undefined ? undefined : string(value, path)
+}
+
+function array (value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) expected(path, 'an array', value)
+  return value
+}
+
+/** `[{ name, value }]`, as HAR headers and cookies are. */
+function pairs (value: unknown, path: string): Header[] {
+  const list = array(value, path)
+  const out: Header[] = []
+  // Indexed, not mapped: a hole in an array built in code is a missing pair too.
+  for (let i = 0; i < list.length; i++) {
+    const pair = object(list[i], `${path}[${i}]`)
+    out.push({ name: string(pair.name, `${path}[${i}].name`), value: string(pair.value, `${path}[${i}].value`) })
+  }
+  return out
+}
+
+function readEntry (value: unknown, path: string): Entry | null {
+  const e = object(value, path)
+  const started = string(e.startedDateTime, `${path}.startedDateTime`)
+  const time = Date.parse(started)
+  if (Number.isNaN(time)) invalid(`${path}.startedDateTime: expected an ISO 8601 date`)
+  const request = object(e.request, `${path}.request`)
+  const method = string(request.method, `${path}.request.method`)
+  const url = string(request.url, `${path}.request.url`)
+  const requestHeaders = pairs(request.headers, `${path}.request.headers`)
+  if (request.cookies !== undefined) pairs(request.cookies, `${path}.request.cookies`)
+  const response = object(e.response, `${path}.response`)
+  const status = response.status
+  if (typeof status !== 'number' || !Number.isInteger(status)) expected(`${path}.response.status`, 'an integer', status)
+  const responseHeaders = pairs(response.headers, `${path}.response.headers`)
+  if (response.cookies !== undefined) pairs(response.cookies, `${path}.response.cookies`)
+  const content = response.content === undefined ? {} : object(response.content, `${path}.response.content`)
+  const text = optionalString(content.text, `${path}.response.content.text`) ?? ''
+  const encoding = optionalString(content.encoding, `${path}.response.content.encoding`)
+  // Playwright writes _failureText, Chromium's devtools _error.
+  const failureText = optionalString(response._failureText, `${path}.response._failureText`) ?? optionalString(response._error, `${path}.response._error`)
+  // data:, blob: and extension URLs say nothing about the CDN.
+  if (!splitUrl(url)) return null
+  return {
+    time,
+    method,
+    url,
+    request: requestHeaders,
+    status,
+    response: responseHeaders,
+    body: encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
+    failure: status > 0 ? undefined : failureText ?? 'no response'
+  }
 }
 
 function entriesOf (har: unknown): Entry[] {
-  const entries = (har as { log?: { entries?: unknown } } | null)?.log?.entries
-  if (!Array.isArray(entries)) invalid('expected a HAR file: { "log": { "entries": [...] } }')
+  const file = 'expected a HAR file: { "log": { "entries": [...] } }'
+  if (typeof har !== 'object' || har === null || Array.isArray(har)) invalid(`${file}, got ${kind(har)}`)
+  const log = (har as { log?: unknown }).log
+  if (typeof log !== 'object' || log === null || Array.isArray(log)) invalid(`${file}; its log is ${kind(log)}`)
+  const entries = array((log as { entries?: unknown }).entries, 'log.entries')
   const out: Entry[] = []
-  for (const e of entries) {
-    const url = e?.request?.url
-    if (typeof url !== 'string' || !splitUrl(url)) continue
-    const content = e.response?.content ?? {}
-    const text = typeof content.text === 'string' ? content.text : ''
-    out.push({
-      time: Date.parse(e.startedDateTime) || 0,
-      method: String(e.request.method ?? 'GET'),
-      url,
-      request: headers(e.request.headers),
-      status: Number(e.response?.status ?? 0),
-      response: headers(e.response?.headers),
-      body: content.encoding === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text,
-      failure: Number(e.response?.status ?? 0) > 0 ? undefined : String(e.response?._failureText ?? e.response?._error ?? 'no response')
-    })
-  }
+  entries.forEach((e, i) => {
+    const entry = readEntry(e, `log.entries[${i}]`)
+    if (entry !== null) out.push(entry)
+  })
   // Stable: entries that started in the same millisecond keep the file's order.
   return out.map((e, i) => [e, i] as const).sort((a, b) => a[0].time - b[0].time || a[1] - b[1]).map(([e]) => e)
 }
@@ -97,9 +163,11 @@ function originOf (url: string): string {
 function initiatorOf (e: Entry): string | undefined {
   // Lax cookies go with a top-level navigation from another site: SameSite does not apply.
   if (header(e.request, 'sec-fetch-mode') === 'navigate' && e.method === 'GET') return undefined
+  // An Origin or Referer that is no absolute URL ("null", or garbage) names no page.
   const origin = header(e.request, 'origin')
-  if (origin !== undefined && origin !== 'null') return origin
-  return header(e.request, 'referer')
+  if (origin !== undefined && splitUrl(origin)) return origin
+  const referer = header(e.request, 'referer')
+  return referer !== undefined && splitUrl(referer) ? referer : undefined
 }
 
 function corsFix (origin: string): string {
@@ -145,10 +213,18 @@ function policyOrigins (entries: Entry[]): string[] {
 /** Diagnoses every request CloudFront refused (or the browser withheld) in a HAR. */
 export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorReport {
   const entries = entriesOf(har)
+  if (options.now !== undefined && !Number.isFinite(options.now)) throw new FST_ERR_CF_INVALID_OPTION('now', 'expected epoch milliseconds')
+  if (options.clientIp !== undefined && typeof options.clientIp !== 'string') throw new FST_ERR_CF_INVALID_OPTION('clientIp', 'expected an IP address as a string')
   const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
   const jar = new Map<string, StoredCookie>()
   const deleted = new Map<string, StoredCookie>()
+  // Each cause the browser had to refuse a cookie, once, in the order met (a session renewing its
+  // cookies meets the same ones again and again); the first `refusalsReported` are among the
+  // findings already, where a repetition would add nothing. Kept this way, each refused request
+  // costs what the jar holds, not what the HAR held before it.
   const refusedAtStore: Finding[] = []
+  const refusalKeys = new Set<string>()
+  let refusalsReported = 0
   // The CDN: where CloudFront answered, where the policies point, or where CloudFront cookies go
   // that no response there sets (the app that sets them gets them back too, on its own host).
   const setters = new Set(entries.filter((e) => e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))).map((e) => originOf(e.url)))
@@ -161,7 +237,7 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
   let served = 0
   let cookiesSeen = false
   for (const e of entries) {
-    const now = options.now ?? (e.time || Date.now())
+    const now = options.now ?? e.time
     const code = cloudFrontCode(e)
     const initiator = initiatorOf(e)
     const toMedia = media.has(originOf(e.url))
@@ -174,24 +250,27 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
     if (code !== null || (toMedia && withheld)) {
       refused++
       // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
-      const notSent: Finding[] = [...refusedAtStore]
-      const sent: StoredCookie[] = []
+      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf([...jar.values()].filter((c) => whyNotSent(c, e.url, initiator, now) === null))
+      // Requests refused for the same reason are judged once: the CloudFront cookies alone count
+      // (CloudFront reads no other), so an app cookie that changes on every request changes nothing.
+      const key = `${originOf(e.url)}\n${JSON.stringify([...readCloudFrontCookies(cookieHeader)])}\n${initiator === undefined ? '' : originOf(initiator)}`
+      if (judged.has(key)) continue
+      judged.add(key)
+      const pending = refusedAtStore.slice(refusalsReported)
+      const notSent: Finding[] = [...pending]
       for (const cookie of jar.values()) {
         const why = whyNotSent(cookie, e.url, initiator, now)
         if (why) notSent.push(why)
-        else sent.push(cookie)
       }
       for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
-      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf(sent)
-      // Requests refused for the same reason are judged once.
-      const key = `${originOf(e.url)}\n${cookieHeader ?? ''}\n${initiator === undefined ? '' : originOf(initiator)}`
-      if (judged.has(key)) continue
-      judged.add(key)
       if (code !== null) {
         findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
           `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
       }
-      findings.push(...judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp }))
+      const judgedHere = judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp })
+      // The cookies held but not sent are told only when they are the cause (no set arrived).
+      if (pending.length > 0 && judgedHere.includes(pending[0] as Finding)) refusalsReported = refusedAtStore.length
+      findings.push(...judgedHere)
     } else if (toMedia && e.status >= 200 && e.status < 400) {
       served++
       if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) lastServed = e
@@ -203,7 +282,11 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
         if (parsed === null || !parsed.name.startsWith('CloudFront-')) continue
         const result = storeCookie(parsed, e.url, now)
         if ('refused' in result) {
-          refusedAtStore.push(result.refused)
+          const key = `${result.refused.code}\n${result.refused.message}`
+          if (!refusalKeys.has(key)) {
+            refusalKeys.add(key)
+            refusedAtStore.push(result.refused)
+          }
         } else if ('deleted' in result) {
           if (jar.delete(jarKey(result.deleted))) deleted.set(jarKey(result.deleted), result.deleted)
         } else {

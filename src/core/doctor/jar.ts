@@ -5,6 +5,7 @@
 import { parseIPv4 } from '../ip.js'
 import { splitUrl } from '../url.js'
 import { finding, type Finding } from './findings.js'
+import { folderAtDepthOf } from './mismatch.js'
 
 export interface StoredCookie {
   name: string
@@ -182,8 +183,10 @@ export function whyNotSent (cookie: StoredCookie, url: string, initiator: string
         : `Set cookie.domain to the parent domain shared by ${cookie.domain} and ${u.host}, or serve the media from a host under the app's domain.`)
   }
   if (!pathMatches(u.path, cookie.path)) {
+    // The cookie Path is the granted prefix: cookies of another folder mean that folder was not granted.
+    const needed = folderAtDepthOf(cookie.path.endsWith('/') ? cookie.path : `${cookie.path}/`, u.path)
     return finding('COOKIE_NOT_SENT_PATH', 'error', `${at}: not sent to ${u.path}; the Path is not a prefix of that path`,
-      `Grant a prefix that covers the media (the cookie Path is the granted prefix): ${u.path} needs a grant for ${defaultPath(u.path)}/ or above.`)
+      `The app did not grant ${needed} to this user (the cookie Path is the granted prefix): check its rules and authorize (authorize must return true for ${needed}), or call grant('${needed}') before the player requests it.`)
   }
   if (cookie.secure && !isTrustworthy(url)) {
     return finding('COOKIE_NOT_SENT_SECURE', 'error', `${at}: Secure, so not sent over ${u.scheme}://${u.host}`,

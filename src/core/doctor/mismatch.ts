@@ -47,3 +47,24 @@ export function explainMismatch (resource: string, url: string): string {
   }
   return `path: the Resource ${resource} does not cover ${u.path}`
 }
+
+/** The folder of `path` as deep as `prefix` (`/courses/42/` and `/courses/43/720p/a.ts`: `/courses/43/`). */
+export function folderAtDepthOf (prefix: string, path: string): string {
+  const depth = prefix.split('/').filter((s) => s !== '').length
+  const folders = path.split('/').slice(1, -1)
+  return `/${folders.slice(0, depth).map((f) => `${f}/`).join('')}`
+}
+
+/**
+ * When a folder grant (`https://host/courses/42/*`) is right in every way but the folder: the
+ * folder it opens and the one the request needed. The signing is then fine; the app did not grant
+ * that folder. Null when the cause is anything else (scheme, host, case, encoding, query, wildcard).
+ */
+export function otherFolder (resource: string, url: string): { granted: string, needed: string } | null {
+  const r = splitUrl(resource)
+  const u = splitUrl(url)
+  if (!r || !u || r.query !== null || !r.path.endsWith('/*') || hasWildcard(r.path.slice(0, -1))) return null
+  if (!explainMismatch(resource, url).startsWith('path: ')) return null
+  const granted = r.path.slice(0, -1)
+  return { granted, needed: folderAtDepthOf(granted, u.path) }
+}
