@@ -41,6 +41,12 @@ t.test('bad arguments: exit 2, one line naming what to change', async (t) => {
   writeFileSync(encrypted, generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }))
   const cases: Array<[string[], RegExp]> = [
     [['keygen', '--type', 'dsa'], /--type dsa: expected rsa or ecdsa/],
+    [['setup', '--domain', 'd111111abcdef8.cloudfront.net', '--app', 'https://app.example.com', '--bucket', 'my-media-bucket',
+      '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab', '--public-key', publicFile],
+    /--domain d111111abcdef8\.cloudfront\.net: cookies set by your app never reach/],
+    [['setup', '--domain', 'media.example.com', '--app', 'https://app.example.com', '--bucket', 'my-media-bucket',
+      '--certificate-arn', 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab', '--public-key', privateFile],
+    /openssl pkey/],
     [['keygen', '--key-id', 'a b', '--out', join(dir, 'k1')], /--key-id a b: use letters, digits/],
     [['keygen', '--out', join(www, 'a.txt')], /--out \S+a\.txt is a file: give a directory/],
     [['keygen', '--out', join(www, 'a.txt', 'sub')], /cannot write the key pair to --out \S+sub \(ENOTDIR\)/],

@@ -219,7 +219,7 @@ t.test('sign-cookies for a folder URL without "*": signed as asked, with a warni
   const root = await run(sign('https://media.example.com/'))
   t.match(root.stderr, /warning: https:\/\/media\.example\.com\/ names a folder without "\*": these cookies open that one URL \(exactly \/\).*sign 'https:\/\/media\.example\.com\/\*'\n$/, 'the root too')
   const refused = await run(sign('https://media.example.com'))
-  t.equal(refused.code, 1)
+  t.equal(refused.code, 2, 'a resource the signer refuses is a bad argument')
   t.notMatch(refused.stderr, /warning/, 'a resource the signer refuses gets its error alone')
   for (const resource of ['https://media.example.com/courses/42/*', 'https://media.example.com/courses/42/index.m3u8', 'https://media.example.com/courses/*/hd/', 'https://media.example.com/courses/42/?v=1']) {
     const res = await run(sign(resource))

@@ -10,7 +10,8 @@ const base: GrantOptions = {
   keyPairId: rsaKey.keyPairId,
   privateKey: rsaKey.privatePem,
   distribution: 'https://media.example.com',
-  rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }],
+  // The rule's own opt-in, and no global authorize: a prefix no rule covers has nobody to ask.
+  rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*', authorize: 'any-signed-in-user' }],
   getUser: () => 'alice'
 }
 
@@ -42,7 +43,7 @@ t.test('each refusal says what to do', async (t) => {
 
 t.test('with a global authorize, a prefix no rule covers is its to decide, with no parameters', async (t) => {
   const authorize = (): boolean => true
-  const engine = new GrantEngine({ ...base, authorize })
+  const engine = new GrantEngine({ ...base, rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }], authorize })
   const books = engine.explicit('/books/1/')
   t.equal(books.rule.authorize, authorize)
   t.strictSame(books.params, {})
@@ -53,7 +54,7 @@ t.test('with a global authorize, a prefix no rule covers is its to decide, with 
 })
 
 t.test('two rules whose literals differ only in case: each spelling is its own rule\'s', async (t) => {
-  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/media/:id/*' }, { match: '/b/:id/*', resource: '/Media/:id/*' }] })
+  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/media/:id/*', authorize: 'any-signed-in-user' }, { match: '/b/:id/*', resource: '/Media/:id/*', authorize: 'any-signed-in-user' }] })
   t.strictSame(engine.explicit('/media/1/').params, { id: '1' })
   t.strictSame(engine.explicit('/Media/1/').params, { id: '1' })
   t.throws(() => engine.explicit('/MEDIA/1/'), { code: 'FST_ERR_CF_INVALID_PARAM' })
@@ -77,7 +78,7 @@ t.test('foldSegment reads a segment as lenient hops do', async (t) => {
 })
 
 t.test('a parameter slot contains every value: a prefix that stops above a deeper literal contains the resource', async (t) => {
-  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/courses/:id/videos/*' }, { match: '/p/*', resource: '/public/*' }] })
+  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/courses/:id/videos/*', authorize: 'any-signed-in-user' }, { match: '/p/*', resource: '/public/*', authorize: 'any-signed-in-user' }] })
   t.throws(() => engine.explicit('/courses/42/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource "\/courses\/:id\/videos\/\*"/ })
   t.strictSame(engine.explicit('/courses/42/videos/').params, { id: '42' }, 'the resource itself is covered')
   t.strictSame(engine.explicit('/public/').params, {}, 'a prefix equal to a literal resource is covered by it')

@@ -90,7 +90,7 @@ t.test('grant() counts route configs as rules: a prefix that contains one, or sp
   const asked: Array<{ params: Record<string, string>, prefix: string }> = []
   const app = Fastify()
   // No rules and no global authorize: the route config is the only resource.
-  await app.register(fastifyCloudfrontCookies, options({ rules: [] }))
+  await app.register(fastifyCloudfrontCookies, options({ rules: [], authorize: undefined }))
   app.get('/api/books/:bookId/listen', {
     config: { cloudfront: { resource: '/audiobooks/:bookId/*', authorize: (req, params, prefix) => { asked.push({ params, prefix }); return params.bookId === 'b7' } } }
   }, async () => 'ok')

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { constants as zlib, createBrotliCompress, createGzip } from 'node:zlib'
 import { createVerifier } from '../../src/index.js'
+import { expressCloudfrontCookies } from '../../src/express/index.js'
 import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
 import { tempDir } from '../edge/helpers.js'
@@ -335,7 +336,6 @@ for (const host of playlistHosts) {
 }
 
 t.test('maxRenderedBytes cannot exceed the response cache (a rendering it cannot keep would be redone per request)', async (t) => {
-  const { expressCloudfrontCookies } = await import('../../src/express/index.js')
   t.throws(() => expressCloudfrontCookies(playlistOptions(root, { maxRenderedBytes: 65 * 1024 * 1024 })), { code: 'FST_ERR_CF_INVALID_OPTION', message: /playlists\.maxRenderedBytes.*responseCacheBytes/ })
   t.throws(() => expressCloudfrontCookies(playlistOptions(root, { maxUris: 0 })), { code: 'FST_ERR_CF_INVALID_OPTION', message: /playlists\.maxUris/ })
   t.doesNotThrow(() => expressCloudfrontCookies(playlistOptions(root, { maxRenderedBytes: 1024, responseCacheBytes: 2048 })))
