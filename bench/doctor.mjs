@@ -4,10 +4,15 @@
 // plain http setting Secure cookies, every set refused by the browser, every segment refused with
 // MissingKey while an app cookie changes on each request) and a worst case no browser writes,
 // where every refusal is a case of its own and every set is refused for a cause of its own.
-//   npm run bench:doctor   (BENCH_ROUNDS=n, default 3: the best round is kept)
+//   npm run bench:doctor   (BENCH_ROUNDS=n, default 3: the best round is kept; BENCH_DIST=path/to/dist: another build)
 import { generateKeyPairSync } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { createSigner, diagnoseHar } from 'fastify-cloudfront-cookies'
+import { pathToFileURL } from 'node:url'
+
+// BENCH_DIST=path/to/another/dist measures another build the same way.
+const { createSigner, diagnoseHar } = process.env.BENCH_DIST === undefined
+  ? await import('fastify-cloudfront-cookies')
+  : await import(pathToFileURL(`${process.env.BENCH_DIST}/esm/index.js`).href)
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const SIZES = [1_000, 4_000, 20_000]
