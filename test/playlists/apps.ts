@@ -2,8 +2,9 @@
 // the Fastify plugin, the Express middleware, and the middleware inside Fastify through middie.
 // Each app also has GET /api/courses/:courseId/stream, which hands the signed query and Cookie
 // header of grant() to a native app, asking the grant for them by name (it serialises without them).
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+import type { Test } from 'tap'
 import Fastify, { type FastifyRequest } from 'fastify'
 import middie from '@fastify/middie'
 import express, { type ErrorRequestHandler } from 'express'
@@ -131,3 +132,40 @@ export const middieHost: PlaylistHost = {
 }
 
 export const playlistHosts: PlaylistHost[] = [fastifyHost, expressHost, middieHost]
+
+/** A host started for a test, closed when it ends. */
+export function startWith (host: PlaylistHost, t: Test, options: AppOptions): Promise<RunningApp> {
+  return host.start(options).then((app) => {
+    t.teardown(() => app.close())
+    return app
+  })
+}
+
+/** An HTTP server on loopback for a test (an origin), closed when it ends; its base URL. */
+export async function serve (t: Test, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const server: Server = createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    server.closeAllConnections()
+    server.close(() => resolve())
+  }))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** One request as alice, the request target written on the wire byte for byte (no client library in between). */
+export function rawRequest (app: RunningApp, target: string): Promise<{ status: number, body: string }> {
+  const port = Number(new URL(app.url).port)
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1')
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
+      resolve({ status: m === null ? 0 : Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) })
+    })
+    // Written, not ended: a half-closed client would have its response dropped.
+    socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-user: alice\r\nConnection: close\r\n\r\n`, 'latin1'))
+  })
+}

@@ -2,8 +2,6 @@
 // spelling that could name another course's playlist, playlist text with control characters,
 // origin bodies that are too large once decoded or never end, and sources that would render huge.
 import t, { type Test } from 'tap'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -14,7 +12,7 @@ import { expressCloudfrontCookies } from '../../src/express/index.js'
 import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
 import { tempDir } from '../edge/helpers.js'
-import { playlistHosts, playlistOptions, type AppOptions, type PlaylistHost, type RunningApp } from './apps.js'
+import { playlistHosts, playlistOptions, rawRequest, serve, startWith } from './apps.js'
 
 const COURSE_42 = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-42.ts\n#EXT-X-ENDLIST\n'
 const COURSE_43 = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nsecret-43-lesson.ts\n#EXT-X-ENDLIST\n'
@@ -32,34 +30,6 @@ for (const [path, text] of Object.entries(FILES)) {
 }
 
 const verifier = createVerifier({ keys: { [rsaKey.keyPairId]: rsaKey.publicKey }, cacheSize: 0 })
-
-async function serve (t: Test, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server: Server = createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => {
-    server.closeAllConnections()
-    server.close(() => resolve())
-  }))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-/** One request with the request target written on the wire byte for byte (no client library in between). */
-function rawRequest (app: RunningApp, target: string): Promise<{ status: number, body: string }> {
-  const port = Number(new URL(app.url).port)
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    socket.on('data', (c: Buffer) => chunks.push(c))
-    socket.on('error', reject)
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1')
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
-      resolve({ status: m === null ? 0 : Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) })
-    })
-    // Written, not ended: a half-closed client would have its response dropped.
-    socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-user: alice\r\nConnection: close\r\n\r\n`, 'latin1'))
-  })
-}
 
 /** Where each origin kind was asked: the raw paths (a folder, an HTTP server, a function). */
 interface Origin {
@@ -121,13 +91,6 @@ const HOSTILE_PATHS = [
   '/hls/courses/42/a"b.m3u8',
   '/hls/courses/42/a{b}.m3u8'
 ]
-
-function startWith (host: PlaylistHost, t: Test, options: AppOptions): Promise<RunningApp> {
-  return host.start(options).then((app) => {
-    t.teardown(() => app.close())
-    return app
-  })
-}
 
 for (const host of playlistHosts) {
   t.test(host.name, async (t) => {

@@ -4,10 +4,8 @@
 // prefix. hls.js is the reference player: `asHlsJs` reads a media playlist the way hls.js 1.7 does
 // (its attribute-list regex, last attribute wins, names trimmed, first definition of a name kept,
 // quoted values substituted, a URI line counts only after #EXTINF), and one test runs hls.js itself.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { connect, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib'
@@ -15,7 +13,7 @@ import { chromium } from 'playwright-core'
 import { rewritePlaylist } from '../../src/core/playlists/rewrite.js'
 import { findBrowser } from '../helpers/browser.js'
 import { tempDir } from '../edge/helpers.js'
-import { fastifyHost, playlistHosts, playlistOptions, type AppOptions, type PlaylistHost, type RunningApp } from './apps.js'
+import { fastifyHost, playlistHosts, playlistOptions, rawRequest, serve, startWith, type AppOptions } from './apps.js'
 
 const MEDIA = 'https://media.example.com'
 const PREFIX = '/courses/42/'
@@ -251,39 +249,6 @@ const hls = new Hls(); hls.loadSource('/hls/courses/42/${name}.m3u8'); hls.attac
 
 // ---------------------------------------------------------------------------------------------
 // Requests of a signed-in user.
-
-function startWith (host: PlaylistHost, t: Test, options: AppOptions): Promise<RunningApp> {
-  return host.start(options).then((app) => {
-    t.teardown(() => app.close())
-    return app
-  })
-}
-
-function rawRequest (app: RunningApp, target: string): Promise<{ status: number, body: string }> {
-  const port = Number(new URL(app.url).port)
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    socket.on('data', (c: Buffer) => chunks.push(c))
-    socket.on('error', reject)
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1')
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(text)
-      resolve({ status: m === null ? 0 : Number(m[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) })
-    })
-    socket.write(Buffer.from(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nx-user: alice\r\nConnection: close\r\n\r\n`, 'latin1'))
-  })
-}
-
-async function serve (t: Test, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => {
-    server.closeAllConnections()
-    server.close(() => resolve())
-  }))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
 
 const C42 = HEAD + '#EXTINF:4,\nseg-42.ts\n' + TAIL
 const C43 = HEAD + '#EXTINF:4,\nsecret-43.ts\n' + TAIL
