@@ -82,10 +82,12 @@ function pin (pid, cpus) {
 
 // Alice's set as the middleware makes it, for the static route.
 async function sample () {
-  const { GrantEngine } = await import('../dist/esm/core/grants/engine.js')
+  const { createGrantServices } = await import('../dist/esm/core/grants/compose.js')
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user' })
-  const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
+  const { engine } = createGrantServices({
+    keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user'
+  })
+  const issued = await engine.issue({}, engine.pathGrant('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
   return JSON.stringify({ 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) })
 }
 

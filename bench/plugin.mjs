@@ -20,7 +20,7 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import { getSignedCookies } from '@aws-sdk/cloudfront-signer'
 import fastifyCloudfrontCookies, { createSigner } from 'fastify-cloudfront-cookies'
-import { GrantEngine } from '../dist/esm/core/grants/engine.js'
+import { createGrantServices } from '../dist/esm/core/grants/compose.js'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
@@ -117,8 +117,10 @@ function pin (pid, cpus) {
 // Alice's set as the plugin makes it, for the static and bare servers.
 async function sample () {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  const engine = new GrantEngine({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user' })
-  const issued = await engine.issue({}, engine.rules.match('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
+  const { engine } = createGrantServices({
+    keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: () => 'alice', authorize: 'any-signed-in-user'
+  })
+  const issued = await engine.issue({}, engine.pathGrant('/courses/42/player'), { cookieHeader: undefined, ip: undefined })
   return JSON.stringify({
     headers: { 'set-cookie': issued.setCookie, 'cache-control': 'private, no-store', 'cloudfront-grant-expires': String(issued.expires) },
     cookie: issued.setCookie.map((c) => c.split(';')[0]).join('; ')
@@ -173,7 +175,7 @@ const newUserNewCourse = (req) => ({ ...req, path: `/courses/c${user}/player`, h
 
 async function memoryPerSet (count) {
   // Sets of realistic size (a 256-byte RSA-2048 signature) without spending minutes on RSA.
-  const engine = new GrantEngine({
+  const { engine } = createGrantServices({
     keyPairId: 'KBENCH',
     sign: () => randomBytes(256),
     distribution: DISTRIBUTION,
@@ -186,7 +188,7 @@ async function memoryPerSet (count) {
   const before = process.memoryUsage().heapUsed
   for (let i = 0; i < count; i++) {
     // One course per user: no two sets share a signature, the worst case for memory.
-    const pending = engine.rules.match(`/courses/${i}/player`)
+    const pending = engine.pathGrant(`/courses/${i}/player`)
     await engine.issue({ user: `user-${i}` }, pending, { cookieHeader: undefined, ip: undefined })
   }
   global.gc()

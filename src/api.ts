@@ -13,7 +13,7 @@ export type {
   GrantOptions, GrantRule, GrantRuleSettings, SigningKey, CookieOptions, GetUserFunction, AuthorizeFunction, UserId,
   GrantResult, ExplicitGrantOptions, GrantStats
 } from './core/grants/types.js'
-export type { ParamCheck } from './core/rules.js'
+export type { ParamCheck } from './core/grants/patterns.js'
 export type { KeyInput, KeyType } from './core/keys.js'
 export type { DurationInput, TimeInput } from './core/time.js'
 export type { SameSite } from './core/cookies.js'

@@ -1,9 +1,11 @@
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
-import { GrantEngine } from '../core/grants/engine.js'
-import { GrantResponse, type HeaderAccess } from '../core/grants/response.js'
-import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantResult } from '../core/grants/types.js'
-import type { PlaylistMirror, PlaylistResponse } from '../core/playlists/mirror.js'
-import type { PlaylistGrant } from '../core/playlists/access.js'
+import { createGrantServices, type Playlists } from '../core/grants/compose.js'
+import type { GrantEngine } from '../core/grants/engine.js'
+import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
+import {
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantResult
+} from '../core/grants/types.js'
+import type { PlaylistResponse } from '../core/playlists/mirror.js'
 import type { SignUrlOptions } from '../core/signer.js'
 import { pathOf } from '../core/url.js'
 
@@ -52,7 +54,6 @@ interface RawRequest extends IncomingMessage {
 }
 
 type HeaderArg = OutgoingHttpHeaders | OutgoingHttpHeader[] | undefined
-type WriteHead = (this: ServerResponse, ...args: unknown[]) => ServerResponse
 
 const kGrants = Symbol('fastify-cloudfront-cookies.grants')
 type GrantedResponse = ServerResponse & { [kGrants]: RequestGrants<unknown> }
@@ -92,24 +93,107 @@ const writeHeadHeaders: HeaderAccess<ServerResponse, HeaderArg> = {
   }
 }
 
-// Grants are attached when the status is known: writeHead() is where every response passes
-// (res.end() and res.write() without it call it too), before any header leaves. One function for
-// every response, finding its state on the response: no closure per request (bench:express, cached).
-function cloudfrontWriteHead (this: GrantedResponse, status: unknown, reason?: unknown, headers?: unknown): ServerResponse {
+type Deferred = [method: 'writeHead' | 'write' | 'end', args: unknown[]]
+type Write = (this: ServerResponse, ...args: unknown[]) => unknown
+
+/** The response's own methods, before the middleware wrapped them. */
+interface Originals {
+  writeHead: Write
+  write: Write
+  end: Write
+}
+
+// What a response carries is decided when its status is known: at writeHead() (explicit, or called
+// by res.write() and res.end()), before any header leaves. When that needs a promise (a set to sign,
+// a grant() still running), the response is held: its writeHead, write and end calls are queued and
+// replayed, in order, once the headers are written.
+function cloudfrontWriteHead (this: GrantedResponse, ...args: unknown[]): ServerResponse {
   const state = this[kGrants]
-  const original = state.writeHead as WriteHead
-  if (!state.written) {
-    state.written = true
-    state.writeHeaders(writeHeadHeaders, this, (typeof reason === 'string' ? headers : reason) as HeaderArg, Number(status) | 0)
+  if (state.queue !== null) {
+    state.queue.push(['writeHead', args])
+    return this
   }
-  return original.apply(this, arguments as unknown as unknown[])
+  if (state.decided) return state.originals.writeHead.apply(this, args) as ServerResponse
+  const reason = args[1]
+  return decide(this, state, Number(args[0]) | 0, ['writeHead', args], (typeof reason === 'string' ? args[2] : reason) as HeaderArg) as ServerResponse
+}
+
+function cloudfrontWrite (this: GrantedResponse, ...args: unknown[]): unknown {
+  return bodyCall(this, ['write', args])
+}
+
+function cloudfrontEnd (this: GrantedResponse, ...args: unknown[]): unknown {
+  return bodyCall(this, ['end', args])
+}
+
+/** A write() or end(): held while the response is, and deciding what it carries when it is the first call. */
+function bodyCall (res: GrantedResponse, call: Deferred): unknown {
+  const state = res[kGrants]
+  if (state.queue !== null) {
+    state.queue.push(call)
+    // Taken: the bytes are queued until the headers are written.
+    return call[0] === 'write' ? true : res
+  }
+  if (state.decided || res.headersSent) return state.originals[call[0]].apply(res, call[1])
+  return decide(res, state, res.statusCode, call, undefined)
+}
+
+/** Decides what the response carries for its status, then makes the call (at once, or once decided). */
+function decide (res: GrantedResponse, state: RequestGrants<unknown>, status: number, call: Deferred, headers: HeaderArg): unknown {
+  state.decided = true
+  let carried
+  try {
+    carried = state.finish(status)
+  } catch {
+    // A route's getUser or authorize was asked before the handler; nothing here throws but a bug:
+    // the response goes out without a grant.
+    carried = null
+  }
+  if (!isThenable<Carried | null>(carried)) {
+    if (carried !== null) writeGrantHeaders(writeHeadHeaders, res, headers, carried, state.expiresHeader)
+    return state.originals[call[0]].apply(res, call[1])
+  }
+  const queue: Deferred[] = [call]
+  state.queue = queue
+  Promise.resolve(carried).then((c) => {
+    state.queue = null
+    const first = queue[0] as Deferred
+    if (c !== null) {
+      const args = first[1]
+      const arg = first[0] === 'writeHead' ? (typeof args[1] === 'string' ? args[2] : args[1]) as HeaderArg : undefined
+      writeGrantHeaders(writeHeadHeaders, res, arg, c, state.expiresHeader)
+    }
+    for (const [method, args] of queue) state.originals[method].apply(res, args)
+  }, (err: unknown) => {
+    // A set that could not be signed: the held response is answered with the error instead, as
+    // the Fastify plugin answers an onSend failure.
+    state.queue = null
+    answerError(res, state.originals, err)
+  })
+  return call[0] === 'write' ? true : res
+}
+
+/** Answers a held response with a failure to sign it (its own calls are dropped). */
+function answerError (res: ServerResponse, originals: Originals, err: unknown): void {
+  const { code, statusCode } = err as { code?: unknown, statusCode?: unknown }
+  const status = typeof statusCode === 'number' && statusCode >= 500 && statusCode <= 599 ? statusCode : 500
+  const body = JSON.stringify({
+    statusCode: status, code: typeof code === 'string' ? code : undefined, error: STATUS_CODES[status], message: 'the grant could not be signed'
+  })
+  for (const name of res.getHeaderNames()) res.removeHeader(name)
+  originals.writeHead.call(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+  originals.end.call(res, body)
 }
 
 /** Per-request state, exposed to handlers as `req.cloudfront`; it is also the engine's view of the client. */
 class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest, ClientInfo {
   readonly cookieHeader: string | undefined
-  writeHead: ServerResponse['writeHead'] | null = null
-  written = false
+  readonly expiresHeader: string | false
+  originals: Originals = NOT_HOOKED
+  /** What the response carries is decided (its headers are written, or held). */
+  decided = false
+  /** The calls held until the headers are written, or null. */
+  queue: Deferred[] | null = null
   private readonly req: RawRequest
   private readonly res: ServerResponse
 
@@ -119,6 +203,7 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
     this.req = req
     this.res = res
     this.cookieHeader = req.headers.cookie
+    this.expiresHeader = engine.expiresHeader
   }
 
   // Read only when a grant is IP-bound or a presented set is checked: Express computes req.ip on access.
@@ -127,13 +212,15 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
     return typeof req.ip === 'string' ? req.ip : req.socket?.remoteAddress
   }
 
-  /** Wraps writeHead once, for responses that may carry something. */
+  /** Wraps the response's writeHead, write and end once, for responses that may carry something. */
   hook (): void {
-    if (this.writeHead !== null) return
+    if (this.originals !== NOT_HOOKED) return
     const res = this.res
-    this.writeHead = res.writeHead
+    this.originals = { writeHead: res.writeHead as Write, write: res.write as Write, end: res.end as Write }
     ;(res as GrantedResponse)[kGrants] = this as RequestGrants<unknown>
     res.writeHead = cloudfrontWriteHead as unknown as ServerResponse['writeHead']
+    res.write = cloudfrontWrite as unknown as ServerResponse['write']
+    res.end = cloudfrontEnd as unknown as ServerResponse['end']
   }
 
   override grant (prefix: string, options?: ExplicitGrantOptions): Promise<GrantResult | null> {
@@ -151,6 +238,8 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
   }
 }
 
+const NOT_HOOKED: Originals = { writeHead: () => undefined, write: () => undefined, end: () => undefined }
+
 const NO_CLIENT: ClientInfo = { cookieHeader: undefined, ip: undefined }
 
 function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse): void {
@@ -161,7 +250,9 @@ function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse)
 }
 
 /** A playlist of the mirror, answered here. */
-function servePlaylist<Req> (mirror: PlaylistMirror<Req, PlaylistGrant<Req>, ClientInfo>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse, next: NextFunction): void {
+function servePlaylist<Req> (
+  mirror: Playlists<Req>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse, next: NextFunction
+): void {
   const head = req.method === 'HEAD'
   let served
   try {
@@ -201,51 +292,42 @@ function fail (res: ServerResponse, err: unknown, next: NextFunction, serverErro
  * can be attached synchronously when the response headers are written.
  */
 export function expressCloudfrontCookies<Req = IncomingMessage> (options: ExpressCloudfrontCookiesOptions<Req>): CloudfrontMiddleware<Req> {
-  const engine = new GrantEngine<Req>(options)
-  const rules = engine.rules
-  const hasRules = rules.rules.length > 0
-  const mirror = engine.playlists
+  const { engine, playlists } = createGrantServices<Req>(options)
+
+  /** The route's grant, asked for before the handler runs (as far as the cache); then the handler. */
+  function routeGrant (state: RequestGrants<Req>, path: string, res: ServerResponse, next: NextFunction): void {
+    let preparing
+    try {
+      // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.
+      const route = engine.pathGrant(path)
+      if (route === null) {
+        next()
+        return
+      }
+      state.hook()
+      preparing = state.prepare(route)
+    } catch (err) {
+      fail(res, err, next)
+      return
+    }
+    // Cached path: no promise, no extra tick.
+    if (preparing === undefined) next()
+    else preparing.then(() => next(), next)
+  }
 
   function cloudfrontMiddleware (request: IncomingMessage & Req, res: ServerResponse, next: NextFunction): void {
     const req = request as RawRequest
     const state = new RequestGrants(engine, req, res)
     req.cloudfront = state
-    if (mirror !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-      const path = pathOf(req.originalUrl ?? req.url ?? '/')
-      if (mirror.cdnPathOf(path) !== null) {
-        servePlaylist(mirror, request, state, path, res, next)
-        return
-      }
+    // A mount path rewrites req.url; rules and the mirror are written against the path the client sent.
+    const path = pathOf(req.originalUrl ?? req.url ?? '/')
+    if (playlists !== null && (req.method === 'GET' || req.method === 'HEAD') && playlists.cdnPathOf(path) !== null) {
+      servePlaylist(playlists, request, state, path, res, next)
+      return
     }
     // Fast path: no path rules, only handler grants.
-    if (!hasRules) {
-      next()
-      return
-    }
-    let issuing
-    try {
-      // A mount path rewrites req.url; rules are written against the path the client sent.
-      state.route = rules.match(pathOf(req.originalUrl ?? req.url ?? '/'))
-      if (state.route === null) {
-        next()
-        return
-      }
-      issuing = state.issueRoute()
-    } catch (err) {
-      // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.
-      fail(res, err, next)
-      return
-    }
-    if (issuing === undefined) {
-      // Cached path: no promise, no extra tick.
-      if (state.routeIssued !== null) state.hook()
-      next()
-      return
-    }
-    issuing.then(() => {
-      if (state.routeIssued !== null) state.hook()
-      next()
-    }, next)
+    if (!engine.hasPathRules) next()
+    else routeGrant(state, path, res, next)
   }
 
   return Object.defineProperties(cloudfrontMiddleware, Object.getOwnPropertyDescriptors(engine.instanceApi())) as CloudfrontMiddleware<Req>

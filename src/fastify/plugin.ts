@@ -1,10 +1,11 @@
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, RouteHandlerMethod, onSendHookHandler } from 'fastify'
-import { GrantEngine } from '../core/grants/engine.js'
-import { GrantResponse, writeGrantHeaders, type HeaderAccess } from '../core/grants/response.js'
-import type { PendingGrant } from '../core/grants/rules.js'
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
+import { createGrantServices, type GrantServices, type Playlists } from '../core/grants/compose.js'
+import type { GrantEngine } from '../core/grants/engine.js'
+import { GrantResponse, routeGrant, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
+import type { PendingGrant } from '../core/grants/rule-book.js'
 import {
-  isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings, type Issued, type MaybePromise
+  isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings, type MaybePromise
 } from '../core/grants/types.js'
 import { pathOf } from '../core/url.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'
@@ -36,10 +37,13 @@ declare module 'fastify' {
 const kState = Symbol('fastify-cloudfront-cookies.state')
 const kPending = Symbol('fastify-cloudfront-cookies.pending')
 
-// A reply holds its route's grant (kPending) and, only when its handler uses reply.cloudfront, a
-// GrantResponse (kState): replies that only carry their route's grant allocate nothing for it
-// (bench:plugin, plugin-cached).
-type StatefulReply = FastifyReply & { [kState]: GrantResponse<FastifyRequest> | null, [kPending]: PendingGrant<FastifyRequest> | null }
+// A reply holds its route's grant (kPending) and, only when its handler uses reply.cloudfront or
+// fails, a GrantResponse (kState): replies that only carry their route's grant allocate nothing for
+// it (bench:plugin, plugin-cached).
+type StatefulReply = FastifyReply & {
+  [kState]: GrantResponse<FastifyRequest> | null
+  [kPending]: PendingGrant<FastifyRequest> | null
+}
 
 // What the engine may ask of the client; the address only when a grant is IP-bound or a presented
 // set is checked: with trustProxy, request.ip parses X-Forwarded-For (bench:plugin, plugin-cached).
@@ -56,13 +60,6 @@ class FastifyClient implements ClientInfo {
   }
 }
 
-// Route parameter names in a Fastify path: `:id`, `:id(^\\d+)`, `:a-:b`, and the `*` wildcard.
-function routeParams (url: string): string[] {
-  const names = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string)
-  if (url.includes('*')) names.push('*')
-  return names
-}
-
 const replyHeaders: HeaderAccess<FastifyReply, undefined> = {
   get: (reply, arg, name) => reply.getHeader(name),
   set: (reply, arg, name, value) => {
@@ -72,132 +69,127 @@ const replyHeaders: HeaderAccess<FastifyReply, undefined> = {
   }
 }
 
-const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify, options, done) => {
-  // Every option is checked here: a bad one fails register() with a coded error.
-  let engine: GrantEngine<FastifyRequest>
-  try {
-    // Why a request got nothing, one line at debug (no cookie values, no key material).
-    // Fastify's own register options reach the plugin too; every other key is the engine's to check.
-    const { prefix, logLevel, logSerializers, ...grantOptions } = options as FastifyCloudfrontCookiesOptions & Record<'prefix' | 'logLevel' | 'logSerializers', unknown>
-    engine = new GrantEngine<FastifyRequest>(grantOptions, (request, decision) => {
-      request.log.debug({ reason: decision.reason, prefix: decision.prefix }, 'no CloudFront grant')
-    })
-  } catch (err) {
-    done(err as Error)
-    return
+/** The reply's GrantResponse, made on first use. */
+function stateOf (engine: GrantEngine<FastifyRequest>, reply: FastifyReply): GrantResponse<FastifyRequest> {
+  const r = reply as StatefulReply
+  let state = r[kState]
+  if (state === null) {
+    r[kState] = state = new GrantResponse(engine, r.request, new FastifyClient(r.request))
+    state.start(r[kPending])
   }
-  const expiresHeader = engine.expiresHeader
-  const rules = engine.rules
-  const mirror = engine.playlists
+  return state
+}
 
-  fastify.decorate('cloudfront', engine.instanceApi())
-  fastify.decorateReply(kState, null)
-  fastify.decorateReply(kPending, null)
-  fastify.decorateReply('cloudfront', {
-    getter (this: FastifyReply) {
-      const r = this as StatefulReply
-      let state = r[kState]
-      if (state === null) r[kState] = state = new GrantResponse(engine, r.request, new FastifyClient(r.request))
-      return state
-    }
+/** Builds the engine (and mirror) from the plugin's options; Fastify's own register options are left out. */
+function servicesFor (options: FastifyCloudfrontCookiesOptions): GrantServices<FastifyRequest> {
+  const { prefix, logLevel, logSerializers, ...grantOptions } =
+    options as FastifyCloudfrontCookiesOptions & Record<'prefix' | 'logLevel' | 'logSerializers', unknown>
+  // Why a request got nothing, one line at debug (no cookie values, no key material).
+  return createGrantServices<FastifyRequest>(grantOptions, (request, decision) => {
+    request.log.debug({ reason: decision.reason, prefix: decision.prefix }, 'no CloudFront grant')
   })
+}
 
-  // A route's grant is decided in front of its handler: after the route's own hooks and
-  // validation, before any handler code sees a hostile parameter (answered 400, nothing issued).
-  // A wrapper, not an onRequest hook: a hook run costs more than this whole check (bench:plugin, plugin-cached).
-  function guardHandler (routeOptions: { handler: RouteHandlerMethod }, decide: (request: FastifyRequest) => PendingGrant<FastifyRequest> | null): void {
+/**
+ * Decides each route's grant once, when the route is added: its own config.cloudfront, or the path
+ * rules its URL could match. A route that can match nothing is left as it is. The grant is decided
+ * in front of the handler (after the route's own hooks and validation, before any handler code sees
+ * a hostile parameter, answered 400): a wrapper, not an onRequest hook, since a hook run costs more
+ * than this whole check (bench:plugin, plugin-cached).
+ */
+function guardRoutes (fastify: FastifyInstance, engine: GrantEngine<FastifyRequest>): void {
+  fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
+    const url = routeOptions.url ?? ''
+    const where = `config.cloudfront of ${String(routeOptions.method)} ${url}`
+    const grants = engine.routeGrants(url, routeOptions.config?.cloudfront, where)
+    if (grants === null) return
     const handler = routeOptions.handler
     routeOptions.handler = function cloudfrontGuard (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      (reply as StatefulReply)[kPending] = decide(request)
+      (reply as StatefulReply)[kPending] = grants(request.raw.url ?? '/', request.params as Record<string, unknown>)
       return handler.call(this, request, reply)
     }
-  }
+  })
+}
 
-  // Everything a route needs is decided here, once per route: its own config.cloudfront, or the
-  // path rules its URL could match. A route that can match nothing is left as it is.
-  fastify.addHook('onRoute', function cloudfrontOnRoute (routeOptions) {
-    const cfg = routeOptions.config?.cloudfront
-    if (cfg === false) return
-    const url = routeOptions.url ?? ''
-    if (cfg !== undefined) {
-      const rule = rules.compile(cfg, `config.cloudfront of ${String(routeOptions.method)} ${url}`, routeParams(url))
-      guardHandler(routeOptions, (request) => rules.pending(rule, request.params as Record<string, unknown>, false))
+/** The playlist mirror: one route, out of the rules (its grant is the playlist's own, decided by the core). */
+function servePlaylists (fastify: FastifyInstance, playlists: Playlists<FastifyRequest>): void {
+  fastify.get(`${playlists.prefix}/*`, { config: { cloudfront: false } }, function cloudfrontPlaylist (request, reply) {
+    const path = pathOf(request.raw.url ?? '/')
+    const served = playlists.serve(request, new FastifyClient(request), path, request.headers['accept-encoding'])
+    // The reply is sent here, not returned: Fastify would try to send a returned reply again.
+    if (!isThenable<PlaylistResponse>(served)) {
+      reply.headers(served.headers).send(served.body)
       return
     }
-    const routeRules = rules.rulesFor(url)
-    if (routeRules.length === 0) return
-    guardHandler(routeOptions, (request) => rules.match(pathOf(request.raw.url ?? '/'), routeRules))
+    return Promise.resolve(served).then((r) => { reply.headers(r.headers).send(r.body) })
   })
+}
 
-  // The playlist mirror: one route, out of the rules (its grant is the playlist's own, decided by the core).
-  if (mirror !== null) {
-    fastify.get(`${mirror.prefix}/*`, { config: { cloudfront: false } }, function cloudfrontPlaylist (request, reply) {
-      const served = mirror.serve(request, new FastifyClient(request), pathOf(request.raw.url ?? '/'), request.headers['accept-encoding'])
-      // The reply is sent here, not returned: Fastify would try to send a returned reply again.
-      if (!isThenable<PlaylistResponse>(served)) {
-        reply.headers(served.headers).send(served.body)
-        return
-      }
-      return Promise.resolve(served).then((r) => { reply.headers(r.headers).send(r.body) })
-    })
-  }
+/** Writes what the response carries, then hands the payload on. */
+function written (reply: FastifyReply, carried: Carried | null, expiresHeader: string | false, payload: unknown, next: (err: Error | null, payload?: unknown) => void): void {
+  if (carried !== null) writeGrantHeaders(replyHeaders, reply, undefined, carried, expiresHeader)
+  next(null, payload)
+}
 
+/** The hooks that finish each response: a failing handler marks its response; onSend writes what it carries. */
+function finishResponses (fastify: FastifyInstance, engine: GrantEngine<FastifyRequest>): void {
+  const expiresHeader = engine.expiresHeader
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
-    const r = reply as StatefulReply
-    const pending = r[kPending]
-    if (pending !== null) engine.noGrant(request, 'failed', pending.path)
-    r[kPending] = null
-    const state = r[kState]
-    if (state !== null) state.failed = true
+    if ((reply as StatefulReply)[kPending] !== null || (reply as StatefulReply)[kState] !== null) stateOf(engine, reply).fail()
     next()
   })
 
   const onSend: onSendHookHandler = function cloudfrontOnSend (request, reply, payload, next) {
     const r = reply as StatefulReply
-    const pending = r[kPending]
     const state = r[kState]
-    if (state !== null) {
-      state.route = pending
-      settle(state, reply).then(() => next(null, payload), (err) => next(err as Error))
-      return
-    }
-    // Fast path: the route's own grant, or nothing at all.
-    if (pending === null) {
+    const pending = r[kPending]
+    // Fast path: nothing at all.
+    if (state === null && pending === null) {
       next(null, payload)
       return
     }
-    if (!engine.statusAllowed(reply.statusCode)) {
-      engine.noGrant(request, 'status', pending.path)
-      next(null, payload)
-      return
-    }
-    let issued: MaybePromise<Issued | null>
+    let carried: MaybePromise<Carried | null>
     try {
-      issued = engine.issue(request, pending, new FastifyClient(request))
+      // The route's own grant alone is one core call; anything else is the response's to finish.
+      carried = state === null
+        ? routeGrant(engine, request, pending as PendingGrant<FastifyRequest>, new FastifyClient(request), reply.statusCode)
+        : state.finish(reply.statusCode)
     } catch (err) {
       next(err as Error)
       return
     }
-    if (!isThenable<Issued | null>(issued)) {
-      // Cached path: no promise, no extra tick (bench:plugin, plugin-cached).
-      if (issued !== null) writeGrantHeaders(replyHeaders, reply, undefined, issued.setCookie, issued.expires, expiresHeader)
-      next(null, payload)
+    // Cached path: no promise, no extra tick (bench:plugin, plugin-cached).
+    if (!isThenable<Carried | null>(carried)) {
+      written(reply, carried, expiresHeader, payload, next)
       return
     }
-    Promise.resolve(issued).then((i) => {
-      if (i !== null) writeGrantHeaders(replyHeaders, reply, undefined, i.setCookie, i.expires, expiresHeader)
-      next(null, payload)
-    }, (err) => next(err as Error))
+    Promise.resolve(carried).then((c) => written(reply, c, expiresHeader, payload, next), (err) => next(err as Error))
   }
   fastify.addHook('onSend', onSend)
+}
 
-  async function settle (state: GrantResponse<FastifyRequest>, reply: FastifyReply): Promise<void> {
-    await state.settled()
-    if (!state.failed && !state.revoked && engine.statusAllowed(reply.statusCode)) await state.issueRoute()
-    state.writeHeaders(replyHeaders, reply, undefined, reply.statusCode)
+const plugin: FastifyPluginCallback<FastifyCloudfrontCookiesOptions> = (fastify, options, done) => {
+  // Every option is checked here: a bad one fails register() with a coded error.
+  let services: GrantServices<FastifyRequest>
+  try {
+    services = servicesFor(options)
+  } catch (err) {
+    done(err as Error)
+    return
   }
-
+  const engine = services.engine
+  fastify.decorate('cloudfront', engine.instanceApi())
+  fastify.decorateReply(kState, null)
+  fastify.decorateReply(kPending, null)
+  fastify.decorateReply('cloudfront', {
+    getter (this: FastifyReply) {
+      return stateOf(engine, this)
+    }
+  })
+  guardRoutes(fastify, engine)
+  if (services.playlists !== null) servePlaylists(fastify, services.playlists)
+  finishResponses(fastify, engine)
   done()
 }
 

@@ -1,8 +1,8 @@
 // What a refused grant() prefix is told, engine-side (the hosts only pass the error on): what was
 // wrong and what to do, never the prefix itself when it may be an attacker's spelling.
 import t from 'tap'
-import { GrantEngine } from '../../src/core/grants/engine.js'
-import { checkPrefix, foldSegment } from '../../src/core/grants/rules.js'
+import { createGrantServices } from '../../src/core/grants/compose.js'
+import { checkPrefix, foldSegment } from '../../src/core/grants/rule-book.js'
 import type { GrantOptions } from '../../src/core/grants/types.js'
 import { rsaKey } from '../helpers/keys.js'
 
@@ -16,7 +16,7 @@ const base: GrantOptions = {
 }
 
 t.test('each refusal says what to do', async (t) => {
-  const engine = new GrantEngine(base)
+  const engine = createGrantServices(base).engine
   const cases: Array<[string, RegExp]> = [
     ['/courses/', /contains the resource "\/courses\/:courseId\/\*".*grant a prefix inside the resource, or check access in the handler and pass \{ authorized: true \}/],
     ['/', /contains the resource/],
@@ -28,12 +28,12 @@ t.test('each refusal says what to do', async (t) => {
     ['/' + 'a'.repeat(1024) + '/', /at most 1024 bytes/]
   ]
   for (const [prefix, message] of cases) {
-    t.throws(() => engine.explicit(prefix), { code: 'FST_ERR_CF_INVALID_PARAM', statusCode: 400, message }, prefix)
+    t.throws(() => engine.prefixGrant(prefix), { code: 'FST_ERR_CF_INVALID_PARAM', statusCode: 400, message }, prefix)
   }
   for (const prefix of ['/Courses/43/', '/c%6Furses/43/', '/caf%c3%a9/']) {
     let message = ''
     try {
-      engine.explicit(prefix)
+      engine.prefixGrant(prefix)
     } catch (err) {
       message = (err as Error).message
     }
@@ -43,21 +43,21 @@ t.test('each refusal says what to do', async (t) => {
 
 t.test('with a global authorize, a prefix no rule covers is its to decide, with no parameters', async (t) => {
   const authorize = (): boolean => true
-  const engine = new GrantEngine({ ...base, rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }], authorize })
-  const books = engine.explicit('/books/1/')
+  const engine = createGrantServices({ ...base, rules: [{ match: '/courses/:courseId/*', resource: '/courses/:courseId/*' }], authorize }).engine
+  const books = engine.prefixGrant('/books/1/')
   t.equal(books.rule.authorize, authorize)
   t.strictSame(books.params, {})
-  const course = engine.explicit('/courses/42/')
+  const course = engine.prefixGrant('/courses/42/')
   t.equal(course.rule.authorize, authorize)
   t.strictSame(course.params, { courseId: '42' })
-  t.equal(engine.explicit('/courses/', { authorized: true }).rule.authorize, undefined, '{ authorized: true }: nobody else is asked')
+  t.equal(engine.prefixGrant('/courses/', { authorized: true }).rule.authorize, undefined, '{ authorized: true }: nobody else is asked')
 })
 
 t.test('two rules whose literals differ only in case: each spelling is its own rule\'s', async (t) => {
-  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/media/:id/*', authorize: 'any-signed-in-user' }, { match: '/b/:id/*', resource: '/Media/:id/*', authorize: 'any-signed-in-user' }] })
-  t.strictSame(engine.explicit('/media/1/').params, { id: '1' })
-  t.strictSame(engine.explicit('/Media/1/').params, { id: '1' })
-  t.throws(() => engine.explicit('/MEDIA/1/'), { code: 'FST_ERR_CF_INVALID_PARAM' })
+  const engine = createGrantServices({ ...base, rules: [{ match: '/a/:id/*', resource: '/media/:id/*', authorize: 'any-signed-in-user' }, { match: '/b/:id/*', resource: '/Media/:id/*', authorize: 'any-signed-in-user' }] }).engine
+  t.strictSame(engine.prefixGrant('/media/1/').params, { id: '1' })
+  t.strictSame(engine.prefixGrant('/Media/1/').params, { id: '1' })
+  t.throws(() => engine.prefixGrant('/MEDIA/1/'), { code: 'FST_ERR_CF_INVALID_PARAM' })
 })
 
 t.test('checkPrefix: the escapes a hop would decode into another path, and the ones a path needs', async (t) => {
@@ -78,10 +78,10 @@ t.test('foldSegment reads a segment as lenient hops do', async (t) => {
 })
 
 t.test('a parameter slot contains every value: a prefix that stops above a deeper literal contains the resource', async (t) => {
-  const engine = new GrantEngine({ ...base, rules: [{ match: '/a/:id/*', resource: '/courses/:id/videos/*', authorize: 'any-signed-in-user' }, { match: '/p/*', resource: '/public/*', authorize: 'any-signed-in-user' }] })
-  t.throws(() => engine.explicit('/courses/42/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource "\/courses\/:id\/videos\/\*"/ })
-  t.strictSame(engine.explicit('/courses/42/videos/').params, { id: '42' }, 'the resource itself is covered')
-  t.strictSame(engine.explicit('/public/').params, {}, 'a prefix equal to a literal resource is covered by it')
-  t.throws(() => engine.explicit('/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource/ })
-  t.throws(() => engine.explicit('/Public/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /spells a rule's path otherwise/ })
+  const engine = createGrantServices({ ...base, rules: [{ match: '/a/:id/*', resource: '/courses/:id/videos/*', authorize: 'any-signed-in-user' }, { match: '/p/*', resource: '/public/*', authorize: 'any-signed-in-user' }] }).engine
+  t.throws(() => engine.prefixGrant('/courses/42/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource "\/courses\/:id\/videos\/\*"/ })
+  t.strictSame(engine.prefixGrant('/courses/42/videos/').params, { id: '42' }, 'the resource itself is covered')
+  t.strictSame(engine.prefixGrant('/public/').params, {}, 'a prefix equal to a literal resource is covered by it')
+  t.throws(() => engine.prefixGrant('/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /contains the resource/ })
+  t.throws(() => engine.prefixGrant('/Public/'), { code: 'FST_ERR_CF_INVALID_PARAM', message: /spells a rule's path otherwise/ })
 })

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import fastifyCloudfrontCookies, { createSigner } from '../../src/index.js'
-import { GrantEngine } from '../../src/core/grants/engine.js'
+import { createGrantServices } from '../../src/core/grants/compose.js'
 import type { GrantOptions } from '../../src/core/grants/types.js'
 import { expressCloudfrontCookies } from '../../src/express/index.js'
 import { resolveEdgeOptions } from '../../src/edge/options.js'
@@ -25,8 +25,7 @@ const base: GrantOptions = {
 /** Builds an engine, returning its warnings. */
 function build (overrides: Record<string, unknown>): string[] {
   const warnings: string[] = []
-  // eslint-disable-next-line no-new
-  new GrantEngine({ ...base, onWarning: (m: string) => { warnings.push(m) }, ...overrides } as GrantOptions)
+  createGrantServices({ ...base, onWarning: (m: string) => { warnings.push(m) }, ...overrides } as GrantOptions)
   return warnings
 }
 

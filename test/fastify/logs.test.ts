@@ -42,7 +42,7 @@ t.test('the reasons appear at debug, one line each, with the prefix', async (t) 
   t.strictSame(decisions(), [
     { level: 20, reason: 'no-user', prefix: '/courses/42/' },
     { level: 20, reason: 'not-authorized', prefix: '/courses/42/' },
-    { level: 20, reason: 'failed', prefix: '/courses/42/' }
+    { level: 20, reason: 'status', prefix: '/courses/42/' }
   ])
 })
 

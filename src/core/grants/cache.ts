@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { flat } from '../cookies.js'
+import type { SignedValues } from './signed-values.js'
 import type { Issued } from './types.js'
 
 /** One signed set as kept for a user: it is an `Issued` itself, so a cache hit allocates nothing. */
@@ -34,11 +35,39 @@ const SIGNATURE_COOKIE = 'CloudFront-Signature='
 /** Base64 characters of the signature compared by sentBack(): 144 bits. */
 const TAIL = 24
 
-/** Builds the entry for a set's prepared `Set-Cookie` strings. */
-export function cacheEntry (setCookie: string[], expires: number, keyPairId: string, slot: string, path: string): CacheEntry {
+/** What a signed set is made of: its prepared `Set-Cookie` strings, and its values as the signer gave them. */
+export interface SignedSet {
+  setCookie: string[]
+  expires: number
+  keyPairId: string
+  slot: string
+  path: string
+  values: SignedValues
+}
+
+/** Builds the cache entry of a signed set. */
+export function cacheEntry (set: SignedSet): CacheEntry {
+  const setCookie = set.setCookie
   const signatureEnd = (setCookie[SIGNATURE] as string).indexOf(';')
   const signatureTail = flat((setCookie[SIGNATURE] as string).slice(signatureEnd - TAIL, signatureEnd))
-  return { setCookie, signatureEnd, signatureTail, expires, keyPairId, slot, path }
+  return {
+    setCookie,
+    signatureEnd,
+    signatureTail,
+    expires: set.expires,
+    keyPairId: set.keyPairId,
+    slot: set.slot,
+    path: set.path,
+    signedQuery: set.values.signedQuery,
+    cookieHeader: set.values.cookieHeader
+  }
+}
+
+/** Bytes an entry holds, at one byte a character: every string here is ASCII. */
+function entryBytes (e: CacheEntry): number {
+  let size = e.slot.length + e.signedQuery.length + e.cookieHeader.length + 64
+  for (const s of e.setCookie) size += s.length
+  return size
 }
 
 /**
@@ -71,10 +100,9 @@ export class SetCache {
     this.lru = new LRUCache<string, UserSets>({
       max,
       maxSize: maxBytes,
-      // Strings are counted at one byte a character: every value here is ASCII.
       sizeCalculation: (held, user) => {
         let size = user.length + 64
-        for (const e of setsOf(held)) size += e.setCookie.reduce((n, s) => n + s.length, 0) + e.slot.length + 64
+        for (const e of setsOf(held)) size += entryBytes(e)
         return size
       },
       dispose: (held) => { this.count -= countOf(held) }

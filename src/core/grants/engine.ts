@@ -2,21 +2,24 @@ import { grantCookieNames, serializeClearCookies } from '../cookies.js'
 import { normaliseClientIp } from '../ip.js'
 import type { CloudFrontCookies, SignCookiesOptions, SignUrlOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
+import { pathOf } from '../url.js'
 import { SetCache, sentBack, type CacheEntry } from './cache.js'
 import { Issuer, type GrantCounters } from './issuer.js'
-import { KeyRing } from './keys.js'
-import { resolveGrantOptions, type ResolvedGrantOptions } from './options.js'
-import { RuleBook, checkPrefix, slotOf, type PendingGrant } from './rules.js'
-import { createPlaylistMirror, type PlaylistGrant } from '../playlists/access.js'
-import type { PlaylistMirror } from '../playlists/mirror.js'
+import { KeyRing } from './key-ring.js'
+import type { ResolvedGrantOptions } from './options.js'
+import { RuleBook, checkPrefix, slotOf, type CompiledRule, type PendingGrant } from './rule-book.js'
+import { heldValuesOf } from './signed-values.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi, type GrantOptions, type GrantStats, type Issued,
-  type MaybePromise, type NoGrantReason, type UserId
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi, type GrantRuleSettings,
+  type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
-// The grant engine: everything that decides who gets which cookie set, framework-agnostic.
-// The Fastify plugin and the Express middleware only translate their request and reply into
-// the calls below (through GrantResponse); none of this logic is repeated in them.
+// The grant engine: everything that decides who gets which cookie set, framework-agnostic. Every
+// grant (a route's, a handler's grant(), a mirrored playlist's) goes through one pipeline:
+// user → authorisation → IP binding → the cached or signed set. The cookie path adds only its
+// "the client already holds it" checks. The adapters reach it through GrantResponse.
+
+const NO_CLIENT: ClientInfo = { cookieHeader: undefined, ip: undefined }
 
 /** The user id of what getUser returned, or null for "nobody". */
 function userIdOf (user: unknown): string | null {
@@ -25,95 +28,178 @@ function userIdOf (user: unknown): string | null {
   return null
 }
 
-/** Builds the engine from options, validating every one of them now (registration time). */
+/** A set to be signed only once the response is known to carry it (see GrantEngine.prepare). */
+export type UnsignedSet = () => Promise<Issued>
+
+/** A user whose grant authorisation allowed: the mirror loads the playlist before asking for the set. */
+export class Admitted {
+  constructor (readonly user: string) {}
+}
+
+/** What the pipeline ends with: the set, a set still to sign, an admitted user, or why there is none. */
+export type PipelineResult = Issued | UnsignedSet | Admitted | NoGrantReason
+
+/**
+ * Where a pipeline ends: sign a missing set now, leave it unsigned, stop at the admitted user, or
+ * (a playlist's set) take the set whatever the client holds.
+ */
+const enum Delivery { Cookies, CookiesUnsigned, Admit, Playlist }
+
+/** How the requests of one route find their grant: from the router's params, or from the request's raw URL. */
+export type RouteGrants<Req> = (rawUrl: string, params: Record<string, unknown>) => PendingGrant<Req> | null
+
+/** Builds the engine from resolved options (see resolveGrantOptions): rules and keys are checked now. */
 export class GrantEngine<Req = unknown> {
   readonly distribution: string
   readonly expiresHeader: string | false
   readonly statusAllowed: (status: number) => boolean
-  readonly rules: RuleBook<Req>
-  /** The playlist mirror (option `playlists`), or null. */
-  readonly playlists: PlaylistMirror<Req, PlaylistGrant<Req>, ClientInfo> | null
+  /** Whether any path rule exists: the middleware skips matching without. */
+  readonly hasPathRules: boolean
+  private readonly rules: RuleBook<Req>
   private readonly settings: ResolvedGrantOptions<Req>
   private readonly keys: KeyRing
   private readonly cache: SetCache
   private readonly issuer: Issuer
-  private readonly counters: GrantCounters = { hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0 }
+  private readonly counters: GrantCounters = {
+    hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0
+  }
 
   /** Where a request's "no grant" goes: the adapter's log, then the app's onDecision. */
   private readonly decided: ((request: Req, decision: GrantDecision) => void) | null
 
   /** `log` is the adapter's own report of decisions (the Fastify plugin's request.log), besides `onDecision`. */
-  constructor (options: GrantOptions<Req>, log?: (request: Req, decision: GrantDecision) => void) {
-    const settings = this.settings = resolveGrantOptions(options)
-    const onDecision = settings.onDecision
-    this.decided = log === undefined
-      ? (onDecision === undefined ? null : (request, decision) => onDecision(decision, request))
-      : onDecision === undefined ? log : (request, decision) => { log(request, decision); onDecision(decision, request) }
+  constructor (settings: ResolvedGrantOptions<Req>, log?: (request: Req, decision: GrantDecision) => void) {
+    this.settings = settings
+    this.decided = reporter(log, settings.onDecision)
     this.distribution = settings.distribution
     this.expiresHeader = settings.expiresHeader
     this.statusAllowed = settings.statusAllowed
-    // The key ring's own warnings (a weak key) keep the signer's default when the app gives none.
-    this.keys = new KeyRing({ ...settings, onWarning: options.onWarning })
-    this.rules = new RuleBook<Req>(options.rules, settings.defaults, settings.authorize, settings.onWarning)
+    this.keys = new KeyRing({ ...settings, onWarning: settings.keyWarning })
+    this.rules = new RuleBook<Req>(settings.rules, settings.defaults, settings.authorize, settings.onWarning)
+    this.hasPathRules = this.rules.rules.length > 0
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
-    this.issuer = new Issuer({ distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters })
-    this.playlists = options.playlists === undefined ? null : createPlaylistMirror(this, options.playlists, settings.now)
-  }
-
-  /** A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler). */
-  explicit (prefix: unknown, settings?: ExplicitGrantOptions): PendingGrant<Req> {
-    return this.rules.explicit(prefix, settings)
+    this.issuer = new Issuer({
+      distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters
+    })
   }
 
   /**
-   * Decides and prepares what a response carries for a pending grant: asks for the user (and
-   * authorisation, for rule grants), then serves the set from the cache or signs it. Synchronous
-   * when every step is (the cached path: no promise, no tick; bench:plugin, plugin-cached); a
-   * Promise otherwise. Resolves to null when nothing is granted.
+   * How a route's requests find their grant, decided once per route: its own `config.cloudfront`
+   * (`where` names it in errors), or the path rules its URL could match; null when none can have one.
    */
-  issue (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
-    const user = this.settings.getUser(request)
-    if (isThenable(user)) return Promise.resolve(user).then((u) => this.forUser(request, u, pending, client))
-    return this.forUser(request, user, pending, client)
-  }
-
-  /** Nobody signed in: nothing. */
-  private forUser (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
-    const id = userIdOf(user)
-    if (id === null) {
-      this.noGrant(request, 'no-user', p.path)
-      return null
+  routeGrants (url: string, config: GrantRuleSettings<Req> | false | undefined, where: string): RouteGrants<Req> | null {
+    if (config === false) return null
+    const rules = this.rules
+    if (config !== undefined) {
+      const rule = rules.compile(config, where, routeParams(url))
+      return (rawUrl, params) => rules.pending(rule, params)
     }
-    const authorize = p.rule.authorize
-    if (authorize === undefined) return this.forClient(request, id, p, client)
-    const ok = authorize(request, p.params, p.path)
-    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.forClient(request, id, p, client) : this.refuse(request, 'not-authorized', p)))
-    return ok === true ? this.forClient(request, id, p, client) : this.refuse(request, 'not-authorized', p)
+    const candidates = rules.rulesForRoute(url)
+    if (candidates.length === 0) return null
+    return (rawUrl) => rules.match(pathOf(rawUrl), candidates)
   }
 
-  private refuse (request: Req, reason: NoGrantReason, p: PendingGrant<Req>): null {
-    this.counters.refused++
-    this.noGrant(request, reason, p.path)
-    return null
+  /** The path rules' grant for a raw request path. Throws FST_ERR_CF_INVALID_PARAM (400) for an unsafe value. */
+  pathGrant (path: string): PendingGrant<Req> | null {
+    return this.rules.match(path)
+  }
+
+  /** A handler's grant of a prefix (`grant('/courses/42/')`): see RuleBook.prefixGrant. */
+  prefixGrant (prefix: unknown, settings?: ExplicitGrantOptions): PendingGrant<Req> {
+    return this.rules.prefixGrant(prefix, settings)
+  }
+
+  /** The rule whose resource covers a CDN path, with its parameters and prefix, or null (the playlist mirror). */
+  coveringRule (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
+    return this.rules.coveringRule(cdnPath)
+  }
+
+  /** The pending grant of a covering rule's prefix (the playlist mirror). */
+  pending (rule: CompiledRule<Req>, params: Record<string, unknown>): PendingGrant<Req> {
+    return this.rules.pending(rule, params)
+  }
+
+  /**
+   * The cookie set a response carries for a pending grant: the pipeline, signing a missing set now.
+   * Synchronous when every step is (the cached path: no promise, no tick; bench:plugin, plugin-cached).
+   */
+  issue (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
+    return this.run(request, pending, client, Delivery.Cookies) as MaybePromise<Issued | NoGrantReason>
+  }
+
+  /**
+   * The pipeline as far as the cache: a missing set comes back unsigned, to be signed only once the
+   * response's status is known to carry it (the middleware decides before the handler runs).
+   */
+  prepare (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<PipelineResult> {
+    return this.run(request, pending, client, Delivery.CookiesUnsigned)
+  }
+
+  /**
+   * The user a mirrored playlist is for (steps 1 and 2: the playlist is loaded before the set is
+   * asked for), or why there is none (the mirror answers 401 or 403). Refusals are reported as for cookies.
+   */
+  playlistUser (request: Req, pending: PendingGrant<Req>): MaybePromise<Admitted | NoGrantReason> {
+    const result = this.run(request, pending, NO_CLIENT, Delivery.Admit) as MaybePromise<Admitted | NoGrantReason>
+    if (isThenable<Admitted | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    return this.reported(request, result, pending)
+  }
+
+  /** An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values. */
+  playlistSet (request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
+    const result = this.bound(user, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
+    if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    return this.reported(request, result, pending)
+  }
+
+  private reported<T extends object> (request: Req, result: T | NoGrantReason, pending: PendingGrant<Req>): T | NoGrantReason {
+    if (typeof result === 'string') this.report(request, result, pending.path)
+    return result
   }
 
   /** Tells the adapter's log and the app's onDecision why a request receives nothing. */
-  noGrant (request: Req, reason: NoGrantReason, prefix: string | undefined): void {
+  report (request: Req, reason: NoGrantReason, prefix: string | undefined): void {
     if (this.decided !== null) this.decided(request, { reason, prefix })
   }
 
-  /** The IP the grant is bound to (an IPv6 client of a bound grant gets nothing, or an unbound set), then the set itself. */
-  private forClient (request: Req, user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
-    if (!p.rule.ipBound) return this.fromCacheOrSigned(request, user, p, p.slot, undefined, client)
-    const v4 = normaliseClientIp(client.ip)
-    if (v4 === null) {
-      return this.settings.ipv6 === 'refuse' ? this.refuse(request, 'ipv6-refused', p) : this.fromCacheOrSigned(request, user, p, p.slot, undefined, client)
-    }
-    return this.fromCacheOrSigned(request, user, p, slotOf(p.path, v4, p.rule.ttl), v4, client)
+  /** Step 1: the user. */
+  private run (request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+    const user = this.settings.getUser(request)
+    if (isThenable(user)) return Promise.resolve(user).then((u) => this.authorised(request, u, p, client, delivery))
+    return this.authorised(request, user, p, client, delivery)
   }
 
-  /** A fresh cached set of the active key; else the client's own fresh set; else a new signature. */
-  private fromCacheOrSigned (request: Req, user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo): MaybePromise<Issued | null> {
+  /** Step 2: nobody signed in gets nothing; the rule's (or the prefix's) authorize decides for the user. */
+  private authorised (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+    const id = userIdOf(user)
+    if (id === null) return 'no-user'
+    const authorize = p.rule.authorize
+    if (authorize === undefined) return this.bound(id, p, client, delivery)
+    const ok = authorize(request, p.params, p.path)
+    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+    return ok === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')
+  }
+
+  private refused (reason: NoGrantReason): NoGrantReason {
+    this.counters.refused++
+    return reason
+  }
+
+  /** Step 3: the IP an IP-bound grant is bound to; an IPv6 client gets nothing, or an unbound set (`ipv6`). */
+  private bound (user: string, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+    // The mirror stops before this step: it loads the playlist first, whose length sets the lifetime.
+    if (delivery === Delivery.Admit) return new Admitted(user)
+    if (!p.rule.ipBound) return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
+    const v4 = normaliseClientIp(client.ip)
+    if (v4 !== null) return this.cachedOrSigned(user, p, slotOf(p.path, v4, p.rule.ttl), v4, client, delivery)
+    if (this.settings.ipv6 === 'refuse') return this.refused('ipv6-refused')
+    return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
+  }
+
+  /** Step 4: a fresh cached set of the active key; else (cookies) the client's own fresh set; else a signature. */
+  private cachedOrSigned (
+    user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     const signer = this.keys.active
     let entry = this.cache.get(user, slot)
     // A set of a key that no longer signs is not served again (rotation).
@@ -121,97 +207,46 @@ export class GrantEngine<Req = unknown> {
     const nowSec = nowSeconds(this.settings.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
       this.counters.hits++
-      return this.unlessSentBack(request, entry, client)
+      return delivery === Delivery.Playlist ? entry : this.unlessSentBack(entry, client)
     }
     const running = this.issuer.running(signer, user, slot)
-    if (running !== undefined) return running.then((e) => this.unlessSentBack(request, e, client))
-    if (entry === undefined) {
+    if (running !== undefined) return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
+    if (entry === undefined && delivery !== Delivery.Playlist) {
       const held = this.clientHolds(p, client, ip, nowSec)
-      if (held !== null) {
-        this.noGrant(request, 'client-fresh', p.path)
-        return held
-      }
-      this.counters.misses++
-    } else {
-      this.counters.reissues++
+      if (held !== null) return held
     }
-    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip).then((e) => this.unlessSentBack(request, e, client))
-  }
-
-  /**
-   * The user a mirrored playlist is for, when the grant is theirs: the user id, null when nobody is
-   * signed in, false when `authorize` refuses (the mirror answers 401 and 403).
-   */
-  admit (request: Req, p: PendingGrant<Req>): MaybePromise<string | null | false> {
-    const user = this.settings.getUser(request)
-    if (isThenable(user)) return Promise.resolve(user).then((u) => this.admitUser(request, u, p))
-    return this.admitUser(request, user, p)
-  }
-
-  private admitUser (request: Req, user: unknown, p: PendingGrant<Req>): MaybePromise<string | null | false> {
-    const id = userIdOf(user)
-    if (id === null) return null
-    const authorize = p.rule.authorize
-    if (authorize === undefined) return id
-    const ok = authorize(request, p.params, p.path)
-    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? id : this.refused()))
-    return ok === true ? id : this.refused()
-  }
-
-  private refused (): false {
-    this.counters.refused++
-    return false
-  }
-
-  /**
-   * An admitted user's set itself, whatever the client holds (a playlist carries its values as a
-   * query): from the cache while fresh, else signed. Null for an IPv6 client of an IP-bound grant
-   * when ipv6 is 'refuse'.
-   */
-  setFor (user: string, p: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | null> {
-    let ip: string | undefined
-    if (p.rule.ipBound) {
-      const v4 = normaliseClientIp(client.ip)
-      if (v4 === null && this.settings.ipv6 === 'refuse') {
-        this.counters.refused++
-        return null
-      }
-      if (v4 !== null) ip = v4
+    // Unsigned: asked again when the response carries it, by then perhaps cached or signing for another request.
+    if (delivery === Delivery.CookiesUnsigned) {
+      return () => Promise.resolve(this.cachedOrSigned(user, p, slot, ip, client, Delivery.Cookies) as MaybePromise<Issued>)
     }
-    const slot = ip === undefined ? p.slot : slotOf(p.path, ip, p.rule.ttl)
-    const signer = this.keys.active
-    const entry = this.cache.get(user, slot)
-    const nowSec = nowSeconds(this.settings.now)
-    if (entry !== undefined && entry.keyPairId === signer.keyPairId && entry.expires - nowSec > p.rule.refreshBefore) {
-      this.counters.hits++
-      return entry
-    }
-    const running = this.issuer.running(signer, user, slot)
-    if (running !== undefined) return running
     if (entry === undefined) this.counters.misses++
     else this.counters.reissues++
-    return this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip)
+    const signing = this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip)
+    return delivery === Delivery.Playlist ? signing : signing.then((e) => this.unlessSentBack(e, client))
   }
 
   /** The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send nothing. */
   private clientHolds (p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number): Issued | null {
     const verifier = this.keys.verifier
-    if (verifier === null || client.cookieHeader === undefined || !client.cookieHeader.includes('CloudFront-Signature=')) return null
-    const result = verifier.verify({ url: this.distribution + p.path, cookieHeader: client.cookieHeader, clientIp: client.ip })
+    const cookieHeader = client.cookieHeader
+    if (verifier === null || cookieHeader === undefined || !cookieHeader.includes('CloudFront-Signature=')) return null
+    const result = verifier.verify({ url: this.distribution + p.path, cookieHeader, clientIp: client.ip })
     if (!result.ok || result.keyPairId !== this.keys.active.keyPairId) return null
     const pol = result.policy
     if (pol.resource !== this.distribution + p.path + '*' || pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
     if (pol.expires - nowSec <= p.rule.refreshBefore) return null
+    const values = heldValuesOf(cookieHeader)
+    if (values === null) return null
     this.counters.clientFresh++
-    return { setCookie: [], expires: pol.expires }
+    return { setCookie: [], expires: pol.expires, path: p.path, ...values }
   }
 
   /** The client sent back the very set we would send: it holds it already, so no cookies go out. */
-  private unlessSentBack (request: Req, entry: CacheEntry, client: ClientInfo): Issued {
+  private unlessSentBack (entry: CacheEntry, client: ClientInfo): Issued {
     if (client.cookieHeader !== undefined && sentBack(client.cookieHeader, entry)) {
       this.counters.clientFresh++
-      this.noGrant(request, 'client-fresh', entry.path)
-      return { setCookie: [], expires: entry.expires }
+      const { expires, path, signedQuery, cookieHeader } = entry
+      return { setCookie: [], expires, path, signedQuery, cookieHeader }
     }
     // The entry is an Issued itself: the cached path allocates nothing (bench:plugin, plugin-cached).
     return entry
@@ -274,4 +309,24 @@ export class GrantEngine<Req = unknown> {
       get activeKeyPairId () { return engine.activeKeyPairId }
     }
   }
+}
+
+/** The adapter's log and the app's onDecision as one function, or null when there is neither. */
+function reporter<Req> (
+  log: ((request: Req, decision: GrantDecision) => void) | undefined,
+  onDecision: ((decision: GrantDecision, request: Req) => void) | undefined
+): ((request: Req, decision: GrantDecision) => void) | null {
+  if (log === undefined) return onDecision === undefined ? null : (request, decision) => onDecision(decision, request)
+  if (onDecision === undefined) return log
+  return (request, decision) => {
+    log(request, decision)
+    onDecision(decision, request)
+  }
+}
+
+// Route parameter names in a router path (Fastify's): `:id`, `:id(^\\d+)`, `:a-:b`, and the `*` wildcard.
+function routeParams (url: string): string[] {
+  const names = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string)
+  if (url.includes('*')) names.push('*')
+  return names
 }

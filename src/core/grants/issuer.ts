@@ -2,6 +2,7 @@ import { flat, serializeCookieSet, type CookieAttributes } from '../cookies.js'
 import type { Signer, SignCookiesOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
 import { cacheEntry, type CacheEntry, type SetCache } from './cache.js'
+import { signedValuesOf } from './signed-values.js'
 import type { GrantStats } from './types.js'
 
 /** The engine's counters, as `stats()` reports them (without the cache's sizes). */
@@ -79,6 +80,14 @@ export class Issuer {
     // can append to it. Not frozen: V8 copies a frozen array on a slow path (bench:plugin, plugin-cached).
     const setCookie = serializeCookieSet(cookies, { ...this.settings.cookie, path, expires })
     // An unbound slot is the pending grant's own string: a cache hit then compares one pointer.
-    return cacheEntry(setCookie, expires, signer.keyPairId, ip === undefined ? slot : flat(slot), path)
+    return cacheEntry({
+      setCookie,
+      expires,
+      keyPairId: signer.keyPairId,
+      slot: ip === undefined ? slot : flat(slot),
+      path,
+      // Kept now, while the values are in hand: a native player's query and Cookie header.
+      values: signedValuesOf(cookies)
+    })
   }
 }

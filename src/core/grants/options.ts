@@ -4,7 +4,10 @@ import { splitUrl } from '../url.js'
 import { closestName, domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
 import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
-import type { AuthorizeSetting, GetUserFunction, GrantDecision, GrantOptions, SigningKey } from './types.js'
+import type { PlaylistsOptions } from '../playlists/mirror.js'
+import type {
+  AuthorizeSetting, GetUserFunction, GrantDecision, GrantOptions, GrantRule, SigningKey
+} from './types.js'
 
 /** The settings every grant starts from; a rule or an explicit grant may change ttl, refreshBefore and ipBound. */
 export interface GrantDefaults {
@@ -31,7 +34,13 @@ export interface ResolvedGrantOptions<Req> {
   expiresHeader: string | false
   now: () => number
   onWarning: (message: string) => void
+  /** The app's own onWarning alone: the key ring's warnings (a weak key) keep the signer's default without it. */
+  keyWarning: ((message: string) => void) | undefined
   onDecision: ((decision: GrantDecision, request: Req) => void) | undefined
+  /** The path rules as given: the rule book checks them as it compiles them. */
+  rules: ReadonlyArray<GrantRule<Req>> | undefined
+  /** The playlist mirror's options as given: the mirror checks them as it is built. */
+  playlists: PlaylistsOptions | undefined
 }
 
 /** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
@@ -224,6 +233,9 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),
     now: options.now ?? Date.now,
     onWarning,
-    onDecision: options.onDecision
+    keyWarning: options.onWarning,
+    onDecision: options.onDecision,
+    rules: options.rules,
+    playlists: options.playlists
   }
 }

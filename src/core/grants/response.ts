@@ -1,14 +1,18 @@
-import type { GrantEngine } from './engine.js'
-import type { PendingGrant } from './rules.js'
-import { credentialsOf, credentialsOfHeader, type Credentials } from '../playlists/credentials.js'
-import { isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary, type Issued, type MaybePromise } from './types.js'
+import type { GrantEngine, PipelineResult } from './engine.js'
+import type { PendingGrant } from './rule-book.js'
+import {
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary, type Issued,
+  type MaybePromise, type NoGrantReason
+} from './types.js'
 
-// What one response carries: the route's grant, the handler's explicit grants and revocations,
-// whether the handler failed, and from those, the headers to write. Both adapters hold one of
-// these per response and only read and write headers; the rules below are the same on every host:
+// What one response carries: the route's grant, the handler's grants and revocations, whether the
+// handler failed, and from those and the status, the headers to write. The adapters only read and
+// write headers; the rules below are the same on every host:
+// - the status is decided first: a set is never signed for a response whose status withholds it;
 // - a failed grant() rejects, and that grant alone is left out (the response keeps the others);
 // - grant() and revoke() never throw synchronously: every failure is a rejected promise;
-// - nothing is granted on a response whose handler failed, whose status is not allowed, or that revoked.
+// - nothing is granted on a response whose status is not allowed, whose handler failed, or that revoked;
+// - one Set-Cookie per cookie name and Path, whichever grants ask for the same prefix.
 
 /** How an adapter reads and writes a response header (`arg`: what it needs besides the target, such as writeHead's headers). */
 export interface HeaderAccess<T, A> {
@@ -51,24 +55,54 @@ export function privateCacheControl (existing: unknown): string {
   return kept.join(', ')
 }
 
-/**
- * Writes what a response carries: `Set-Cookie` merged with what is there, `Cache-Control` made
- * private, and the expiry header when something is granted (`expires` -1: clears only).
- */
-export function writeGrantHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, setCookie: string[], expires: number, expiresHeader: string | false): void {
-  if (setCookie.length > 0) io.set(target, arg, 'set-cookie', mergeSetCookie(io.get(target, arg, 'set-cookie'), setCookie))
-  // A response about a user's grant is that user's alone: never stored by a shared cache.
-  io.set(target, arg, 'cache-control', privateCacheControl(io.get(target, arg, 'cache-control')))
-  if (expires !== -1 && expiresHeader !== false) io.set(target, arg, expiresHeader, String(expires))
+/** What a response carries: `Set-Cookie` strings to add, and the earliest expiry of its sets (-1: clears only). */
+export interface Carried {
+  setCookie: string[]
+  expires: number
 }
 
 /**
- * The grant's set as a signed query and a Cookie header, for native players: from the set sent, or
- * held by the client (the cached set it sent back, or the one it presented, verified, after a restart).
+ * Writes what a response carries: `Set-Cookie` merged with what is there, `Cache-Control` made
+ * private, and the expiry header when something is granted.
  */
-function credentialsFor (issued: Issued, client: ClientInfo): Credentials {
-  return credentialsOf(issued.setCookie) ?? (issued.held === undefined ? null : credentialsOf(issued.held.setCookie)) ??
-    credentialsOfHeader(client.cookieHeader) ?? { query: '', cookie: '' }
+export function writeGrantHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, carried: Carried, expiresHeader: string | false): void {
+  const setCookie = carried.setCookie
+  if (setCookie.length > 0) io.set(target, arg, 'set-cookie', mergeSetCookie(io.get(target, arg, 'set-cookie'), setCookie))
+  // A response about a user's grant is that user's alone: never stored by a shared cache.
+  io.set(target, arg, 'cache-control', privateCacheControl(io.get(target, arg, 'cache-control')))
+  if (carried.expires !== -1 && expiresHeader !== false) io.set(target, arg, expiresHeader, String(carried.expires))
+}
+
+/** The withheld reason for a status, or null when the status may carry a grant. */
+function statusReason (engine: GrantEngine<any>, status: number): NoGrantReason | null {
+  return engine.statusAllowed(status) ? null : 'status'
+}
+
+/** The route's set, once the pipeline has answered: reported when there is none, or when the client holds it. */
+function delivered<Req> (engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason): Issued | null {
+  if (typeof result === 'string') {
+    engine.report(request, result, route.path)
+    return null
+  }
+  if (result.setCookie.length === 0) engine.report(request, 'client-fresh', route.path)
+  return result
+}
+
+/**
+ * The route's grant of a response that has nothing else (the Fastify plugin's fast path): the
+ * status first, then the pipeline. Synchronous when the set is cached (bench:plugin, plugin-cached).
+ */
+export function routeGrant<Req> (
+  engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, client: ClientInfo, status: number
+): MaybePromise<Issued | null> {
+  const withheld = statusReason(engine, status)
+  if (withheld !== null) {
+    engine.report(request, withheld, route.path)
+    return null
+  }
+  const result = engine.issue(request, route, client)
+  if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => delivered(engine, request, route, r))
+  return delivered(engine, request, route, result)
 }
 
 /**
@@ -78,20 +112,22 @@ function credentialsFor (issued: Issued, client: ClientInfo): Credentials {
 class Grant implements GrantResult {
   readonly prefix: string
   readonly expires: number
-  readonly #credentials: Credentials
+  readonly #signedQuery: string
+  readonly #cookieHeader: string
 
-  constructor (prefix: string, expires: number, credentials: Credentials) {
-    this.prefix = prefix
-    this.expires = expires
-    this.#credentials = credentials
+  constructor (issued: Issued) {
+    this.prefix = issued.path
+    this.expires = issued.expires
+    this.#signedQuery = issued.signedQuery
+    this.#cookieHeader = issued.cookieHeader
   }
 
   signedQuery (): string {
-    return this.#credentials.query
+    return this.#signedQuery
   }
 
   cookieHeader (): string {
-    return this.#credentials.cookie
+    return this.#cookieHeader
   }
 
   toJSON (): GrantSummary {
@@ -99,25 +135,41 @@ class Grant implements GrantResult {
   }
 }
 
+/**
+ * The sets a response carries, one per prefix (a later grant of a prefix replaces an earlier one:
+ * a rule and a grant() of the same prefix send it once), with the earliest expiry.
+ */
+export function combineSets (sets: readonly Issued[]): Carried {
+  const byPath = new Map<string, Issued>()
+  for (const set of sets) {
+    byPath.delete(set.path)
+    byPath.set(set.path, set)
+  }
+  const setCookie: string[] = []
+  let expires = Infinity
+  for (const set of byPath.values()) {
+    setCookie.push(...set.setCookie)
+    expires = Math.min(expires, set.expires)
+  }
+  return { setCookie, expires }
+}
+
 /** Per-response grant state, exposed to handlers as `reply.cloudfront` / `req.cloudfront`. */
 export class GrantResponse<Req> implements GrantApi {
-  /** The route's grant, decided before the handler runs; issued into `routeIssued`. */
-  route: PendingGrant<Req> | null = null
-  routeIssued: Issued | null = null
-  /** The handler failed: nothing is granted, whatever status the error handler picks. */
-  failed = false
-  revoked = false
   protected readonly engine: GrantEngine<Req>
   private readonly request: Req
   /** What the engine may ask of the client (an adapter's request wrapper may be its own). */
   protected client: ClientInfo
-  // Made on first use: the middleware makes one of these per request, and most have neither explicit
-  // grants nor revocations (bench:express, cached and unmatched).
-  private explicit: Issued[] | null = null
-  private explicitPrefixes: string[] | null = null
+  /** The route's grant, decided before the handler runs. */
+  private route: PendingGrant<Req> | null = null
+  /** The route's set when asked before the handler (the middleware): a set, one to sign, or why none. */
+  private routeResult: PipelineResult | null = null
+  private failed = false
+  private revoked = false
+  // Made on first use: most responses have neither handler grants nor revocations (bench:express, cached).
+  private handlerSets: Issued[] | null = null
   private clears: string[] | null = null
   private running: Array<Promise<unknown>> | null = null
-  private routeTried = false
 
   constructor (engine: GrantEngine<Req>, request: Req, client: ClientInfo) {
     this.engine = engine
@@ -125,37 +177,52 @@ export class GrantResponse<Req> implements GrantApi {
     this.client = client
   }
 
-  /** Issues the route's grant (when there is one); synchronous when the set is cached. */
-  issueRoute (): MaybePromise<void> {
-    const route = this.route
-    if (route === null) return
-    this.routeTried = true
-    const issued = this.engine.issue(this.request, route, this.client)
-    if (!isThenable<Issued | null>(issued)) {
-      this.routeIssued = issued
+  /** The route's grant (null: the route has none). Its set is asked for when the response finishes. */
+  start (route: PendingGrant<Req> | null): void {
+    this.route = route
+  }
+
+  /**
+   * The route's grant, asked for now (before the handler runs) as far as the cache: a missing set is
+   * signed only when the status allows it. Synchronous when every step is; throws or rejects when
+   * getUser or authorize does.
+   */
+  prepare (route: PendingGrant<Req>): MaybePromise<void> {
+    this.route = route
+    const result = this.engine.prepare(this.request, route, this.client)
+    if (!isThenable<PipelineResult>(result)) {
+      this.routeResult = result
       return
     }
-    return Promise.resolve(issued).then((i) => { this.routeIssued = i })
+    return Promise.resolve(result).then((r) => { this.routeResult = r })
+  }
+
+  /** The handler failed: nothing is granted, whatever status the error handler picks. */
+  fail (): void {
+    this.failed = true
   }
 
   grant (prefix: string, options?: ExplicitGrantOptions): Promise<GrantResult | null> {
     let pending: PendingGrant<Req> | undefined
-    let issued: MaybePromise<Issued | null>
+    let issued: MaybePromise<Issued | NoGrantReason>
     try {
-      pending = this.engine.explicit(prefix, options)
+      pending = this.engine.prefixGrant(prefix, options)
       issued = this.engine.issue(this.request, pending, this.client)
     } catch (err) {
-      this.engine.noGrant(this.request, 'failed', pending?.path)
+      this.engine.report(this.request, 'failed', pending?.path)
       return Promise.reject(err)
     }
     const path = pending.path
     const result = Promise.resolve(issued).then((i) => {
-      if (i === null) return null
-      ;(this.explicit ??= []).push(i)
-      ;(this.explicitPrefixes ??= []).push(path)
-      return new Grant(path, i.expires, credentialsFor(i, this.client))
+      if (typeof i === 'string') {
+        this.engine.report(this.request, i, path)
+        return null
+      }
+      if (i.setCookie.length === 0) this.engine.report(this.request, 'client-fresh', path)
+      ;(this.handlerSets ??= []).push(i)
+      return new Grant(i)
     }, (err: unknown) => {
-      this.engine.noGrant(this.request, 'failed', path)
+      this.engine.report(this.request, 'failed', path)
       throw err
     })
     this.wait(result)
@@ -172,46 +239,49 @@ export class GrantResponse<Req> implements GrantApi {
   }
 
   private wait (result: Promise<unknown>): void {
-    // Waited for by settled(), never failing there: the caller of grant() or revoke() sees the rejection.
+    // Waited for by finish(), never failing there: the caller of grant() or revoke() sees the rejection.
     (this.running ??= []).push(result.catch(() => {}))
   }
 
-  /** Settles when every grant() and revoke() called so far has (null when none is running). */
-  settled (): Promise<void> | null {
+  /** Whether grant() or revoke() calls are still running (the middleware then holds the response back). */
+  get busy (): boolean {
+    return this.running !== null
+  }
+
+  /**
+   * What the response carries for its status, once every grant() and revoke() called so far has
+   * settled: the status first, then the failure and revocation, then the sets. Null when nothing.
+   * Synchronous when nothing is running and the route's set is cached or needs no signature.
+   */
+  finish (status: number): MaybePromise<Carried | null> {
     const running = this.running
-    if (running === null) return null
-    this.running = null
-    return Promise.all(running).then(() => { if (this.running !== null) return this.settled() ?? undefined })
-  }
-
-  /** Why the grants this response had are withheld: the handler failed, it revoked, or its status. */
-  private reportWithheld (): void {
-    const reason = this.failed ? 'failed' : this.revoked ? 'revoked' : 'status'
-    const route = this.route
-    // A route grant that was asked and came back empty has been reported already (no user, ...).
-    if (route !== null && (!this.routeTried || this.routeIssued !== null)) this.engine.noGrant(this.request, reason, route.path)
-    for (const prefix of this.explicitPrefixes ?? []) this.engine.noGrant(this.request, reason, prefix)
-  }
-
-  /** Writes the headers this response carries for its status; nothing when it carries nothing. */
-  writeHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, status: number): void {
-    const grant = !this.failed && !this.revoked && this.engine.statusAllowed(status)
-    if (!grant) this.reportWithheld()
-    const clears = this.clears
-    let issued: Issued | null = grant ? this.routeIssued : null
-    const explicit = grant ? this.explicit : null
-    if (explicit !== null) {
-      let expires = issued === null ? Infinity : issued.expires
-      const setCookie = issued === null ? [] : issued.setCookie.slice()
-      for (const e of explicit) {
-        setCookie.push(...e.setCookie)
-        expires = Math.min(expires, e.expires)
-      }
-      issued = { setCookie, expires }
+    if (running !== null) {
+      this.running = null
+      return Promise.all(running).then(() => this.finish(status))
     }
-    // Fast path: nothing to add to this response.
-    if (issued === null && clears === null) return
-    const add = clears === null ? (issued as Issued).setCookie : issued === null ? clears : clears.concat(issued.setCookie)
-    writeGrantHeaders(io, target, arg, add, issued === null ? -1 : issued.expires, this.engine.expiresHeader)
+    const withheld = statusReason(this.engine, status) ?? (this.failed ? 'failed' : this.revoked ? 'revoked' : null)
+    if (withheld !== null) return this.withheld(withheld)
+    const route = this.route
+    if (route === null) return this.carried(null)
+    let result = this.routeResult ?? this.engine.issue(this.request, route, this.client)
+    if (typeof result === 'function') result = result()
+    if (isThenable<Issued | NoGrantReason>(result)) {
+      return Promise.resolve(result).then((r) => this.carried(delivered(this.engine, this.request, route, r)))
+    }
+    return this.carried(delivered(this.engine, this.request, route, result as Issued | NoGrantReason))
+  }
+
+  /** Nothing granted: each grant asked for is reported with the reason; clears still go out. */
+  private withheld (reason: NoGrantReason): Carried | null {
+    if (this.route !== null) this.engine.report(this.request, reason, this.route.path)
+    for (const set of this.handlerSets ?? []) this.engine.report(this.request, reason, set.path)
+    const clears = this.clears
+    return clears === null ? null : { setCookie: clears, expires: -1 }
+  }
+
+  private carried (routeSet: Issued | null): Carried | null {
+    const handlerSets = this.handlerSets
+    if (handlerSets === null) return routeSet === null ? null : routeSet
+    return combineSets(routeSet === null ? handlerSets : [routeSet, ...handlerSets])
   }
 }

@@ -2,7 +2,7 @@ import type { KeyInput, KeyType } from '../keys.js'
 import type { CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies } from '../signer.js'
 import type { DurationInput } from '../time.js'
 import type { SameSite } from '../cookies.js'
-import type { ParamCheck } from '../rules.js'
+import type { ParamCheck } from './patterns.js'
 import type { PlaylistsOptions } from '../playlists/mirror.js'
 
 // The types users write options and handlers against. Everything the engine keeps for itself
@@ -223,14 +223,18 @@ export interface ClientInfo {
   ip: string | undefined
 }
 
-/** What to add to a response. */
+/** A user's set for a prefix, as a response carries it. */
 export interface Issued {
-  /** `Set-Cookie` strings to add (empty when the client already holds fresh sets). */
+  /** `Set-Cookie` strings to add (empty when the client already holds the set). */
   setCookie: string[]
-  /** The earliest expiry (epoch seconds) among the granted sets. */
+  /** When the set expires (epoch seconds). */
   expires: number
-  /** When nothing is sent because the client holds the cached set: that set (its values are still the grant's). */
-  held?: Issued
+  /** The granted prefix: the cookies' Path. */
+  path: string
+  /** The set's values as a signed query (kept when it was signed). */
+  signedQuery: string
+  /** The set's values as a `Cookie` header (kept when it was signed). */
+  cookieHeader: string
 }
 
 export function isThenable<T> (v: unknown): v is PromiseLike<T> {

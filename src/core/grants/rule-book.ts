@@ -1,9 +1,9 @@
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
+import { FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
 import { MAX_COOKIE_PATH_BYTES, flat } from '../cookies.js'
 import {
   compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
-} from '../rules.js'
+} from './patterns.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
 import { ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
@@ -26,8 +26,6 @@ export interface PendingGrant<Req = unknown> {
   /** The cookie Path, the granted prefix: `/courses/42/`. */
   path: string
   params: Record<string, string>
-  /** From `grant()` in a handler (its rule is made for it; `authorize` is the covering rule's, if any). */
-  explicit: boolean
   /** The user's cache slot for an unbound grant (`path \0 \0 ttl`), made once per pending grant. */
   slot: string
 }
@@ -212,7 +210,7 @@ export class RuleBook<Req> {
     for (const rule of rules) {
       const params = matchPattern(rule.match as PathPattern, path)
       if (params !== null) {
-        found = this.pending(rule, params, false)
+        found = this.pending(rule, params)
         break
       }
     }
@@ -225,27 +223,31 @@ export class RuleBook<Req> {
   }
 
   /** The path rules that requests to a router template could match (none: the route needs no matching). */
-  rulesFor (routeUrl: string): Array<CompiledRule<Req>> {
+  rulesForRoute (routeUrl: string): Array<CompiledRule<Req>> {
     return this.rules.filter((rule) => patternCouldMatchRoute(rule.match as PathPattern, routeUrl))
   }
 
   /** A pending grant for a compiled rule with parameters from the framework's router. */
-  pending (rule: CompiledRule<Req>, params: Record<string, unknown>, explicit: boolean): PendingGrant<Req> {
+  pending (rule: CompiledRule<Req>, params: Record<string, unknown>): PendingGrant<Req> {
     const checked: Record<string, string> = {}
     for (const name of rule.template.params) checked[name] = checkParam(name, params[name], rule.checkParam)
     const path = fillTemplate(rule.template, checked)
+    // Refused before the handler runs, on every host: no set could carry this Path.
+    if (path.length > MAX_COOKIE_PATH_BYTES / 4 && Buffer.byteLength(path) > MAX_COOKIE_PATH_BYTES) {
+      throw new FST_ERR_CF_COOKIE_TOO_LARGE(`the cookie Path is longer than ${MAX_COOKIE_PATH_BYTES} bytes`)
+    }
     // Flat: the slot is kept by the cache for minutes, and compared on every hit.
-    return { rule, path, params: checked, explicit, slot: flat(slotOf(path, '', rule.ttl)) }
+    return { rule, path, params: checked, slot: flat(slotOf(path, '', rule.ttl)) }
   }
 
   /**
-   * A pending grant for an explicit prefix (`grant('/courses/42/')` in a handler), with the `authorize`
+   * A pending grant for a handler's prefix (`grant('/courses/42/')`), with the `authorize`
    * that decides it: the covering rule's (with the parameters read back from the prefix), else the
    * global one (with no parameters). Throws FST_ERR_CF_INVALID_PARAM for a prefix spelled otherwise
    * than a browser sends it or than a rule spells its literal segments, and, unless the handler says
    * `{ authorized: true }`, for a prefix that contains a rule's resource or that no authorize can decide.
    */
-  explicit (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
+  prefixGrant (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
     if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
     refuseUnknownKeys(settings, EXPLICIT_GRANT_KEYS, 'grant options')
@@ -259,7 +261,7 @@ export class RuleBook<Req> {
       if (contained !== null) {
         throw new FST_ERR_CF_INVALID_PARAM('prefix', `it contains the resource "${contained.template.source}", so it would open every grant of that resource at once, which no authorize decides: grant a prefix inside the resource, or check access in the handler and pass { authorized: true }`)
       }
-      const covering = this.ruleFor(path)
+      const covering = this.coveringRule(path)
       if (covering !== null) {
         // A covered prefix is decided as a request matching the rule would be (granted when the rule has no authorize).
         authorize = covering.rule.authorize
@@ -280,7 +282,7 @@ export class RuleBook<Req> {
       authorize,
       checkParam: defaultParamCheck
     }
-    return { rule, path, params, explicit: true, slot: flat(slotOf(path, '', ttl)) }
+    return { rule, path, params, slot: flat(slotOf(path, '', ttl)) }
   }
 
   /**
@@ -319,7 +321,7 @@ export class RuleBook<Req> {
    * Null when no resource covers the path. A path under a resource whose value read back fails the
    * rule's parameter check throws FST_ERR_CF_INVALID_PARAM: it is never treated as uncovered.
    */
-  ruleFor (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
+  coveringRule (cdnPath: string): { rule: CompiledRule<Req>, params: Record<string, string>, prefix: string } | null {
     const segments = cdnPath.split('/')
     let refused: unknown = null
     for (const rule of this.compiled) {

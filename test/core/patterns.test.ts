@@ -1,5 +1,5 @@
 import t from 'tap'
-import { compilePattern, matchPattern, patternCouldMatchRoute, defaultParamCheck } from '../../src/core/rules.js'
+import { compilePattern, matchPattern, patternCouldMatchRoute, defaultParamCheck } from '../../src/core/grants/patterns.js'
 
 t.test('patternCouldMatchRoute: false only where no request to the route can match', async (t) => {
   const p = compilePattern('/courses/:courseId/*', 'test')

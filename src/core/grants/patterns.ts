@@ -1,4 +1,4 @@
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM } from './errors.js'
+import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM } from '../errors.js'
 
 // Path rules: `/courses/:courseId/*`. A `:name` takes one raw path segment, a final `*` takes
 // the rest. Matching runs on the raw, percent-encoded path, the same text a browser sends, so
