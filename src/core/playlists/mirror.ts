@@ -154,8 +154,13 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
     refuseUnknownKeys(options, PLAYLISTS_KEYS, 'playlists')
     const prefix = options.prefix
-    // Checked as the rewrite checks it: the same value becomes the playlist URIs' path.
-    resolveContext({ playlistPath: '/', distribution: access.distribution, prefix: '/', mirror: prefix })
+    // Checked as the rewrite checks it: the same value becomes the playlist URIs' path. Every other
+    // value of this context is fixed or checked already: a refusal is the prefix's.
+    try {
+      resolveContext({ playlistPath: '/', distribution: access.distribution, prefix: '/', mirror: prefix })
+    } catch {
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.prefix', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no trailing "/", no dot segments)')
+    }
     this.prefix = prefix
     if (options.outside !== undefined && options.outside !== 'refuse' && options.outside !== 'keep') {
       throw new FST_ERR_CF_INVALID_OPTION('playlists.outside', 'expected "refuse" or "keep"')
