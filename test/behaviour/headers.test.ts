@@ -63,3 +63,21 @@ for (const host of hosts) {
     t.equal(setCookies(res.headers['set-cookie']).length, 4)
   })
 }
+
+for (const host of hosts) {
+  t.test(`${host.name}: one Set-Cookie per cookie name and Path, whichever grants ask for the prefix`, async (t) => {
+    const app = await host.build(options())
+    t.teardown(() => app.close())
+    const res = await app.request({ url: '/courses/42/regrant', headers: { 'x-user': 'alice' } })
+    t.equal(res.status, 200)
+    const ours = cloudfrontSetCookies(res.headers['set-cookie'])
+    const identities = ours.map((c) => `${c.slice(0, c.indexOf('='))} ${attr(c, 'Path') ?? ''}`)
+    t.strictSame(identities, [
+      'CloudFront-Policy /courses/42/', 'CloudFront-Signature /courses/42/', 'CloudFront-Key-Pair-Id /courses/42/'
+    ], 'the rule\'s grant and two grant() calls of its prefix: one set')
+    const expires = Number(res.headers['cloudfront-grant-expires'])
+    t.ok(ours.every((c) => attr(c, 'Expires') === new Date(expires * 1000).toUTCString()), 'the expiry header is the set\'s that is sent')
+    const plain = await app.request({ url: '/courses/43/player', headers: { 'x-user': 'alice' } })
+    t.equal(cloudfrontSetCookies(plain.headers['set-cookie']).length, 3, 'a route\'s grant alone: its set (the count can tell)')
+  })
+}

@@ -8,6 +8,8 @@
 //   GET  /courses/:courseId/missing        404
 //   GET  /courses/:courseId/crash          throws -> 500
 //   GET  /courses/:courseId/app-cookie     sets its own cookie "app=1; Path=/" and "Cache-Control: public, max-age=600", 200
+//   GET  /courses/:courseId/regrant        a rule-matched route that also calls grant("/courses/<courseId>/") twice,
+//                                          the second with ttl "10m"; 200
 //   POST /progress/:courseId               explicit grant of "/courses/<courseId>/", 200 with the grant as JSON
 //   POST /progress-crash/:courseId         explicit grant, then throws -> 500
 //   POST /logout                           revoke(), 200
@@ -79,6 +81,12 @@ async function probe (api: GrantApi, headers: IncomingHttpHeaders): Promise<Prob
   return out
 }
 
+// A route's own prefix asked for again by its handler, once as the rule grants it, once for longer.
+async function regrant (api: GrantApi, courseId: string): Promise<void> {
+  await api.grant(`/courses/${courseId}/`)
+  await api.grant(`/courses/${courseId}/`, { ttl: '10m' })
+}
+
 // The app's routes for both Fastify hosts; `api` reaches the handler API (reply.cloudfront with the
 // plugin, request.raw.cloudfront under middie).
 function addRoutes (app: FastifyInstance, api: (request: FastifyRequest, reply: FastifyReply) => GrantApi): void {
@@ -89,6 +97,10 @@ function addRoutes (app: FastifyInstance, api: (request: FastifyRequest, reply: 
   app.get('/courses/:courseId/app-cookie', async (request, reply) => {
     reply.header('set-cookie', 'app=1; Path=/')
     reply.header('cache-control', 'public, max-age=600')
+    return 'ok'
+  })
+  app.get('/courses/:courseId/regrant', async (request: Course, reply) => {
+    await regrant(api(request, reply), request.params.courseId)
     return 'ok'
   })
   app.post('/progress/:courseId', async (request: Course, reply) => {
@@ -153,6 +165,10 @@ export const expressHost: Host = {
     app.get('/courses/:courseId/app-cookie', (req, res) => {
       res.setHeader('set-cookie', 'app=1; Path=/')
       res.setHeader('cache-control', 'public, max-age=600')
+      res.send('ok')
+    })
+    app.get('/courses/:courseId/regrant', async (req, res) => {
+      await regrant(req.cloudfront, req.params.courseId)
       res.send('ok')
     })
     app.post('/progress/:courseId', async (req, res) => {
