@@ -120,3 +120,21 @@ t.test('grant() counts route configs as rules: a prefix that contains one, or sp
     'no authorize applies to a prefix nothing covers')
   t.equal(app.cloudfront.stats().signatures, 3, 'only the granted prefixes were signed: "/", "/audiobooks/", "/audiobooks/b7/"')
 })
+
+t.test('config.cloudfront and grant() of the same prefix send one set', async (t) => {
+  const app = Fastify()
+  await app.register(fastifyCloudfrontCookies, options({ rules: [] }))
+  app.get('/api/books/:bookId/listen', { config: { cloudfront: { resource: '/audiobooks/:bookId/*' } } }, async (request, reply) => {
+    await reply.cloudfront.grant(`/audiobooks/${(request.params as { bookId: string }).bookId}/`, { authorized: true })
+    return 'ok'
+  })
+  app.get('/api/books/:bookId/other', { config: { cloudfront: { resource: '/audiobooks/:bookId/*' } } }, async (request, reply) => {
+    await reply.cloudfront.grant('/podcasts/1/', { authorized: true })
+    return 'ok'
+  })
+  t.teardown(() => app.close())
+  const res = await app.inject({ url: '/api/books/b7/listen', headers: { 'x-user': 'alice' } })
+  t.strictSame(cloudfrontSetCookies(res.headers['set-cookie']).map((c) => attr(c, 'Path')), ['/audiobooks/b7/', '/audiobooks/b7/', '/audiobooks/b7/'])
+  const two = await app.inject({ url: '/api/books/b7/other', headers: { 'x-user': 'alice' } })
+  t.equal(cloudfrontSetCookies(two.headers['set-cookie']).length, 6, 'two prefixes: two sets')
+})
