@@ -2,10 +2,9 @@
 // can be read, tested and changed knowing only what it imports. Type imports count too.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
-import { dirname, join, posix, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, posix, relative, sep } from 'node:path'
 
-const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src')
+const SRC = join(__dirname, '..', '..', 'src')
 
 /** Every .ts file under a directory, as paths relative to it (with "/"). */
 function sourceFiles (root: string): string[] {
