@@ -108,27 +108,29 @@ interface Originals {
 // a grant() still running), the response is held: its writeHead, write and end calls are queued and
 // replayed, in order, once the headers are written.
 function cloudfrontWriteHead (this: GrantedResponse, ...args: unknown[]): ServerResponse {
-  const state = this[kGrants]
-  if (state.queue !== null) {
-    state.queue.push(['writeHead', args])
-    return this
-  }
-  if (state.decided) return state.originals.writeHead.apply(this, args) as ServerResponse
-  const reason = args[1]
-  return decide(this, state, Number(args[0]) | 0, ['writeHead', args], (typeof reason === 'string' ? args[2] : reason) as HeaderArg) as ServerResponse
+  return writeHeadOf(this, this[kGrants], args)
 }
 
 function cloudfrontWrite (this: GrantedResponse, ...args: unknown[]): unknown {
-  return bodyCall(this, ['write', args])
+  return bodyCall(this, this[kGrants], ['write', args])
 }
 
 function cloudfrontEnd (this: GrantedResponse, ...args: unknown[]): unknown {
-  return bodyCall(this, ['end', args])
+  return bodyCall(this, this[kGrants], ['end', args])
+}
+
+function writeHeadOf (res: ServerResponse, state: RequestGrants<unknown>, args: unknown[]): ServerResponse {
+  if (state.queue !== null) {
+    state.queue.push(['writeHead', args])
+    return res
+  }
+  if (state.decided) return state.originals.writeHead.apply(res, args) as ServerResponse
+  const reason = args[1]
+  return decide(res, state, Number(args[0]) | 0, ['writeHead', args], (typeof reason === 'string' ? args[2] : reason) as HeaderArg) as ServerResponse
 }
 
 /** A write() or end(): held while the response is, and deciding what it carries when it is the first call. */
-function bodyCall (res: GrantedResponse, call: Deferred): unknown {
-  const state = res[kGrants]
+function bodyCall (res: ServerResponse, state: RequestGrants<unknown>, call: Deferred): unknown {
   if (state.queue !== null) {
     state.queue.push(call)
     // Taken: the bytes are queued until the headers are written.
@@ -139,7 +141,7 @@ function bodyCall (res: GrantedResponse, call: Deferred): unknown {
 }
 
 /** Decides what the response carries for its status, then makes the call (at once, or once decided). */
-function decide (res: GrantedResponse, state: RequestGrants<unknown>, status: number, call: Deferred, headers: HeaderArg): unknown {
+function decide (res: ServerResponse, state: RequestGrants<unknown>, status: number, call: Deferred, headers: HeaderArg): unknown {
   state.decided = true
   let carried
   try {
@@ -171,6 +173,90 @@ function decide (res: GrantedResponse, state: RequestGrants<unknown>, status: nu
     answerError(res, state.originals, err)
   })
   return call[0] === 'write' ? true : res
+}
+
+/** An Express application, as far as the middleware uses it. */
+interface ExpressApp {
+  request: object
+  response: object
+  parent?: ExpressApp
+}
+
+type Locals = Record<symbol, RequestGrants<unknown> | undefined>
+type ExpressResponse = ServerResponse & { locals?: Locals }
+
+const kState = Symbol('fastify-cloudfront-cookies.state')
+
+/** The engine whose middleware owns each root Express app's prototypes. */
+const owners = new WeakMap<object, GrantEngine<never>>()
+
+/**
+ * In an Express app, the middleware adds nothing to its per-request objects: properties added to
+ * them cost 6-10% of a request (bench:express). `req.cloudfront` is a getter on the root app's
+ * request prototype, writeHead, write and end are wrapped once on its response prototype, and a
+ * response's state, when it has one, is kept in `res.locals` (a dictionary already). False when the
+ * request is not an Express app's (@fastify/middie) or the app is another engine's: then per request.
+ */
+function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): Originals | null {
+  if (app === undefined || app === null || typeof app.response !== 'object') return null
+  let root = app
+  while (root.parent !== undefined) root = root.parent
+  const owner = owners.get(root)
+  if (owner !== undefined) return owner === (engine as unknown) ? appOriginals.get(root) as Originals : null
+  owners.set(root, engine as unknown as GrantEngine<never>)
+  const response = root.response as ServerResponse
+  const originals: Originals = { writeHead: response.writeHead as Write, write: response.write as Write, end: response.end as Write }
+  const stateOf = (res: ExpressResponse): RequestGrants<unknown> | undefined => res.locals?.[kState]
+  Object.defineProperties(root.response, {
+    writeHead: {
+      configurable: true,
+      writable: true,
+      value: function cloudfrontWriteHead (this: ExpressResponse, ...args: unknown[]) {
+        const state = stateOf(this)
+        return state === undefined ? originals.writeHead.apply(this, args) : writeHeadOf(this, state, args)
+      }
+    },
+    write: {
+      configurable: true,
+      writable: true,
+      value: function cloudfrontWrite (this: ExpressResponse, ...args: unknown[]) {
+        const state = stateOf(this)
+        return state === undefined ? originals.write.apply(this, args) : bodyCall(this, state, ['write', args])
+      }
+    },
+    end: {
+      configurable: true,
+      writable: true,
+      value: function cloudfrontEnd (this: ExpressResponse, ...args: unknown[]) {
+        const state = stateOf(this)
+        return state === undefined ? originals.end.apply(this, args) : bodyCall(this, state, ['end', args])
+      }
+    }
+  })
+  Object.defineProperty(root.request, 'cloudfront', {
+    configurable: true,
+    get (this: RawRequest & { res?: ExpressResponse }) {
+      const res = this.res as ExpressResponse
+      return expressState(engine, this, res, originals)
+    }
+  })
+  appOriginals.set(root, originals)
+  return originals
+}
+
+const appOriginals = new WeakMap<object, Originals>()
+
+/** An Express response's state, made on first use and kept in res.locals. */
+function expressState<Req> (engine: GrantEngine<Req>, req: RawRequest, res: ExpressResponse, originals: Originals): RequestGrants<Req> {
+  // Express makes res.locals for every request; an app that dropped it gets a new one.
+  const locals = res.locals ??= Object.create(null) as Locals
+  let state = locals[kState] as RequestGrants<Req> | undefined
+  if (state === undefined) {
+    state = new RequestGrants(engine, req, res)
+    state.originals = originals
+    locals[kState] = state as RequestGrants<unknown>
+  }
+  return state
 }
 
 /** Answers a held response with a failure to sign it (its own calls are dropped). */
@@ -295,7 +381,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
   const { engine, playlists } = createGrantServices<Req>(options)
 
   /** The route's grant, asked for before the handler runs (as far as the cache); then the handler. */
-  function routeGrant (state: RequestGrants<Req>, path: string, res: ServerResponse, next: NextFunction): void {
+  function routeGrant (req: RawRequest, known: RequestGrants<Req> | null, path: string, res: ServerResponse, next: NextFunction): void {
     let preparing
     try {
       // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.
@@ -304,6 +390,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
         next()
         return
       }
+      const state = known ?? stateFor(req, res, true) as RequestGrants<Req>
       state.hook()
       preparing = state.prepare(route)
     } catch (err) {
@@ -315,19 +402,36 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
     else preparing.then(() => next(), next)
   }
 
-  function cloudfrontMiddleware (request: IncomingMessage & Req, res: ServerResponse, next: NextFunction): void {
-    const req = request as RawRequest
+  // The Express app last seen and its response methods (see adoptApp): most middleware serve one app.
+  let seenApp: ExpressApp | undefined
+  let seenOriginals: Originals | null = null
+
+  /** The response's state: in an Express app made only when needed, otherwise made and attached now. */
+  function stateFor (req: RawRequest, res: ServerResponse, needed: boolean): RequestGrants<Req> | null {
+    const app = (req as { app?: ExpressApp }).app
+    if (app !== seenApp) {
+      seenApp = app
+      seenOriginals = adoptApp(engine, app)
+    }
+    const locals = (res as ExpressResponse).locals
+    if (seenOriginals !== null && locals !== undefined) return needed ? expressState(engine, req, res, seenOriginals) : null
     const state = new RequestGrants(engine, req, res)
     req.cloudfront = state
+    return state
+  }
+
+  function cloudfrontMiddleware (request: IncomingMessage & Req, res: ServerResponse, next: NextFunction): void {
+    const req = request as RawRequest
     // A mount path rewrites req.url; rules and the mirror are written against the path the client sent.
     const path = pathOf(req.originalUrl ?? req.url ?? '/')
     if (playlists !== null && (req.method === 'GET' || req.method === 'HEAD') && playlists.cdnPathOf(path) !== null) {
-      servePlaylist(playlists, request, state, path, res, next)
+      servePlaylist(playlists, request, new RequestGrants(engine, req, res), path, res, next)
       return
     }
+    const state = stateFor(req, res, false)
     // Fast path: no path rules, only handler grants.
     if (!engine.hasPathRules) next()
-    else routeGrant(state, path, res, next)
+    else routeGrant(req, state, path, res, next)
   }
 
   return Object.defineProperties(cloudfrontMiddleware, Object.getOwnPropertyDescriptors(engine.instanceApi())) as CloudfrontMiddleware<Req>

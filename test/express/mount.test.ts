@@ -68,3 +68,25 @@ t.test('hostile parameters are checked on the raw originalUrl, under a mount pat
   t.equal(ran, false, 'the handler never ran')
   t.same(cloudfrontSetCookies(res.headers['set-cookie']), [])
 })
+
+t.test('two middlewares on one app, and a mounted sub-app: each grants what its rules say', async (t) => {
+  const app = express()
+  app.use(expressCloudfrontCookies(options()))
+  app.use(expressCloudfrontCookies(options({ rules: [{ match: '/books/:bookId/*', resource: '/books/:bookId/*' }] })))
+  const sub = express()
+  sub.get('/courses/:courseId/player', (req, res) => { res.send('sub') })
+  app.use('/sub', sub)
+  app.get('/courses/:courseId/player', (req, res) => { res.send('ok') })
+  app.get('/books/:bookId/read', (req, res) => { res.send('ok') })
+  app.get('/courses/:courseId/missing', (req, res) => { res.status(404).send('missing') })
+  const server = await serve(app)
+  t.teardown(() => server.close())
+  const paths = async (url: string): Promise<Array<string | undefined>> => {
+    const res = await server.request(url, { headers: { 'x-user': 'alice' } })
+    return cloudfrontSetCookies(res.headers['set-cookie']).map((c) => attr(c, 'Path'))
+  }
+  t.strictSame(await paths('/courses/42/player'), ['/courses/42/', '/courses/42/', '/courses/42/'])
+  t.strictSame(await paths('/books/7/read'), ['/books/7/', '/books/7/', '/books/7/'], 'the second middleware\'s rule')
+  t.strictSame(await paths('/courses/42/missing'), [], 'a 404 carries nothing')
+  t.strictSame(await paths('/sub/courses/43/player'), ['/courses/43/', '/courses/43/', '/courses/43/'], 'in a sub-app: the client\'s path')
+})
