@@ -416,7 +416,8 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
     const locals = (res as ExpressResponse).locals
     if (seenOriginals !== null && locals !== undefined) return needed ? expressState(engine, req, res, seenOriginals) : null
     const state = new RequestGrants(engine, req, res)
-    req.cloudfront = state
+    // Defined, not assigned: in an app another middleware owns, req.cloudfront is that one's getter.
+    Object.defineProperty(req, 'cloudfront', { value: state, configurable: true, enumerable: true, writable: true })
     return state
   }
 
