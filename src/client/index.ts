@@ -65,24 +65,25 @@ const RETRY_MIN_MS = 1_000
 const RETRY_MAX_MS = 30_000
 const REQUEST_TIMEOUT_MS = 30_000
 
-function invalid (what: string): TypeError {
+// A browser bundle: the library's coded option errors (Node's) are not available here.
+function misuse (what: string): TypeError {
   return new TypeError(`keepGrantAlive: ${what}`)
 }
 
 function checkOptions (options: KeepGrantAliveOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid('expected an options object, { url, onChange? }')
+  if (typeof options !== 'object' || options === null) throw misuse('expected an options object, { url, onChange? }')
   const { url, request, expiresHeader, onChange } = options
   if (!(url instanceof URL) && (typeof url !== 'string' || url === '')) {
-    throw invalid('options.url must be the URL of the app route that grants again, e.g. "/courses/42/progress"')
+    throw misuse('options.url must be the URL of the app route that grants again, e.g. "/courses/42/progress"')
   }
   if (request !== undefined && (typeof request !== 'object' || request === null) && typeof request !== 'function') {
-    throw invalid('options.request must be fetch options or a function returning them')
+    throw misuse('options.request must be fetch options or a function returning them')
   }
   if (expiresHeader !== undefined && (typeof expiresHeader !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(expiresHeader))) {
-    throw invalid('options.expiresHeader must be a header name, e.g. "cloudfront-grant-expires"')
+    throw misuse('options.expiresHeader must be a header name, e.g. "cloudfront-grant-expires"')
   }
-  if (onChange !== undefined && typeof onChange !== 'function') throw invalid('options.onChange must be a function')
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalid('options.signal must be an AbortSignal')
+  if (onChange !== undefined && typeof onChange !== 'function') throw misuse('options.onChange must be a function')
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw misuse('options.signal must be an AbortSignal')
 }
 
 /**

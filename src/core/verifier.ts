@@ -57,7 +57,7 @@ function deny (code: VerifyErrorCode, reason: string): VerifyResult {
 }
 
 /** The signing parameters a request carries, read as CloudFront reads them. */
-export interface Credentials {
+export interface SigningParameters {
   mode: 'url' | 'cookie'
   expires?: string | undefined
   policy?: string | undefined
@@ -77,7 +77,7 @@ function safeDecode (text: string): string | null {
 }
 
 /** Reads signing parameters from the query; null when the request is not a signed URL. */
-export function fromQuery (url: string, query: string): Credentials | string | null {
+export function fromQuery (url: string, query: string): SigningParameters | string | null {
   const kept: string[] = []
   const found = new Map<string, string>()
   let signed = false
@@ -110,15 +110,15 @@ export function fromQuery (url: string, query: string): Credentials | string | n
  * Duplicate CloudFront cookies arise when two cookie Paths overlap; which one CloudFront reads is
  * undocumented. Strict rule: identical duplicates count once, differing ones are refused.
  */
-export function fromCookies (header: string | undefined, url: string): Credentials | string {
+export function fromCookies (header: string | undefined, url: string): SigningParameters | string {
   const jar = readCloudFrontCookies(header)
   const one = (name: string): string | undefined | false => {
     const values = jar.get(name)
     if (!values) return undefined
     return values.every((v) => v === values[0]) ? values[0] : false
   }
-  const creds: Credentials = { mode: 'cookie', resourceUrl: url }
-  const fields: Array<[keyof Credentials, string]> = [
+  const creds: SigningParameters = { mode: 'cookie', resourceUrl: url }
+  const fields: Array<[keyof SigningParameters, string]> = [
     ['expires', 'CloudFront-Expires'], ['policy', 'CloudFront-Policy'], ['signature', 'CloudFront-Signature'],
     ['keyPairId', 'CloudFront-Key-Pair-Id'], ['hashAlgorithm', 'CloudFront-Hash-Algorithm']
   ]
@@ -135,7 +135,7 @@ export function fromCookies (header: string | undefined, url: string): Credentia
  * decodes to one byte string (strict Base64), and a canned policy is rebuilt from Expires and the
  * URL, so this covers everything the signature covers and everything checked before verifying.
  */
-function credentialKey (creds: Credentials): string {
+function credentialKey (creds: SigningParameters): string {
   let key = ''
   for (const part of [creds.keyPairId, creds.hashAlgorithm, creds.signature, creds.policy, creds.expires, creds.policy === undefined ? creds.resourceUrl : undefined]) {
     key += part === undefined ? '-|' : `${part.length}:${part}|`
@@ -226,7 +226,7 @@ export function createVerifier (options: VerifierOptions): Verifier {
     return checkGrant(request, creds, creds.keyPairId, policy)
   }
 
-  function checkGrant (request: VerifyRequest, creds: Credentials, keyPairId: string, policy: PolicyStatement): VerifyResult {
+  function checkGrant (request: VerifyRequest, creds: SigningParameters, keyPairId: string, policy: PolicyStatement): VerifyResult {
     const t = nowSeconds(now)
     // Boundary seconds are undocumented; the strict reading: valid while now < DateLessThan and now > DateGreaterThan.
     if (!(t < policy.expires)) return deny('AccessDenied', `the grant expired at ${policy.expires} (now ${t})`)

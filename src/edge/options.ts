@@ -2,9 +2,8 @@ import { statSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { FST_ERR_CF_INVALID_OPTION } from '../core/errors.js'
 import { checkKeyId, loadPublicKey, type KeyInput } from '../core/keys.js'
-import { refuseUnknownKeys } from '../core/guards.js'
+import { invalid, isObject, refuseUnknownKeys } from '../core/guards.js'
 import { looksLikeMilliseconds } from '../core/time.js'
 import { createVerifier, type Verifier, type VerifyErrorCode } from '../core/verifier.js'
 import { globMatch } from '../core/url.js'
@@ -100,14 +99,6 @@ const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/
 
 // The edge's options, and the register options Fastify passes to every plugin.
 const EDGE_OPTION_KEYS = ['keys', 'origin', 'behaviors', 'cors', 'scheme', 'host', 'now', 'debug', 'cacheSize', 'onDeny', 'prefix', 'logLevel', 'logSerializers'] as const
-
-function invalid (name: string, why: string): never {
-  throw new FST_ERR_CF_INVALID_OPTION(name, why)
-}
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function resolveOrigin (origin: unknown): ResolvedEdgeOptions['origin'] {
   if (!isObject(origin)) invalid('origin', 'expected { root: "/path/to/dir" } or { upstream: "http://host:port" }')
