@@ -172,7 +172,8 @@ export function keyMap (specs: string[]): Record<string, Buffer> {
       loadPublicKey(pem)
     } catch (err) {
       // Said here, where the flag that brought the file is known: the library cannot tell which --key it was.
-      throw new FST_ERR_CF_INVALID_KEY(`--key ${spec}: ${(err as Error).message.replace(/^Invalid CloudFront key: /, '')}`)
+      const reason = err instanceof FST_ERR_CF_INVALID_KEY ? err.reason : (err as Error).message
+      throw new FST_ERR_CF_INVALID_KEY(`--key ${spec}: ${reason}`, '--key')
     }
     keys[id] = pem
   }

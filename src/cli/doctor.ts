@@ -1,3 +1,4 @@
+import { FST_ERR_CF_INVALID_OPTION } from '../core/errors.js'
 import { diagnose, diagnoseHar, type DoctorReport, type Finding } from '../core/doctor/index.js'
 import { clientIp as clientIpOf, keyMap, list, parse, parseNow, readFile, str, usage } from './args.js'
 import type { Command } from './args.js'
@@ -79,8 +80,10 @@ Options:
         : diagnose({ url: url as string, cookieHeader: cookies.length > 0 ? cookies.join('; ') : undefined, setCookies, from, keys, now, clientIp })
     } catch (err) {
       // A URL or a HAR that cannot be read is a bad argument; a bad key keeps its own code.
-      const e = err as { code?: string, message?: string }
-      if (e.code === 'FST_ERR_CF_INVALID_OPTION') usage((e.message ?? '').replace(/^Invalid option (\w+)/, (_m, w: string) => w === 'url' ? '<url>' : w === 'har' ? `--har ${har as string}` : `--${w}`))
+      if (err instanceof FST_ERR_CF_INVALID_OPTION) {
+        const what = err.option === 'url' ? '<url>' : err.option === 'har' ? `--har ${har as string}` : `--${err.option}`
+        usage(`${what}: ${err.reason}`)
+      }
       throw err
     }
     if (p.values.json === true) io.out(JSON.stringify(result, null, 2))

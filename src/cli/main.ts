@@ -2,6 +2,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { COMMANDS, type Command, type Io } from './commands.js'
 import { withIsoDates } from './args.js'
+import type { OptionNamed } from '../core/errors.js'
 import { didYouMean } from './suggest.js'
 
 const NAME = 'cloudfront-cookies'
@@ -45,28 +46,20 @@ function unknownCommand (name: string, io: Io): number {
 }
 
 /**
- * A library error names the library's option (`expiresIn`, `cors.origins`); on the command line,
- * the flag that was typed (`--expires-in`) is what the user can change. Epoch times get their ISO date.
+ * A library error names the library's option (`expiresIn`, `cors.origins`) in its `option` property; on
+ * the command line, the flag that was typed (`--expires-in`) is what the user can change. Epoch times get
+ * their ISO date.
  */
-export function nameTheFlag (message: string, code: string | undefined, command: Command, argv: string[]): string {
+export function nameTheFlag (err: { message?: string } & Partial<OptionNamed>, command: Command, argv: string[]): string {
+  const message = err.message ?? String(err)
+  if (typeof err.option !== 'string' || typeof err.reason !== 'string') return withIsoDates(message)
+  // An error the CLI made itself already names its flag (`--key ID=file: ...`).
+  if (err.option.startsWith('--')) return `invalid ${err.reason}`
   const flags = command.flags ?? {}
-  let option: string | undefined
-  let rest = message
-  const m = /^Invalid (?:option|time) ([\w.[\]]+): ([\s\S]*)$/.exec(message)
-  if (m !== null && (code === 'FST_ERR_CF_INVALID_OPTION' || code === 'FST_ERR_CF_INVALID_TIME')) {
-    option = (m[1] as string).replace(/\[\d+\]/g, '[]')
-    rest = m[2] as string
-  } else if (code === 'FST_ERR_CF_INVALID_IP') {
-    option = 'ipAddress'
-    rest = message.replace(/^Invalid IP address condition: /, '')
-  } else if (code === 'FST_ERR_CF_INVALID_KEY' && flags.privateKey !== undefined) {
-    option = 'privateKey'
-    rest = message.replace(/^Invalid CloudFront key: /, '')
-  }
-  if (code === 'FST_ERR_CF_INVALID_KEY' && message.startsWith('Invalid CloudFront key: --')) return `invalid ${message.slice(24)}`
-  const candidates = option === undefined || !Object.hasOwn(flags, option) ? undefined : flags[option]
+  const option = err.option.replace(/\[\d+\]/g, '[]')
+  const candidates = Object.hasOwn(flags, option) ? flags[option] : undefined
   if (candidates === undefined) return withIsoDates(message)
-  rest = withIsoDates(rest)
+  const rest = withIsoDates(err.reason)
   const list = Array.isArray(candidates) ? candidates : [candidates]
   for (const flag of list) {
     const at = argv.findIndex((a) => a === flag || a.startsWith(`${flag}=`))
@@ -112,13 +105,13 @@ export async function main (argv: string[], io: Io): Promise<number> {
   try {
     return await command.run(rest, io)
   } catch (err) {
-    const e = err as { code?: string, message?: string }
+    const e = err as { code?: string, message?: string } & Partial<OptionNamed>
     if (e.code === 'FST_ERR_CF_CLI_USAGE') {
       io.err(`${NAME} ${name}: ${withIsoDates(e.message ?? '')}\nRun '${NAME} ${name} --help' for usage.`)
       return 2
     }
     // Library errors are coded and never quote key material; others are reported by message alone.
-    const message = nameTheFlag(e.message ?? String(err), e.code, command, rest)
+    const message = nameTheFlag(e.message === undefined ? { message: String(err) } : e, command, rest)
     io.err(`${NAME} ${name}: ${message}${e.code ? ` (${e.code})` : ''}`)
     return e.code !== undefined && BAD_ARGUMENT_CODES.has(e.code) ? 2 : 1
   }

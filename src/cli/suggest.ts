@@ -1,22 +1,5 @@
 // "Did you mean" for mistyped commands and options.
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-export function editDistance (a: string, b: string): number {
-  const rows: number[][] = []
-  for (let i = 0; i <= a.length; i++) rows.push([i])
-  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[]
-    const prev = rows[i - 1] as number[]
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (rows[i - 2] as number[])[j - 2] as number + 1)
-      row[j] = d
-    }
-  }
-  return (rows[a.length] as number[])[b.length] as number
-}
+import { editDistance } from '../core/guards.js'
 
 /** The candidates close to what was typed (a typo, or the start of a longer name), nearest first, at most three. */
 export function suggest (typed: string, candidates: string[]): string[] {

@@ -65,24 +65,73 @@ const RETRY_MIN_MS = 1_000
 const RETRY_MAX_MS = 30_000
 const REQUEST_TIMEOUT_MS = 30_000
 
-function invalid (what: string): TypeError {
+// A browser bundle: the library's coded option errors (Node's) are not available here.
+function misuse (what: string): TypeError {
   return new TypeError(`keepGrantAlive: ${what}`)
 }
 
 function checkOptions (options: KeepGrantAliveOptions): void {
-  if (typeof options !== 'object' || options === null) throw invalid('expected an options object, { url, onChange? }')
+  if (typeof options !== 'object' || options === null) throw misuse('expected an options object, { url, onChange? }')
   const { url, request, expiresHeader, onChange } = options
   if (!(url instanceof URL) && (typeof url !== 'string' || url === '')) {
-    throw invalid('options.url must be the URL of the app route that grants again, e.g. "/courses/42/progress"')
+    throw misuse('options.url must be the URL of the app route that grants again, e.g. "/courses/42/progress"')
   }
   if (request !== undefined && (typeof request !== 'object' || request === null) && typeof request !== 'function') {
-    throw invalid('options.request must be fetch options or a function returning them')
+    throw misuse('options.request must be fetch options or a function returning them')
   }
   if (expiresHeader !== undefined && (typeof expiresHeader !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(expiresHeader))) {
-    throw invalid('options.expiresHeader must be a header name, e.g. "cloudfront-grant-expires"')
+    throw misuse('options.expiresHeader must be a header name, e.g. "cloudfront-grant-expires"')
   }
-  if (onChange !== undefined && typeof onChange !== 'function') throw invalid('options.onChange must be a function')
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalid('options.signal must be an AbortSignal')
+  if (onChange !== undefined && typeof onChange !== 'function') throw misuse('options.onChange must be a function')
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw misuse('options.signal must be an AbortSignal')
+}
+
+/** Asks the app route once; undefined when the request fails or times out (a network error, an abort). */
+async function requestGrant (url: string | URL, init: RequestInit | undefined, own: AbortController): Promise<Response | undefined> {
+  const timeout = setTimeout(() => own.abort(), REQUEST_TIMEOUT_MS)
+  try {
+    const response = await fetch(url, { method: 'POST', cache: 'no-store', ...init, signal: own.signal })
+    // Read to the end, so that the request completes and its connection is free again.
+    await response.arrayBuffer()
+    return response
+  } catch {
+    return undefined
+  } finally {
+    clearTimeout(timeout)
+  }
+}
+
+/** The new expiry a granting response announces, and how long it has left; null when it announces none. */
+function announcedExpiry (response: Response, header: string, now: number): { expires: number, lifetime: number } | null {
+  const expires = Number(response.headers.get(header))
+  // The lifetime is measured on the server's clock (its Date header), so a wrong clock in the browser does not
+  // shift the schedule; without the header (a cross-origin route), the browser's clock.
+  const serverNow = Date.parse(response.headers.get('date') ?? '')
+  const lifetime = expires * 1000 - (Number.isNaN(serverNow) ? now : serverNow)
+  return !Number.isSafeInteger(expires) || expires <= 0 || lifetime <= 0 ? null : { expires, lifetime }
+}
+
+/** Asks again when the page wakes (visible, resumed, restored from the back-forward cache, online); returns the undo. */
+function onPageWake (refresh: () => unknown): () => void {
+  const onVisible = (): void => { if (document.visibilityState === 'visible') refresh() }
+  const onPageShow = (event: PageTransitionEvent): void => { if (event.persisted) refresh() }
+  const onWake = (): void => { refresh() }
+  const hasDocument = typeof document !== 'undefined'
+  if (hasDocument) {
+    document.addEventListener('visibilitychange', onVisible)
+    // Page Lifecycle: a frozen background tab is resumed without becoming visible.
+    document.addEventListener('resume', onWake)
+    globalThis.addEventListener('pageshow', onPageShow)
+  }
+  globalThis.addEventListener('online', onWake)
+  return () => {
+    if (hasDocument) {
+      document.removeEventListener('visibilitychange', onVisible)
+      document.removeEventListener('resume', onWake)
+      globalThis.removeEventListener('pageshow', onPageShow)
+    }
+    globalThis.removeEventListener('online', onWake)
+  }
 }
 
 /**
@@ -103,6 +152,7 @@ export function keepGrantAlive (options: KeepGrantAliveOptions): GrantKeepAlive 
   let timer: ReturnType<typeof setTimeout> | undefined
   let inFlight: Promise<boolean> | null = null
   let controller: AbortController | null = null
+  let unlisten = (): void => {}
 
   function report (next: GrantState, status: number): void {
     state = next
@@ -138,44 +188,32 @@ export function keepGrantAlive (options: KeepGrantAliveOptions): GrantKeepAlive 
     return false
   }
 
+  function renewed (next: { expires: number, lifetime: number }, now: number, status: number): true {
+    failures = 0
+    const previous = expires
+    expires = next.expires
+    dueAt = now + Math.max(MIN_DELAY_MS, next.lifetime / 2)
+    arm()
+    if (previous === null) report('granted', status)
+    else if (next.expires !== previous) report('renewed', status)
+    return true
+  }
+
   async function ask (): Promise<boolean> {
     const init = typeof options.request === 'function' ? options.request() : options.request
     const own = new AbortController()
     controller = own
-    const timeout = setTimeout(() => own.abort(), REQUEST_TIMEOUT_MS)
-    let response: Response | undefined
-    try {
-      response = await fetch(url, { method: 'POST', cache: 'no-store', ...init, signal: own.signal })
-      // Read to the end, so that the request completes and its connection is free again.
-      await response.arrayBuffer()
-    } catch {
-      response = undefined
-    } finally {
-      clearTimeout(timeout)
-      controller = null
-    }
+    const response = await requestGrant(url, init, own)
+    controller = null
     if (stopped) return false
     if (response === undefined) return later()
     const status = response.status
     if (status === 401) return end('signed-out', status)
     if (status === 408 || status === 429 || status >= 500) return later()
     if (status < 200 || status > 299) return end('refused', status)
-
-    const next = Number(response.headers.get(header))
-    // The lifetime is measured on the server's clock (its Date header), so a wrong clock in the browser does not
-    // shift the schedule; without the header (a cross-origin route), the browser's clock.
     const now = Date.now()
-    const serverNow = Date.parse(response.headers.get('date') ?? '')
-    const lifetime = next * 1000 - (Number.isNaN(serverNow) ? now : serverNow)
-    if (!Number.isSafeInteger(next) || next <= 0 || lifetime <= 0) return end('refused', status)
-    failures = 0
-    const previous = expires
-    expires = next
-    dueAt = now + Math.max(MIN_DELAY_MS, lifetime / 2)
-    arm()
-    if (previous === null) report('granted', status)
-    else if (next !== previous) report('renewed', status)
-    return true
+    const next = announcedExpiry(response, header, now)
+    return next === null ? end('refused', status) : renewed(next, now, status)
   }
 
   function refresh (): Promise<boolean> {
@@ -187,20 +225,10 @@ export function keepGrantAlive (options: KeepGrantAliveOptions): GrantKeepAlive 
     return inFlight
   }
 
-  const onVisible = (): void => { if (document.visibilityState === 'visible') refresh() }
-  const onPageShow = (event: PageTransitionEvent): void => { if (event.persisted) refresh() }
-  const onWake = (): void => { refresh() }
-  const hasDocument = typeof document !== 'undefined'
-
   function teardown (): void {
     stopped = true
     clearTimeout(timer)
-    if (hasDocument) {
-      document.removeEventListener('visibilitychange', onVisible)
-      document.removeEventListener('resume', onWake)
-      globalThis.removeEventListener('pageshow', onPageShow)
-    }
-    globalThis.removeEventListener('online', onWake)
+    unlisten()
     signal?.removeEventListener('abort', stop)
   }
 
@@ -210,16 +238,12 @@ export function keepGrantAlive (options: KeepGrantAliveOptions): GrantKeepAlive 
     controller?.abort()
   }
 
-  function hlsLoader<C extends HlsLoaderClass> (Base: C): C {
-    return refreshingLoader(Base, refresh)
-  }
-
   const api: GrantKeepAlive = {
     get state () { return state },
     get expires () { return expires },
     get stopped () { return stopped },
     refresh,
-    hlsLoader,
+    hlsLoader: (Base) => refreshingLoader(Base, refresh),
     stop
   }
 
@@ -228,13 +252,7 @@ export function keepGrantAlive (options: KeepGrantAliveOptions): GrantKeepAlive 
     return api
   }
   signal?.addEventListener('abort', stop, { once: true })
-  if (hasDocument) {
-    document.addEventListener('visibilitychange', onVisible)
-    // Page Lifecycle: a frozen background tab is resumed without becoming visible.
-    document.addEventListener('resume', onWake)
-    globalThis.addEventListener('pageshow', onPageShow)
-  }
-  globalThis.addEventListener('online', onWake)
+  unlisten = onPageWake(refresh)
   refresh()
   return api
 }

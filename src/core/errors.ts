@@ -3,16 +3,66 @@ import createError from '@fastify/error'
 // Every error the library raises is made here, once, with a code users can switch on.
 // Messages never interpolate key material: callers pass names and reasons, never key bytes.
 
+/**
+ * The errors about one option carry its name, as the caller spelt it (`playlists.prefix`,
+ * `behaviors[0].pathPattern`), and the reason alone: a front end (the CLI) names its own spelling of the
+ * option (a flag) from them, never by reading the message.
+ */
+export interface OptionNamed {
+  /** The option the error is about; undefined when the code that threw did not know it. */
+  option?: string | undefined
+  /** What is wrong, without the option's name. */
+  readonly reason: string
+}
+
+const InvalidKey = createError('FST_ERR_CF_INVALID_KEY', 'Invalid CloudFront key: %s', 500)
 /** A private or public key could not be used (wrong type, curve, size, passphrase, or a public key given as private). */
-export const FST_ERR_CF_INVALID_KEY = createError('FST_ERR_CF_INVALID_KEY', 'Invalid CloudFront key: %s', 500)
+export class FST_ERR_CF_INVALID_KEY extends InvalidKey implements OptionNamed {
+  option: string | undefined
+  readonly reason: string
+  constructor (reason: string, option?: string) {
+    super(reason)
+    this.reason = reason
+    this.option = option
+  }
+}
+
+const InvalidOption = createError('FST_ERR_CF_INVALID_OPTION', 'Invalid option %s: %s', 500)
 /** An option given to the signer, the verifier, the plugin, the middleware or the edge is wrong. */
-export const FST_ERR_CF_INVALID_OPTION = createError('FST_ERR_CF_INVALID_OPTION', 'Invalid option %s: %s', 500)
+export class FST_ERR_CF_INVALID_OPTION extends InvalidOption implements OptionNamed {
+  readonly option: string
+  readonly reason: string
+  constructor (option: string, reason: string) {
+    super(option, reason)
+    this.option = option
+    this.reason = reason
+  }
+}
+
+const InvalidTime = createError('FST_ERR_CF_INVALID_TIME', 'Invalid time %s: %s', 500)
 /** A time (expires, notBefore, expiresIn, ttl) is not usable in a CloudFront policy. */
-export const FST_ERR_CF_INVALID_TIME = createError('FST_ERR_CF_INVALID_TIME', 'Invalid time %s: %s', 500)
+export class FST_ERR_CF_INVALID_TIME extends InvalidTime implements OptionNamed {
+  readonly option: string
+  readonly reason: string
+  constructor (option: string, reason: string) {
+    super(option, reason)
+    this.option = option
+    this.reason = reason
+  }
+}
 /** A resource or URL cannot be signed as given. */
 export const FST_ERR_CF_INVALID_RESOURCE = createError('FST_ERR_CF_INVALID_RESOURCE', 'Invalid resource: %s', 500)
+const InvalidIp = createError('FST_ERR_CF_INVALID_IP', 'Invalid IP address condition: %s', 500)
 /** An IP address condition is not one IPv4 address or CIDR. */
-export const FST_ERR_CF_INVALID_IP = createError('FST_ERR_CF_INVALID_IP', 'Invalid IP address condition: %s', 500)
+export class FST_ERR_CF_INVALID_IP extends InvalidIp implements OptionNamed {
+  readonly option: string
+  readonly reason: string
+  constructor (reason: string, option: string) {
+    super(reason)
+    this.reason = reason
+    this.option = option
+  }
+}
 /** A raw policy given to sign is not a policy CloudFront accepts. */
 export const FST_ERR_CF_INVALID_POLICY = createError('FST_ERR_CF_INVALID_POLICY', 'Invalid policy: %s', 500)
 /** A route parameter that would be pasted into a resource is not a safe path segment. */

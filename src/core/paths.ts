@@ -1,4 +1,5 @@
 import { FST_ERR_CF_INVALID_PARAM } from './errors.js'
+import { RAW_PATH_RE } from './url.js'
 
 // Request paths that an origin may be asked for. Shared by the playlist mirror and the local edge,
 // so both refuse the same spellings: an origin (S3, a file server, fetch's URL parser) resolves dot
@@ -35,17 +36,15 @@ export function isSafeOriginPath (rawPath: string): boolean {
 // spaces), `..;x` (Tomcat and Spring drop a `;` parameter).
 const DOTS_RE = /^[.\s]*\.[.\s]*(?:;.*)?$/
 
-// What a raw CDN path may hold: RFC 3986 path characters and well-formed escapes. `\`, `#`, `?`,
-// spaces, quotes, braces and anything beyond ASCII are refused rather than guessed at.
-const CDN_PATH_RE = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
-
+// A raw CDN path holds RFC 3986 path characters and well-formed escapes only (RAW_PATH_RE): `\`, `#`,
+// `?`, spaces, quotes, braces and anything beyond ASCII are refused rather than guessed at.
 // An escape of a character that needs none (`%6F` for `o`): one file would have many spellings, each
 // a load and a compile of its own in the mirror's caches, and some origins decode them.
 const NEEDLESS_ESCAPE_RE = /%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[DEde]|5[Ff]|7[Ee])/
 
 /** Whether a raw path is one the mirror and its origins read exactly as written (see checkOriginPath). */
 export function isCdnPath (rawPath: string): boolean {
-  return CDN_PATH_RE.test(rawPath) && !NEEDLESS_ESCAPE_RE.test(rawPath) && isSafeOriginPath(rawPath)
+  return RAW_PATH_RE.test(rawPath) && !NEEDLESS_ESCAPE_RE.test(rawPath) && isSafeOriginPath(rawPath)
 }
 
 /**

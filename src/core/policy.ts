@@ -1,4 +1,5 @@
 import { FST_ERR_CF_INVALID_POLICY } from './errors.js'
+import { isObject } from './guards.js'
 import { MAX_EPOCH_SECONDS } from './time.js'
 import { tryParseCidr, type Cidr } from './ip.js'
 
@@ -31,10 +32,6 @@ export function customPolicy (statement: { resource: string, expires: number, no
 }
 
 const CONDITIONS = new Set(['DateLessThan', 'DateGreaterThan', 'IpAddress'])
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
 
 function epoch (cond: unknown): number | null {
   if (!isObject(cond)) return null

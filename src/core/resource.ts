@@ -1,5 +1,5 @@
 import { FST_ERR_CF_INVALID_RESOURCE } from './errors.js'
-import { queryPairName, splitUrl, hasWildcard, resourceMatches } from './url.js'
+import { pathCharSource, queryPairName, splitUrl, hasWildcard, resourceMatches } from './url.js'
 
 /** Query parameter names CloudFront reserves for signed URLs. */
 export const RESERVED_QUERY_PARAMS = ['Expires', 'Policy', 'Signature', 'Key-Pair-Id', 'Hash-Algorithm'] as const
@@ -12,7 +12,7 @@ export const MAX_URL_BYTES = 8192
 // Everything else (space, quotes, `<>\^`{|}`, non-ASCII) a browser would percent-encode, so a
 // signature over it would never match. `'` is refused in the query, where browsers send `%27`.
 const HOST_RE = /^[A-Za-z0-9.*?-]+(:\d{1,5})?$/
-const PATH_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
+const PATH_RE = new RegExp(`^${pathCharSource({ slash: true })}*$`)
 const QUERY_RE = /^(?:[A-Za-z0-9\-._~!$&()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/
 
 /**

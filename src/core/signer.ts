@@ -1,9 +1,9 @@
 import { sign as cryptoSign, type KeyObject } from 'node:crypto'
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
+import { FST_ERR_CF_INVALID_KEY, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
 import { encodeBase64 } from './encoding.js'
 import { parseCidrOption } from './ip.js'
 import { checkKeyId, keyIdConcern, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
-import { refuseUnknownKeys } from './guards.js'
+import { invalid, refuseUnknownKeys } from './guards.js'
 import { cannedPolicy, customPolicy, checkPolicy } from './policy.js'
 import { checkResource, checkUrlToSign, hasWildcard, resourceMatches, MAX_URL_BYTES } from './resource.js'
 import { toEpochSeconds, parseDuration, nowSeconds, type TimeInput, type DurationInput } from './time.js'
@@ -99,198 +99,221 @@ export interface Signer {
   signPolicySync: (policyJson: string) => string
 }
 
-function nodeAlgorithm (hash: HashAlgorithm): string {
-  return hash === 'SHA256' ? 'sha256' : 'sha1'
-}
-
 /** Key IDs already warned about through process.emitWarning. */
 const warnedKeyIds = new Set<string>()
 
+/** What signs: the checked options every signature reads. */
+interface SigningKey {
+  keyPairId: string
+  hashAlgorithm: HashAlgorithm
+  keyType: KeyType
+  /** Node's name of the digest (`sha1`, `sha256`). */
+  algorithm: string
+  /** The parsed private key, or undefined when `custom` signs. */
+  key: KeyObject | undefined
+  custom: CustomSignFunction | undefined
+  now: () => number
+}
+
 /** Creates a signer: the key is parsed once, here, and every signature reuses it. */
 export function createSigner (options: SignerOptions): Signer {
-  if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('signer options', 'expected an object')
-  refuseUnknownKeys(options, SIGNER_OPTION_KEYS, '')
-  const keyPairId = checkKeyId(options.keyPairId, 'keyPairId')
-  const hashAlgorithm = options.hashAlgorithm ?? 'SHA1'
-  if (hashAlgorithm !== 'SHA1' && hashAlgorithm !== 'SHA256') {
-    throw new FST_ERR_CF_INVALID_OPTION('hashAlgorithm', 'expected "SHA1" or "SHA256"')
-  }
-  const now = options.now ?? Date.now
-  if (typeof now !== 'function') throw new FST_ERR_CF_INVALID_OPTION('now', 'expected a function returning milliseconds, like Date.now')
-  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_WEAK_KEY' }))
-  const concern = keyIdConcern(keyPairId)
-  if (concern !== null) {
-    if (options.onWarning !== undefined) options.onWarning(concern)
-    else if (!warnedKeyIds.has(keyPairId)) {
-      // Once per ID and process: a script or a test suite makes many signers with the same key.
-      warnedKeyIds.add(keyPairId)
-      process.emitWarning(concern, { code: 'FST_CF_KEY_ID' })
-    }
-  }
-  const algorithm = nodeAlgorithm(hashAlgorithm)
-
-  let key: KeyObject | undefined
-  let keyType: KeyType
-  const custom = options.sign
-  if (custom !== undefined) {
-    if (typeof custom !== 'function') throw new FST_ERR_CF_INVALID_OPTION('sign', 'expected a function (data, algorithm) => signature bytes')
-    if (options.privateKey !== undefined) throw new FST_ERR_CF_INVALID_OPTION('sign', 'give either privateKey or sign, not both')
-    keyType = options.keyType ?? 'rsa'
-  } else {
-    if (options.privateKey === undefined) throw new FST_ERR_CF_INVALID_OPTION('privateKey', 'a private key (PEM or KeyObject) or a sign function is required')
-    const loaded = loadPrivateKey(options.privateKey, options.passphrase)
-    key = loaded.key
-    keyType = loaded.type
-    if (loaded.type === 'rsa' && loaded.bits < 2048) {
-      warn(`The CloudFront RSA key ${keyPairId} has ${loaded.bits} bits; CloudFront key groups require 2048-bit keys.`)
-    }
-  }
-
-  function signBytesSync (data: Buffer): Buffer {
-    if (key) return cryptoSign(algorithm, data, key)
-    let out
-    try {
-      out = (custom as CustomSignFunction)(data, hashAlgorithm)
-    } catch (err) {
-      throw new FST_ERR_CF_SIGN_FAILED(errorName(err))
-    }
-    if (out instanceof Promise) {
-      out.catch(() => {})
-      throw new FST_ERR_CF_SIGN_FAILED('the custom sign function returned a Promise: use the async signUrl/signCookies')
-    }
-    return checkSignature(out)
-  }
-
-  function signBytes (data: Buffer): Promise<Buffer> {
-    if (key) {
-      const k = key
-      return new Promise((resolve, reject) => {
-        // The callback form runs on libuv's thread pool: the event loop keeps serving requests.
-        cryptoSign(algorithm, data, k, (err, sig) => {
-          if (err) reject(new FST_ERR_CF_SIGN_FAILED(errorName(err)))
-          else resolve(sig)
-        })
-      })
-    }
-    return (async () => {
-      try {
-        return checkSignature(await (custom as CustomSignFunction)(data, hashAlgorithm))
-      } catch (err) {
-        if ((err as { code?: string }).code === 'FST_ERR_CF_SIGN_FAILED') throw err
-        throw new FST_ERR_CF_SIGN_FAILED(errorName(err))
-      }
-    })()
-  }
-
-  function expiryOf (opts: TimeOptions, nowSec: number): number {
-    if (opts.expires !== undefined && opts.expiresIn !== undefined) {
-      throw new FST_ERR_CF_INVALID_TIME('expires', 'give expires or expiresIn, not both')
-    }
-    let expires: number
-    if (opts.expires !== undefined) expires = toEpochSeconds(opts.expires, 'expires')
-    else if (opts.expiresIn !== undefined) expires = nowSec + parseDuration(opts.expiresIn, 'expiresIn')
-    else throw new FST_ERR_CF_INVALID_TIME('expires', 'an expiry is required: give expires (a Date or epoch seconds) or expiresIn ("15m")')
-    if (expires <= nowSec) throw new FST_ERR_CF_INVALID_TIME('expires', `${expires} is not after now (${nowSec})`)
-    return toEpochSeconds(expires, 'expires')
-  }
-
-  function preparePolicy (resource: string | undefined, opts: SignCookiesOptions, exactUrl?: string): PreparedPolicy {
-    if (typeof opts !== 'object' || opts === null) throw new FST_ERR_CF_INVALID_OPTION('sign options', 'expected an object')
-    if (opts.policy !== undefined) {
-      if (opts.expires !== undefined || opts.expiresIn !== undefined || opts.notBefore !== undefined || opts.ipAddress !== undefined) {
-        throw new FST_ERR_CF_INVALID_OPTION('policy', 'a raw policy carries its own conditions: do not also give expires, expiresIn, notBefore or ipAddress')
-      }
-      const st = checkPolicy(opts.policy)
-      // A Resource no request can match (relative, another scheme) would sign a set that opens nothing.
-      checkResource(st.resource, 'policy Resource')
-      return { json: opts.policy, canned: false, expires: st.expires, resource: st.resource as string }
-    }
-    const res = checkResource(resource)
-    const nowSec = nowSeconds(now)
-    const expires = expiryOf(opts, nowSec)
-    let notBefore: number | undefined
-    if (opts.notBefore !== undefined) {
-      // 0 is a valid DateGreaterThan (always passed): kept as given, as the PHP SDK signs it.
-      notBefore = toEpochSeconds(opts.notBefore, 'notBefore', 0)
-      if (notBefore >= expires) throw new FST_ERR_CF_INVALID_TIME('notBefore', `${notBefore} is not before expires (${expires})`)
-    }
-    const ipAddress = opts.ipAddress === undefined ? undefined : parseCidrOption(opts.ipAddress).text
-    const exact = exactUrl === undefined ? !hasWildcard(res) : res === exactUrl
-    const canned = exact && notBefore === undefined && ipAddress === undefined
-    const json = canned ? cannedPolicy(res, expires) : customPolicy({ resource: res, expires, notBefore, ipAddress })
-    return { json, canned, expires, resource: res }
-  }
-
-  function prepareUrl (url: string, opts: SignUrlOptions): PreparedPolicy {
-    const u = checkUrlToSign(url)
-    if (typeof opts !== 'object' || opts === null) throw new FST_ERR_CF_INVALID_OPTION('sign options', 'expected an object')
-    const resource = opts.resource ?? u
-    const prepared = preparePolicy(resource, opts, u)
-    if (prepared.resource !== undefined && !resourceMatches(prepared.resource, u)) {
-      throw new FST_ERR_CF_INVALID_RESOURCE(`the policy resource "${prepared.resource}" does not cover the URL "${u}"`)
-    }
-    return prepared
-  }
-
-  function urlFrom (url: string, p: PreparedPolicy, signature: string): string {
-    // Parameter order as botocore and the Ruby SDK emit it.
-    let out = url + (url.includes('?') ? '&' : '?') +
-      (p.canned ? `Expires=${p.expires}` : `Policy=${encodeBase64(p.json)}`) +
-      `&Signature=${signature}&Key-Pair-Id=${keyPairId}`
-    if (hashAlgorithm === 'SHA256') out += '&Hash-Algorithm=SHA256'
-    if (Buffer.byteLength(out) > MAX_URL_BYTES) {
-      throw new FST_ERR_CF_INVALID_RESOURCE(`the signed URL would be longer than CloudFront's ${MAX_URL_BYTES} bytes`)
-    }
-    return out
-  }
-
-  function cookiesFrom (p: PreparedPolicy, signature: string): CloudFrontCookies {
-    const cookies: CloudFrontCookies = p.canned
-      ? { 'CloudFront-Expires': String(p.expires), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': keyPairId }
-      : { 'CloudFront-Policy': encodeBase64(p.json), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': keyPairId }
-    if (hashAlgorithm === 'SHA256') cookies['CloudFront-Hash-Algorithm'] = 'SHA256'
-    return cookies
-  }
-
-  function cookieArgs (a: string | SignCookiesOptions, b?: SignCookiesOptions): [string | undefined, SignCookiesOptions] {
-    if (typeof a === 'object' && a !== null && b === undefined) {
-      if (a.policy === undefined) throw new FST_ERR_CF_INVALID_RESOURCE('give a resource, or { policy } with a raw policy')
-      return [undefined, a]
-    }
-    return [a as string, b as SignCookiesOptions]
-  }
-
-  const signPolicySync = (json: string): string => encodeBase64(signBytesSync(Buffer.from(json, 'utf8')))
-  const signPolicy = async (json: string): Promise<string> => encodeBase64(await signBytes(Buffer.from(json, 'utf8')))
-
-  const signer: Signer = {
-    keyPairId,
-    hashAlgorithm,
-    keyType,
-    preparePolicy,
+  const k = resolveSigningKey(options)
+  const signPolicySync = (json: string): string => encodeBase64(signBytesSync(k, Buffer.from(json, 'utf8')))
+  const signPolicy = async (json: string): Promise<string> => encodeBase64(await signBytes(k, Buffer.from(json, 'utf8')))
+  const prepare = (resource: string | undefined, opts: SignCookiesOptions, exactUrl?: string): PreparedPolicy =>
+    preparePolicy(k.now, resource, opts, exactUrl)
+  return {
+    keyPairId: k.keyPairId,
+    hashAlgorithm: k.hashAlgorithm,
+    keyType: k.keyType,
+    preparePolicy: prepare,
     signPolicy,
     signPolicySync,
     async signUrl (url, opts) {
-      const p = prepareUrl(url, opts)
-      return urlFrom(url, p, await signPolicy(p.json))
+      const p = prepareUrl(k.now, url, opts)
+      return urlFrom(k, url, p, await signPolicy(p.json))
     },
     signUrlSync (url, opts) {
-      const p = prepareUrl(url, opts)
-      return urlFrom(url, p, signPolicySync(p.json))
+      const p = prepareUrl(k.now, url, opts)
+      return urlFrom(k, url, p, signPolicySync(p.json))
     },
     async signCookies (a: string | SignCookiesOptions, b?: SignCookiesOptions) {
-      const p = preparePolicy(...cookieArgs(a, b))
-      return cookiesFrom(p, await signPolicy(p.json))
+      const p = prepare(...cookieArgs(a, b))
+      return cookiesFrom(k, p, await signPolicy(p.json))
     },
     signCookiesSync (a: string | SignCookiesOptions, b?: SignCookiesOptions) {
-      const p = preparePolicy(...cookieArgs(a, b))
-      return cookiesFrom(p, signPolicySync(p.json))
+      const p = prepare(...cookieArgs(a, b))
+      return cookiesFrom(k, p, signPolicySync(p.json))
     }
   }
-  return signer
 }
 
-function checkSignature (out: unknown): Buffer {
+/** Checks the signer's options, warns about a doubtful key ID or a weak key, and parses the key. */
+function resolveSigningKey (options: SignerOptions): SigningKey {
+  if (typeof options !== 'object' || options === null) invalid('signer options', 'expected an object')
+  refuseUnknownKeys(options, SIGNER_OPTION_KEYS, '')
+  const keyPairId = checkKeyId(options.keyPairId, 'keyPairId')
+  const hashAlgorithm = options.hashAlgorithm ?? 'SHA1'
+  if (hashAlgorithm !== 'SHA1' && hashAlgorithm !== 'SHA256') invalid('hashAlgorithm', 'expected "SHA1" or "SHA256"')
+  const now = options.now ?? Date.now
+  if (typeof now !== 'function') invalid('now', 'expected a function returning milliseconds, like Date.now')
+  warnAboutKeyId(keyPairId, options.onWarning)
+  const algorithm = hashAlgorithm === 'SHA256' ? 'sha256' : 'sha1'
+  const custom = options.sign
+  if (custom !== undefined) {
+    if (typeof custom !== 'function') invalid('sign', 'expected a function (data, algorithm) => signature bytes')
+    if (options.privateKey !== undefined) invalid('sign', 'give either privateKey or sign, not both')
+    return { keyPairId, hashAlgorithm, keyType: options.keyType ?? 'rsa', algorithm, key: undefined, custom, now }
+  }
+  const loaded = loadSignerPrivateKey(options)
+  if (loaded.type === 'rsa' && loaded.bits < 2048) {
+    const message = `The CloudFront RSA key ${keyPairId} has ${loaded.bits} bits; CloudFront key groups require 2048-bit keys.`
+    if (options.onWarning !== undefined) options.onWarning(message)
+    else process.emitWarning(message, { code: 'FST_CF_WEAK_KEY' })
+  }
+  return { keyPairId, hashAlgorithm, keyType: loaded.type, algorithm, key: loaded.key, custom: undefined, now }
+}
+
+function warnAboutKeyId (keyPairId: string, onWarning: ((message: string) => void) | undefined): void {
+  const concern = keyIdConcern(keyPairId)
+  if (concern === null) return
+  if (onWarning !== undefined) onWarning(concern)
+  else if (!warnedKeyIds.has(keyPairId)) {
+    // Once per ID and process: a script or a test suite makes many signers with the same key.
+    warnedKeyIds.add(keyPairId)
+    process.emitWarning(concern, { code: 'FST_CF_KEY_ID' })
+  }
+}
+
+function loadSignerPrivateKey (options: SignerOptions): ReturnType<typeof loadPrivateKey> {
+  if (options.privateKey === undefined) invalid('privateKey', 'a private key (PEM or KeyObject) or a sign function is required')
+  try {
+    return loadPrivateKey(options.privateKey, options.passphrase)
+  } catch (err) {
+    if (err instanceof FST_ERR_CF_INVALID_KEY) err.option = 'privateKey'
+    throw err
+  }
+}
+
+function signBytesSync (k: SigningKey, data: Buffer): Buffer {
+  if (k.key) return cryptoSign(k.algorithm, data, k.key)
+  let out
+  try {
+    out = (k.custom as CustomSignFunction)(data, k.hashAlgorithm)
+  } catch (err) {
+    throw new FST_ERR_CF_SIGN_FAILED(errorName(err))
+  }
+  if (out instanceof Promise) {
+    out.catch(() => {})
+    throw new FST_ERR_CF_SIGN_FAILED('the custom sign function returned a Promise: use the async signUrl/signCookies')
+  }
+  return signatureBytes(out)
+}
+
+async function signBytes (k: SigningKey, data: Buffer): Promise<Buffer> {
+  const key = k.key
+  if (key) {
+    return new Promise((resolve, reject) => {
+      // The callback form runs on libuv's thread pool: the event loop keeps serving requests.
+      cryptoSign(k.algorithm, data, key, (err, sig) => {
+        if (err) reject(new FST_ERR_CF_SIGN_FAILED(errorName(err)))
+        else resolve(sig)
+      })
+    })
+  }
+  try {
+    return signatureBytes(await (k.custom as CustomSignFunction)(data, k.hashAlgorithm))
+  } catch (err) {
+    if ((err as { code?: string }).code === 'FST_ERR_CF_SIGN_FAILED') throw err
+    throw new FST_ERR_CF_SIGN_FAILED(errorName(err))
+  }
+}
+
+function expiryOf (opts: TimeOptions, nowSec: number): number {
+  if (opts.expires !== undefined && opts.expiresIn !== undefined) {
+    throw new FST_ERR_CF_INVALID_TIME('expires', 'give expires or expiresIn, not both')
+  }
+  let expires: number
+  if (opts.expires !== undefined) expires = toEpochSeconds(opts.expires, 'expires')
+  else if (opts.expiresIn !== undefined) expires = nowSec + parseDuration(opts.expiresIn, 'expiresIn')
+  else {
+    throw new FST_ERR_CF_INVALID_TIME('expires',
+      'an expiry is required: give expires (a Date or epoch seconds) or expiresIn ("15m")')
+  }
+  if (expires <= nowSec) throw new FST_ERR_CF_INVALID_TIME('expires', `${expires} is not after now (${nowSec})`)
+  return toEpochSeconds(expires, 'expires')
+}
+
+/** A raw policy given to sign as it is: checked, never rewritten. */
+function rawPolicy (opts: SignCookiesOptions & { policy: string }): PreparedPolicy {
+  if (opts.expires !== undefined || opts.expiresIn !== undefined || opts.notBefore !== undefined || opts.ipAddress !== undefined) {
+    invalid('policy', 'a raw policy carries its own conditions: do not also give expires, expiresIn, notBefore or ipAddress')
+  }
+  const st = checkPolicy(opts.policy)
+  // A Resource no request can match (relative, another scheme) would sign a set that opens nothing.
+  checkResource(st.resource, 'policy Resource')
+  return { json: opts.policy, canned: false, expires: st.expires, resource: st.resource as string }
+}
+
+function preparePolicy (now: () => number, resource: string | undefined, opts: SignCookiesOptions, exactUrl?: string): PreparedPolicy {
+  if (typeof opts !== 'object' || opts === null) invalid('sign options', 'expected an object')
+  if (opts.policy !== undefined) return rawPolicy(opts as SignCookiesOptions & { policy: string })
+  const res = checkResource(resource)
+  const nowSec = nowSeconds(now)
+  const expires = expiryOf(opts, nowSec)
+  let notBefore: number | undefined
+  if (opts.notBefore !== undefined) {
+    // 0 is a valid DateGreaterThan (always passed): kept as given, as the PHP SDK signs it.
+    notBefore = toEpochSeconds(opts.notBefore, 'notBefore', 0)
+    if (notBefore >= expires) throw new FST_ERR_CF_INVALID_TIME('notBefore', `${notBefore} is not before expires (${expires})`)
+  }
+  const ipAddress = opts.ipAddress === undefined ? undefined : parseCidrOption(opts.ipAddress).text
+  const exact = exactUrl === undefined ? !hasWildcard(res) : res === exactUrl
+  const canned = exact && notBefore === undefined && ipAddress === undefined
+  const json = canned ? cannedPolicy(res, expires) : customPolicy({ resource: res, expires, notBefore, ipAddress })
+  return { json, canned, expires, resource: res }
+}
+
+function prepareUrl (now: () => number, url: string, opts: SignUrlOptions): PreparedPolicy {
+  const u = checkUrlToSign(url)
+  if (typeof opts !== 'object' || opts === null) invalid('sign options', 'expected an object')
+  const resource = opts.resource ?? u
+  const prepared = preparePolicy(now, resource, opts, u)
+  if (prepared.resource !== undefined && !resourceMatches(prepared.resource, u)) {
+    throw new FST_ERR_CF_INVALID_RESOURCE(`the policy resource "${prepared.resource}" does not cover the URL "${u}"`)
+  }
+  return prepared
+}
+
+function urlFrom (k: SigningKey, url: string, p: PreparedPolicy, signature: string): string {
+  // Parameter order as botocore and the Ruby SDK emit it.
+  let out = url + (url.includes('?') ? '&' : '?') +
+    (p.canned ? `Expires=${p.expires}` : `Policy=${encodeBase64(p.json)}`) +
+    `&Signature=${signature}&Key-Pair-Id=${k.keyPairId}`
+  if (k.hashAlgorithm === 'SHA256') out += '&Hash-Algorithm=SHA256'
+  if (Buffer.byteLength(out) > MAX_URL_BYTES) {
+    throw new FST_ERR_CF_INVALID_RESOURCE(`the signed URL would be longer than CloudFront's ${MAX_URL_BYTES} bytes`)
+  }
+  return out
+}
+
+function cookiesFrom (k: SigningKey, p: PreparedPolicy, signature: string): CloudFrontCookies {
+  const cookies: CloudFrontCookies = p.canned
+    ? { 'CloudFront-Expires': String(p.expires), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': k.keyPairId }
+    : { 'CloudFront-Policy': encodeBase64(p.json), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': k.keyPairId }
+  if (k.hashAlgorithm === 'SHA256') cookies['CloudFront-Hash-Algorithm'] = 'SHA256'
+  return cookies
+}
+
+function cookieArgs (a: string | SignCookiesOptions, b?: SignCookiesOptions): [string | undefined, SignCookiesOptions] {
+  if (typeof a === 'object' && a !== null && b === undefined) {
+    if (a.policy === undefined) throw new FST_ERR_CF_INVALID_RESOURCE('give a resource, or { policy } with a raw policy')
+    return [undefined, a]
+  }
+  return [a as string, b as SignCookiesOptions]
+}
+
+function signatureBytes (out: unknown): Buffer {
   if (out instanceof Uint8Array && out.length > 0) return Buffer.from(out.buffer, out.byteOffset, out.byteLength)
   throw new FST_ERR_CF_SIGN_FAILED('the custom sign function must return the signature bytes (a Buffer or Uint8Array)')
 }

@@ -40,6 +40,28 @@ export function splitUrl (url: string): UrlParts | null {
 }
 
 /**
+ * One character of a raw URL path as a browser sends it unchanged (RFC 3986 `pchar`: unreserved,
+ * sub-delimiters, `:` and `@`; or a `%XX` escape), as a regular expression source. `*` is a wildcard
+ * to CloudFront and `;` would end a cookie's Path attribute, so a prefix leaves them out; `/` is
+ * admitted where a whole path, not one segment, is matched.
+ */
+export function pathCharSource ({ star = true, semicolon = true, slash = false } = {}): string {
+  return `(?:[A-Za-z0-9\\-._~!$&'()+,=:@${star ? '*' : ''}${semicolon ? ';' : ''}${slash ? '/' : ''}]|%[0-9A-Fa-f]{2})`
+}
+
+/** A raw path from its leading `/`, every character one a browser sends unchanged. */
+export const RAW_PATH_RE = new RegExp(`^/${pathCharSource({ slash: true })}*$`)
+
+/**
+ * The origin of a URL as browsers compare it, `scheme://host[:port]`, lower-cased (`https://Media.Example.com/a`
+ * and `https://media.example.com/b` are one origin); the text itself when it has no `scheme://`.
+ */
+export function originOf (url: string): string {
+  const u = splitUrl(url)
+  return u ? `${u.scheme}://${u.host.toLowerCase()}` : url
+}
+
+/**
  * Glob match where `*` is zero or more characters and `?` exactly one. Iterative with a single
  * backtrack point, so it runs in O(pattern × text) at worst and cannot be made to blow up.
  */

@@ -1,7 +1,7 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import { FST_ERR_CF_INVALID_OPTION } from './errors.js'
 import { decodeBase64 } from './encoding.js'
+import { invalid } from './guards.js'
 import { ipInCidr, normaliseClientIp, tryParseCidr } from './ip.js'
 import { loadPublicKey, type KeyInput } from './keys.js'
 import { cannedPolicy, parsePolicy, type PolicyStatement } from './policy.js'
@@ -52,12 +52,12 @@ const URL_PARAMS = new Set(['Expires', 'Policy', 'Signature', 'Key-Pair-Id'])
 const SIGNING_PARAMS = new Set([...URL_PARAMS, 'Hash-Algorithm'])
 const EXPIRES_RE = /^\d{1,10}$/
 
-function deny (code: VerifyErrorCode, reason: string): VerifyResult {
+function deny (code: VerifyErrorCode, reason: string): Denial {
   return { ok: false, status: 403, code, message: MESSAGES[code], reason }
 }
 
 /** The signing parameters a request carries, read as CloudFront reads them. */
-export interface Credentials {
+export interface SigningParameters {
   mode: 'url' | 'cookie'
   expires?: string | undefined
   policy?: string | undefined
@@ -77,7 +77,7 @@ function safeDecode (text: string): string | null {
 }
 
 /** Reads signing parameters from the query; null when the request is not a signed URL. */
-export function fromQuery (url: string, query: string): Credentials | string | null {
+export function fromQuery (url: string, query: string): SigningParameters | string | null {
   const kept: string[] = []
   const found = new Map<string, string>()
   let signed = false
@@ -110,15 +110,15 @@ export function fromQuery (url: string, query: string): Credentials | string | n
  * Duplicate CloudFront cookies arise when two cookie Paths overlap; which one CloudFront reads is
  * undocumented. Strict rule: identical duplicates count once, differing ones are refused.
  */
-export function fromCookies (header: string | undefined, url: string): Credentials | string {
+export function fromCookies (header: string | undefined, url: string): SigningParameters | string {
   const jar = readCloudFrontCookies(header)
   const one = (name: string): string | undefined | false => {
     const values = jar.get(name)
     if (!values) return undefined
     return values.every((v) => v === values[0]) ? values[0] : false
   }
-  const creds: Credentials = { mode: 'cookie', resourceUrl: url }
-  const fields: Array<[keyof Credentials, string]> = [
+  const creds: SigningParameters = { mode: 'cookie', resourceUrl: url }
+  const fields: Array<[keyof SigningParameters, string]> = [
     ['expires', 'CloudFront-Expires'], ['policy', 'CloudFront-Policy'], ['signature', 'CloudFront-Signature'],
     ['keyPairId', 'CloudFront-Key-Pair-Id'], ['hashAlgorithm', 'CloudFront-Hash-Algorithm']
   ]
@@ -135,7 +135,7 @@ export function fromCookies (header: string | undefined, url: string): Credentia
  * decodes to one byte string (strict Base64), and a canned policy is rebuilt from Expires and the
  * URL, so this covers everything the signature covers and everything checked before verifying.
  */
-function credentialKey (creds: Credentials): string {
+function credentialKey (creds: SigningParameters): string {
   let key = ''
   for (const part of [creds.keyPairId, creds.hashAlgorithm, creds.signature, creds.policy, creds.expires, creds.policy === undefined ? creds.resourceUrl : undefined]) {
     key += part === undefined ? '-|' : `${part.length}:${part}|`
@@ -143,20 +143,112 @@ function credentialKey (creds: Credentials): string {
   return key
 }
 
+/** The signing parameters of a request: its URL's when it has any (cookies are then ignored), else its cookies'. */
+function signingParametersOf (request: VerifyRequest): SigningParameters | string {
+  const url = request.url
+  const parts = typeof url === 'string' ? splitUrl(url) : null
+  if (!parts) return 'the request URL is not absolute'
+  const fromUrl = parts.query === null ? null : fromQuery(url, parts.query)
+  return fromUrl ?? fromCookies(request.cookieHeader, url)
+}
+
+/** What a signature must match: a trusted key, the decoded signature, the digest and the policy's exact bytes. */
+interface SignedPolicy {
+  keyPairId: string
+  trusted: TrustedKey
+  signature: Buffer
+  algorithm: 'sha1' | 'sha256'
+  json: string
+  policy: PolicyStatement
+}
+
+/** Reads what was signed, in the order CloudFront reports the mistakes: key, signature, hash, policy. */
+function signedPolicyOf (creds: SigningParameters, keys: Map<string, TrustedKey>): SignedPolicy | Denial {
+  if (creds.keyPairId === undefined || creds.keyPairId === '') return deny('MissingKey', 'no Key-Pair-Id was sent')
+  const trusted = keys.get(creds.keyPairId)
+  if (!trusted) return deny('InvalidKey', `key ${creds.keyPairId} is not trusted`)
+  if (creds.signature === undefined) return deny('MalformedSignature', 'no Signature was sent')
+  const signature = decodeBase64(creds.signature)
+  if (!signature) return deny('MalformedSignature', 'the Signature is not CloudFront Base64')
+  let algorithm: 'sha1' | 'sha256'
+  // The .NET SDK sends an explicit `SHA1` marker with every SHA-1 signature; absent means SHA-1 too.
+  if (creds.hashAlgorithm === undefined || creds.hashAlgorithm === 'SHA1') algorithm = 'sha1'
+  else if (creds.hashAlgorithm === 'SHA256') algorithm = 'sha256'
+  else return deny('AccessDenied', `unsupported Hash-Algorithm ${creds.hashAlgorithm}`)
+  const read = policyOf(creds)
+  if ('ok' in read) return read
+  return { keyPairId: creds.keyPairId, trusted, signature, algorithm, ...read }
+}
+
+/** The policy a request's signature covers: its Policy decoded, or the canned policy rebuilt from its Expires. */
+function policyOf (creds: SigningParameters): { json: string, policy: PolicyStatement } | Denial {
+  if (creds.policy !== undefined) {
+    if (creds.expires !== undefined) return deny('MalformedPolicy', 'both Policy and Expires were sent')
+    const bytes = decodeBase64(creds.policy)
+    if (!bytes) return deny('MalformedPolicy', 'the Policy is not CloudFront Base64')
+    const json = bytes.toString('utf8')
+    const parsed = parsePolicy(json, false)
+    if (typeof parsed === 'string') return deny('MalformedPolicy', parsed)
+    return { json, policy: parsed }
+  }
+  if (creds.expires === undefined) return deny('MalformedPolicy', 'neither Policy nor Expires was sent')
+  if (!EXPIRES_RE.test(creds.expires) || Number(creds.expires) > MAX_EPOCH_SECONDS) {
+    return deny('MalformedPolicy', 'Expires is not an integer epoch time')
+  }
+  const expires = Number(creds.expires)
+  // A canned policy is rebuilt from the request itself: the URL for a signed URL; for
+  // cookies, the URL being requested (so a canned cookie opens exactly one URL).
+  return { json: cannedPolicy(creds.resourceUrl, expires), policy: { resource: creds.resourceUrl, expires } }
+}
+
+function signatureMatches (p: SignedPolicy): boolean {
+  try {
+    return cryptoVerify(p.algorithm, Buffer.from(p.json, 'utf8'), p.trusted.key, p.signature)
+  } catch {
+    return false
+  }
+}
+
+/** What a verified (or cached) policy still has to pass for this request: its times, Resource and address. */
+function checkConditions (now: () => number, request: VerifyRequest, creds: SigningParameters, keyPairId: string,
+  policy: PolicyStatement): VerifyResult {
+  const t = nowSeconds(now)
+  // Boundary seconds are undocumented; the strict reading: valid while now < DateLessThan and now > DateGreaterThan.
+  if (!(t < policy.expires)) return deny('AccessDenied', `the grant expired at ${policy.expires} (now ${t})`)
+  if (policy.notBefore !== undefined && !(t > policy.notBefore)) {
+    return deny('AccessDenied', `the grant is not valid before ${policy.notBefore} (now ${t})`)
+  }
+  if (policy.resource !== undefined && !resourceMatches(policy.resource, creds.resourceUrl)) {
+    return deny('AccessDenied', `the policy resource ${policy.resource} does not cover this URL`)
+  }
+  if (policy.ipAddress !== undefined) {
+    const ip = normaliseClientIp(request.clientIp)
+    const cidr = tryParseCidr(policy.ipAddress)
+    if (ip === null || cidr === null || !ipInCidr(ip, cidr)) {
+      return deny('AccessDenied', `the client address ${String(request.clientIp)} is not in ${policy.ipAddress}`)
+    }
+  }
+  // A copy: the cached statement must not change with what a caller does to its result.
+  return { ok: true, mode: creds.mode, keyPairId, policy: { ...policy } }
+}
+
+type Denial = Extract<VerifyResult, { ok: false }>
+interface TrustedKey { key: KeyObject, ec: boolean }
+
 /** Creates a verifier that judges requests the way CloudFront does. Public keys are parsed once. */
 export function createVerifier (options: VerifierOptions): Verifier {
   if (typeof options !== 'object' || options === null || typeof options.keys !== 'object' || options.keys === null) {
-    throw new FST_ERR_CF_INVALID_OPTION('keys', 'expected an object of { [keyPairId]: publicKeyPem }')
+    invalid('keys', 'expected an object of { [keyPairId]: publicKeyPem }')
   }
-  const keys = new Map<string, { key: KeyObject, ec: boolean }>()
+  const keys = new Map<string, TrustedKey>()
   for (const [id, input] of Object.entries(options.keys)) {
     const loaded = loadPublicKey(input)
     keys.set(id, { key: loaded.key, ec: loaded.type === 'ec' })
   }
   const now = options.now ?? Date.now
-  if (typeof now !== 'function') throw new FST_ERR_CF_INVALID_OPTION('now', 'expected a function returning milliseconds')
+  if (typeof now !== 'function') invalid('now', 'expected a function returning milliseconds')
   const cacheSize = options.cacheSize ?? 10_000
-  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new FST_ERR_CF_INVALID_OPTION('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) invalid('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
   // Verified signatures, keyed by everything the signature covers, with their decoded policy; kept
   // until the grant expires. A hit skips decoding and verifying, never the time, resource and IP checks.
   const verified = cacheSize > 0 ? new LRUCache<string, PolicyStatement>({ max: cacheSize, ttlAutopurge: false }) : null
@@ -164,85 +256,21 @@ export function createVerifier (options: VerifierOptions): Verifier {
   let cacheHits = 0
 
   function judge (request: VerifyRequest): VerifyResult {
-    const url = request.url
-    const parts = typeof url === 'string' ? splitUrl(url) : null
-    if (!parts) return deny('AccessDenied', 'the request URL is not absolute')
-    const fromUrl = parts.query === null ? null : fromQuery(url, parts.query)
-    // URL parameters take precedence: when any is present, cookies are ignored.
-    const creds = fromUrl ?? fromCookies(request.cookieHeader, url)
+    const creds = signingParametersOf(request)
     if (typeof creds === 'string') return deny('AccessDenied', creds)
-
     const cacheKey = credentialKey(creds)
     const cached = verified?.get(cacheKey)
     if (cached !== undefined) {
       cacheHits++
-      return checkGrant(request, creds, creds.keyPairId as string, cached)
+      return checkConditions(now, request, creds, creds.keyPairId as string, cached)
     }
-
-    if (creds.keyPairId === undefined || creds.keyPairId === '') return deny('MissingKey', 'no Key-Pair-Id was sent')
-    const trusted = keys.get(creds.keyPairId)
-    if (!trusted) return deny('InvalidKey', `key ${creds.keyPairId} is not trusted`)
-    if (creds.signature === undefined) return deny('MalformedSignature', 'no Signature was sent')
-    const signature = decodeBase64(creds.signature)
-    if (!signature) return deny('MalformedSignature', 'the Signature is not CloudFront Base64')
-
-    let algorithm: 'sha1' | 'sha256'
-    // The .NET SDK sends an explicit `SHA1` marker with every SHA-1 signature; absent means SHA-1 too.
-    if (creds.hashAlgorithm === undefined || creds.hashAlgorithm === 'SHA1') algorithm = 'sha1'
-    else if (creds.hashAlgorithm === 'SHA256') algorithm = 'sha256'
-    else return deny('AccessDenied', `unsupported Hash-Algorithm ${creds.hashAlgorithm}`)
-
-    let policyJson: string
-    let policy: PolicyStatement
-    if (creds.policy !== undefined) {
-      if (creds.expires !== undefined) return deny('MalformedPolicy', 'both Policy and Expires were sent')
-      const bytes = decodeBase64(creds.policy)
-      if (!bytes) return deny('MalformedPolicy', 'the Policy is not CloudFront Base64')
-      policyJson = bytes.toString('utf8')
-      const parsed = parsePolicy(policyJson, false)
-      if (typeof parsed === 'string') return deny('MalformedPolicy', parsed)
-      policy = parsed
-    } else if (creds.expires !== undefined) {
-      if (!EXPIRES_RE.test(creds.expires) || Number(creds.expires) > MAX_EPOCH_SECONDS) return deny('MalformedPolicy', 'Expires is not an integer epoch time')
-      const expires = Number(creds.expires)
-      // A canned policy is rebuilt from the request itself: the URL for a signed URL; for
-      // cookies, the URL being requested (so a canned cookie opens exactly one URL).
-      policyJson = cannedPolicy(creds.resourceUrl, expires)
-      policy = { resource: creds.resourceUrl, expires }
-    } else {
-      return deny('MalformedPolicy', 'neither Policy nor Expires was sent')
-    }
-
+    const checked = signedPolicyOf(creds, keys)
+    if ('ok' in checked) return checked
     verifications++
-    let good = false
-    try {
-      good = cryptoVerify(algorithm, Buffer.from(policyJson, 'utf8'), trusted.key, signature)
-    } catch {
-      good = false
-    }
-    if (!good) return deny('AccessDenied', 'the signature does not match the policy and key')
-    const ttl = policy.expires * 1000 - now()
-    if (verified && ttl > 0) verified.set(cacheKey, policy, { ttl })
-    return checkGrant(request, creds, creds.keyPairId, policy)
-  }
-
-  function checkGrant (request: VerifyRequest, creds: Credentials, keyPairId: string, policy: PolicyStatement): VerifyResult {
-    const t = nowSeconds(now)
-    // Boundary seconds are undocumented; the strict reading: valid while now < DateLessThan and now > DateGreaterThan.
-    if (!(t < policy.expires)) return deny('AccessDenied', `the grant expired at ${policy.expires} (now ${t})`)
-    if (policy.notBefore !== undefined && !(t > policy.notBefore)) return deny('AccessDenied', `the grant is not valid before ${policy.notBefore} (now ${t})`)
-    if (policy.resource !== undefined && !resourceMatches(policy.resource, creds.resourceUrl)) {
-      return deny('AccessDenied', `the policy resource ${policy.resource} does not cover this URL`)
-    }
-    if (policy.ipAddress !== undefined) {
-      const ip = normaliseClientIp(request.clientIp)
-      const cidr = tryParseCidr(policy.ipAddress)
-      if (ip === null || cidr === null || !ipInCidr(ip, cidr)) {
-        return deny('AccessDenied', `the client address ${String(request.clientIp)} is not in ${policy.ipAddress}`)
-      }
-    }
-    // A copy: the cached statement must not change with what a caller does to its result.
-    return { ok: true, mode: creds.mode, keyPairId, policy: { ...policy } }
+    if (!signatureMatches(checked)) return deny('AccessDenied', 'the signature does not match the policy and key')
+    const ttl = checked.policy.expires * 1000 - now()
+    if (verified && ttl > 0) verified.set(cacheKey, checked.policy, { ttl })
+    return checkConditions(now, request, creds, checked.keyPairId, checked.policy)
   }
 
   return {

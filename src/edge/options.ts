@@ -2,9 +2,8 @@ import { statSync } from 'node:fs'
 import { resolve as resolvePath } from 'node:path'
 import type { KeyObject } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
-import { FST_ERR_CF_INVALID_OPTION } from '../core/errors.js'
 import { checkKeyId, loadPublicKey, type KeyInput } from '../core/keys.js'
-import { refuseUnknownKeys } from '../core/guards.js'
+import { invalid, isObject, refuseUnknownKeys } from '../core/guards.js'
 import { looksLikeMilliseconds } from '../core/time.js'
 import { createVerifier, type Verifier, type VerifyErrorCode } from '../core/verifier.js'
 import { globMatch } from '../core/url.js'
@@ -101,14 +100,6 @@ const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/
 // The edge's options, and the register options Fastify passes to every plugin.
 const EDGE_OPTION_KEYS = ['keys', 'origin', 'behaviors', 'cors', 'scheme', 'host', 'now', 'debug', 'cacheSize', 'onDeny', 'prefix', 'logLevel', 'logSerializers'] as const
 
-function invalid (name: string, why: string): never {
-  throw new FST_ERR_CF_INVALID_OPTION(name, why)
-}
-
-function isObject (v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
-
 function resolveOrigin (origin: unknown): ResolvedEdgeOptions['origin'] {
   if (!isObject(origin)) invalid('origin', 'expected { root: "/path/to/dir" } or { upstream: "http://host:port" }')
   refuseUnknownKeys(origin, ['root', 'upstream'], 'origin')
@@ -163,87 +154,13 @@ function resolveCors (cors: unknown): ResolvedEdgeOptions['cors'] {
 export function resolveEdgeOptions (options: unknown): ResolvedEdgeOptions {
   if (!isObject(options)) invalid('edge options', 'expected an object')
   refuseUnknownKeys(options, EDGE_OPTION_KEYS, '')
-  const { keys } = options
-  if (!isObject(keys) || Object.keys(keys).length === 0) {
-    invalid('keys', 'expected at least one trusted public key: { [keyId]: publicKeyPem }')
-  }
-  const parsed = new Map<string, KeyObject>()
-  for (const [id, input] of Object.entries(keys)) {
-    checkKeyId(id, 'keys')
-    parsed.set(id, loadPublicKey(input).key)
-  }
-
-  const now = options.now
-  if (now !== undefined && typeof now !== 'function') invalid('now', 'expected a function returning milliseconds, like Date.now')
-  const cacheSize = options.cacheSize
-  if (cacheSize !== undefined && (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0)) {
-    invalid('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
-  }
-  if (options.debug !== undefined && typeof options.debug !== 'boolean') invalid('debug', 'expected a boolean')
-  if (options.onDeny !== undefined && typeof options.onDeny !== 'function') invalid('onDeny', 'expected a function (request, denial) => void')
-  const scheme = options.scheme
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') invalid('scheme', 'expected "http" or "https"')
-  const host = options.host
-  if (host !== undefined && (typeof host !== 'string' || !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host))) {
-    invalid('host', 'expected a host name such as "media.example.com" (optionally with :port)')
-  }
-
-  // Behaviours trusting the same keys share one verifier, so they share its cache too.
-  const verifierByKeys = new Map<string, Verifier>()
-  const verifierFor = (ids: string[]): Verifier => {
-    const id = [...ids].sort().join('\n')
-    let verifier = verifierByKeys.get(id)
-    if (!verifier) {
-      verifier = createVerifier({
-        keys: Object.fromEntries(ids.map((k) => [k, parsed.get(k) as KeyObject])),
-        now: now as (() => number) | undefined,
-        cacheSize: cacheSize as number | undefined
-      })
-      verifierByKeys.set(id, verifier)
-    }
-    return verifier
-  }
-
-  const list = options.behaviors ?? []
-  if (!Array.isArray(list)) invalid('behaviors', 'expected an array of { pathPattern, trustedKeyIds } or { pathPattern, public: true }')
-  const behaviors: ResolvedBehavior[] = []
-  const seen = new Set<string>()
-  list.forEach((b: unknown, i: number) => {
-    const name = `behaviors[${i}]`
-    if (!isObject(b)) invalid(name, 'expected { pathPattern, trustedKeyIds } or { pathPattern, public: true }')
-    refuseUnknownKeys(b, ['pathPattern', 'trustedKeyIds', 'public'], name)
-    const p = b.pathPattern
-    if (typeof p !== 'string' || p === '' || p.length > 255 || PATTERN_BAD_RE.test(p)) {
-      invalid(`${name}.pathPattern`, 'expected a path pattern such as "/courses/*" (at most 255 characters, no spaces)')
-    }
-    const pattern = p.startsWith('/') || p.startsWith('*') ? p : '/' + p
-    if (seen.has(pattern)) invalid(`${name}.pathPattern`, `"${p}" is listed twice`)
-    if (pattern === '*' && i !== list.length - 1) invalid(`${name}.pathPattern`, '"*" matches every path: only the last behaviour may use it')
-    seen.add(pattern)
-    if (b.public !== undefined && typeof b.public !== 'boolean') invalid(`${name}.public`, 'expected a boolean')
-    if (b.public === true) {
-      if (b.trustedKeyIds !== undefined) invalid(name, 'a public behaviour trusts no keys: give public or trustedKeyIds, not both')
-      behaviors.push({ pattern, verifier: null })
-      return
-    }
-    let ids = [...parsed.keys()]
-    if (b.trustedKeyIds !== undefined) {
-      if (!Array.isArray(b.trustedKeyIds) || b.trustedKeyIds.length === 0) {
-        invalid(`${name}.trustedKeyIds`, 'expected a non-empty array of key IDs (or public: true)')
-      }
-      for (const id of b.trustedKeyIds) {
-        if (typeof id !== 'string' || !parsed.has(id)) invalid(`${name}.trustedKeyIds`, `${JSON.stringify(id)} is not one of the keys`)
-      }
-      ids = b.trustedKeyIds as string[]
-    }
-    behaviors.push({ pattern, verifier: verifierFor(ids) })
-  })
-  // CloudFront's default behaviour: every path no pattern claims.
-  if (!seen.has('*')) behaviors.push({ pattern: '*', verifier: verifierFor([...parsed.keys()]) })
-
+  const keys = resolveKeys(options.keys)
+  const { now, cacheSize, scheme, host } = checkEdgeSettings(options)
+  const verifiers = new VerifierPool(keys, now, cacheSize)
+  const behaviors = resolveBehaviors(options.behaviors, verifiers)
   return {
     behaviors,
-    verifiers: [...verifierByKeys.values()],
+    verifiers: verifiers.all(),
     origin: resolveOrigin(options.origin),
     cors: resolveCors(options.cors),
     scheme: scheme ?? null,
@@ -251,6 +168,106 @@ export function resolveEdgeOptions (options: unknown): ResolvedEdgeOptions {
     debug: options.debug === true,
     onDeny: (options.onDeny as CloudFrontEdgeOptions['onDeny']) ?? null
   }
+}
+
+function resolveKeys (keys: unknown): Map<string, KeyObject> {
+  if (!isObject(keys) || Object.keys(keys).length === 0) {
+    invalid('keys', 'expected at least one trusted public key: { [keyId]: publicKeyPem }')
+  }
+  const parsed = new Map<string, KeyObject>()
+  for (const [id, input] of Object.entries(keys)) {
+    checkKeyId(id, 'keys')
+    parsed.set(id, loadPublicKey(input as KeyInput).key)
+  }
+  return parsed
+}
+
+/** The options that are one value each: the clock, the cache, the flags and the URL the edge judges. */
+function checkEdgeSettings (options: Record<string, unknown>): {
+  now: (() => number) | undefined, cacheSize: number | undefined, scheme: 'http' | 'https' | undefined, host: string | undefined
+} {
+  const now = options.now
+  if (now !== undefined && typeof now !== 'function') invalid('now', 'expected a function returning milliseconds, like Date.now')
+  const cacheSize = options.cacheSize
+  if (cacheSize !== undefined && (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0)) {
+    invalid('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
+  }
+  if (options.debug !== undefined && typeof options.debug !== 'boolean') invalid('debug', 'expected a boolean')
+  if (options.onDeny !== undefined && typeof options.onDeny !== 'function') {
+    invalid('onDeny', 'expected a function (request, denial) => void')
+  }
+  const scheme = options.scheme
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') invalid('scheme', 'expected "http" or "https"')
+  const host = options.host
+  if (host !== undefined && (typeof host !== 'string' || !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host))) {
+    invalid('host', 'expected a host name such as "media.example.com" (optionally with :port)')
+  }
+  return { now: now as (() => number) | undefined, cacheSize, scheme, host }
+}
+
+/** Behaviours trusting the same keys share one verifier, so they share its cache too. */
+class VerifierPool {
+  readonly #byKeys = new Map<string, Verifier>()
+  constructor (readonly keys: Map<string, KeyObject>, readonly now: (() => number) | undefined, readonly cacheSize: number | undefined) {}
+
+  for (ids: string[]): Verifier {
+    const id = [...ids].sort().join('\n')
+    let verifier = this.#byKeys.get(id)
+    if (!verifier) {
+      verifier = createVerifier({
+        keys: Object.fromEntries(ids.map((k) => [k, this.keys.get(k) as KeyObject])),
+        now: this.now,
+        cacheSize: this.cacheSize
+      })
+      this.#byKeys.set(id, verifier)
+    }
+    return verifier
+  }
+
+  all (): Verifier[] {
+    return [...this.#byKeys.values()]
+  }
+}
+
+const BEHAVIOR_SHAPE = '{ pathPattern, trustedKeyIds } or { pathPattern, public: true }'
+
+function resolveBehaviors (option: unknown, verifiers: VerifierPool): ResolvedBehavior[] {
+  const list = option ?? []
+  if (!Array.isArray(list)) invalid('behaviors', `expected an array of ${BEHAVIOR_SHAPE}`)
+  const behaviors: ResolvedBehavior[] = []
+  const seen = new Set<string>()
+  list.forEach((b: unknown, i: number) => {
+    behaviors.push(resolveBehavior(b, `behaviors[${i}]`, i === list.length - 1, seen, verifiers))
+  })
+  // CloudFront's default behaviour: every path no pattern claims.
+  if (!seen.has('*')) behaviors.push({ pattern: '*', verifier: verifiers.for([...verifiers.keys.keys()]) })
+  return behaviors
+}
+
+function resolveBehavior (b: unknown, name: string, last: boolean, seen: Set<string>, verifiers: VerifierPool): ResolvedBehavior {
+  if (!isObject(b)) invalid(name, `expected ${BEHAVIOR_SHAPE}`)
+  refuseUnknownKeys(b, ['pathPattern', 'trustedKeyIds', 'public'], name)
+  const p = b.pathPattern
+  if (typeof p !== 'string' || p === '' || p.length > 255 || PATTERN_BAD_RE.test(p)) {
+    invalid(`${name}.pathPattern`, 'expected a path pattern such as "/courses/*" (at most 255 characters, no spaces)')
+  }
+  const pattern = p.startsWith('/') || p.startsWith('*') ? p : '/' + p
+  if (seen.has(pattern)) invalid(`${name}.pathPattern`, `"${p}" is listed twice`)
+  if (pattern === '*' && !last) invalid(`${name}.pathPattern`, '"*" matches every path: only the last behaviour may use it')
+  seen.add(pattern)
+  if (b.public !== undefined && typeof b.public !== 'boolean') invalid(`${name}.public`, 'expected a boolean')
+  if (b.public === true) {
+    if (b.trustedKeyIds !== undefined) invalid(name, 'a public behaviour trusts no keys: give public or trustedKeyIds, not both')
+    return { pattern, verifier: null }
+  }
+  if (b.trustedKeyIds === undefined) return { pattern, verifier: verifiers.for([...verifiers.keys.keys()]) }
+  if (!Array.isArray(b.trustedKeyIds) || b.trustedKeyIds.length === 0) {
+    invalid(`${name}.trustedKeyIds`, 'expected a non-empty array of key IDs (or public: true)')
+  }
+  for (const id of b.trustedKeyIds) {
+    if (typeof id !== 'string' || !verifiers.keys.has(id)) invalid(`${name}.trustedKeyIds`, `${JSON.stringify(id)} is not one of the keys`)
+  }
+  return { pattern, verifier: verifiers.for(b.trustedKeyIds as string[]) }
 }
 
 /** The first behaviour whose pattern matches the (normalised) path; the list always ends with `*`. */

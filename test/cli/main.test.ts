@@ -169,3 +169,21 @@ t.test('no output ever contains the private key', async (t) => {
   t.ok(outputs.length > 60 && keyLines.length > 10)
   t.same(outputs.filter((o) => o.includes('PRIVATE KEY') || keyLines.some((l) => o.includes(l))), [])
 })
+
+t.test('the flag is named from the error\'s option property, never from its message', async (t) => {
+  const { nameTheFlag } = await import('../../src/cli/main.js')
+  const { COMMANDS } = await import('../../src/cli/commands.js')
+  const signUrl = COMMANDS['sign-url'] as NonNullable<typeof COMMANDS[string]>
+  const argv = ['https://media.example.com/a.ts', '--ip', '10.0.0.300', '--expires-in', '5x']
+  // A message that names another option: the property decides.
+  const misleading = { message: 'Invalid option expiresIn: not this one', option: 'ipAddress', reason: 'not an IPv4 address' }
+  t.equal(nameTheFlag(misleading, signUrl, argv), 'invalid --ip 10.0.0.300: not an IPv4 address')
+  t.equal(nameTheFlag({ message: 'Invalid time expiresIn: bad', option: 'expiresIn', reason: 'bad' }, signUrl, argv),
+    'invalid --expires-in 5x: bad')
+  t.equal(nameTheFlag({ message: 'Invalid option ipAddress: x' }, signUrl, argv), 'Invalid option ipAddress: x',
+    'without the property, the message is shown as it is')
+  t.equal(nameTheFlag({ message: 'Invalid CloudFront key: --key K=f: bad', option: '--key', reason: '--key K=f: bad' }, signUrl, argv),
+    'invalid --key K=f: bad', 'an error the CLI made names its flag already')
+  t.equal(nameTheFlag({ message: 'Invalid option unknown.thing: y', option: 'unknown.thing', reason: 'y' }, signUrl, argv),
+    'Invalid option unknown.thing: y', 'an option without a flag keeps the library\'s words')
+})

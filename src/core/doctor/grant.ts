@@ -6,7 +6,7 @@ import { ipInCidr, normaliseClientIp, tryParseCidr } from '../ip.js'
 import { parsePolicy, type PolicyStatement } from '../policy.js'
 import { MAX_EPOCH_SECONDS } from '../time.js'
 import { resourceMatches, splitUrl } from '../url.js'
-import { fromCookies, fromQuery, type Credentials } from '../verifier.js'
+import { fromCookies, fromQuery, type SigningParameters } from '../verifier.js'
 import { finding, when, type Finding } from './findings.js'
 import { explainMismatch, otherFolder } from './mismatch.js'
 import { checkSignature, type DoctorKeys } from './signature.js'
@@ -24,7 +24,7 @@ export interface GrantCheck {
 }
 
 const KEY_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
-const COOKIE_NAMES: Array<[keyof Credentials, string]> = [
+const COOKIE_NAMES: Array<[keyof SigningParameters, string]> = [
   ['keyPairId', 'CloudFront-Key-Pair-Id'], ['signature', 'CloudFront-Signature'], ['policy', 'CloudFront-Policy']
 ]
 
@@ -41,7 +41,7 @@ function looksLikeMs (value: number): boolean {
 }
 
 /** The decoded statement, or the findings that stop the checks. */
-function readPolicy (creds: Credentials, where: string): { statement: PolicyStatement, json: string | null } | Finding[] {
+function readPolicy (creds: SigningParameters, where: string): { statement: PolicyStatement, json: string | null } | Finding[] {
   if (creds.policy !== undefined && creds.expires !== undefined) {
     return [finding('MALFORMED_POLICY', 'error', `${where} carries both a Policy and an Expires`, 'Send one: Policy (custom policy, for a prefix) or Expires (canned, one exact URL); clear the other cookie.')]
   }
@@ -89,10 +89,10 @@ export function checkGrant (input: GrantCheck): Finding[] {
   }
   // Past duplicates, the first of each (the longest Path, which browsers send first) is judged.
   const firsts = [...jar].map(([name, values]) => `${name}=${values[0] as string}`).join('; ')
-  const creds = (fromUrl ?? fromCookies(firsts, url)) as Credentials
+  const creds = (fromUrl ?? fromCookies(firsts, url)) as SigningParameters
   const where = creds.mode === 'url' ? 'the signed URL' : 'the cookie set'
   const missing = creds.mode === 'url'
-    ? [['keyPairId', 'Key-Pair-Id'], ['signature', 'Signature']].filter(([f]) => creds[f as keyof Credentials] === undefined).map(([, n]) => n as string)
+    ? [['keyPairId', 'Key-Pair-Id'], ['signature', 'Signature']].filter(([f]) => creds[f as keyof SigningParameters] === undefined).map(([, n]) => n as string)
     : COOKIE_NAMES.filter(([f]) => f !== 'policy' && creds[f] === undefined).map(([, n]) => n)
   if (creds.policy === undefined && creds.expires === undefined) missing.push(creds.mode === 'url' ? 'Expires or Policy' : 'CloudFront-Policy (or CloudFront-Expires)')
   if (creds.mode === 'cookie' && jar.size === 0) {

@@ -1,12 +1,12 @@
 // A HAR (HTTP Archive, as exported by browser devtools or recorded by Playwright), replayed in
 // order: the responses that set CloudFront cookies fill a jar, and each request CloudFront refused
 // is judged with what the browser sent, what it held and did not send, and the CORS answer.
-import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import type { KeyInput } from '../keys.js'
 import { readCloudFrontCookies } from '../cookies.js'
 import { decodeBase64 } from '../encoding.js'
 import { parsePolicy } from '../policy.js'
-import { splitUrl } from '../url.js'
+import { invalid, isObject } from '../guards.js'
+import { originOf, splitUrl } from '../url.js'
 import { finding, report, type DoctorCode, type DoctorReport, type Finding } from './findings.js'
 import { deletedBy, judgeRequest } from './request.js'
 import { cookieHeaderOf, parseSetCookie, storeCookie, whyNotSent, type StoredCookie } from './jar.js'
@@ -40,10 +40,6 @@ const CODES: Record<string, DoctorCode> = {
   AccessDenied: 'CLOUDFRONT_ACCESS_DENIED'
 }
 
-function invalid (why: string): never {
-  throw new FST_ERR_CF_INVALID_OPTION('har', why)
-}
-
 // A HAR is read field by field: a field of the wrong type is the file's fault, said with its path
 // (log.entries[3].request.method), never a TypeError from deep inside. Values are not quoted: a
 // misplaced field may hold a cookie value.
@@ -55,7 +51,7 @@ function kind (value: unknown): string {
 }
 
 function expected (path: string, what: string, value: unknown): never {
-  return invalid(`${path}: expected ${what}, got ${kind(value)}`)
+  return invalid('har', `${path}: expected ${what}, got ${kind(value)}`)
 }
 
 function object (value: unknown, path: string): Record<string, unknown> {
@@ -93,7 +89,7 @@ function readEntry (value: unknown, path: string): Entry | null {
   const e = object(value, path)
   const started = string(e.startedDateTime, `${path}.startedDateTime`)
   const time = Date.parse(started)
-  if (Number.isNaN(time)) invalid(`${path}.startedDateTime: expected an ISO 8601 date`)
+  if (Number.isNaN(time)) invalid('har', `${path}.startedDateTime: expected an ISO 8601 date`)
   const request = object(e.request, `${path}.request`)
   const method = string(request.method, `${path}.request.method`)
   const url = string(request.url, `${path}.request.url`)
@@ -125,10 +121,10 @@ function readEntry (value: unknown, path: string): Entry | null {
 
 function entriesOf (har: unknown): Entry[] {
   const file = 'expected a HAR file: { "log": { "entries": [...] } }'
-  if (typeof har !== 'object' || har === null || Array.isArray(har)) invalid(`${file}, got ${kind(har)}`)
-  const log = (har as { log?: unknown }).log
-  if (typeof log !== 'object' || log === null || Array.isArray(log)) invalid(`${file}; its log is ${kind(log)}`)
-  const entries = array((log as { entries?: unknown }).entries, 'log.entries')
+  if (!isObject(har)) invalid('har', `${file}, got ${kind(har)}`)
+  const log = har.log
+  if (!isObject(log)) invalid('har', `${file}; its log is ${kind(log)}`)
+  const entries = array(log.entries, 'log.entries')
   const out: Entry[] = []
   entries.forEach((e, i) => {
     const entry = readEntry(e, `log.entries[${i}]`)
@@ -152,11 +148,6 @@ function cloudFrontCode (e: Entry): string | null {
   const code = /<Error>\s*<Code>(\w+)<\/Code>/.exec(e.body)?.[1]
   if (code !== undefined && Object.hasOwn(CODES, code)) return code
   return fromCloudFront(e) ? '' : null
-}
-
-function originOf (url: string): string {
-  const u = splitUrl(url) as NonNullable<ReturnType<typeof splitUrl>>
-  return `${u.scheme}://${u.host.toLowerCase()}`
 }
 
 /** The page that made the request: its Origin, else its Referer; undefined for a navigation. */
@@ -213,8 +204,8 @@ function policyOrigins (entries: Entry[]): string[] {
 /** Diagnoses every request CloudFront refused (or the browser withheld) in a HAR. */
 export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorReport {
   const entries = entriesOf(har)
-  if (options.now !== undefined && !Number.isFinite(options.now)) throw new FST_ERR_CF_INVALID_OPTION('now', 'expected epoch milliseconds')
-  if (options.clientIp !== undefined && typeof options.clientIp !== 'string') throw new FST_ERR_CF_INVALID_OPTION('clientIp', 'expected an IP address as a string')
+  if (options.now !== undefined && !Number.isFinite(options.now)) invalid('now', 'expected epoch milliseconds')
+  if (options.clientIp !== undefined && typeof options.clientIp !== 'string') invalid('clientIp', 'expected an IP address as a string')
   const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
   const jar = new Map<string, StoredCookie>()
   const deleted = new Map<string, StoredCookie>()

@@ -1,9 +1,9 @@
 // A browser's cookie decisions, as far as they decide whether CloudFront receives its cookies:
 // is a Set-Cookie line stored (Domain, Secure), and is the cookie sent to a URL (host, Path,
 // Secure, SameSite, expiry). Follows RFC 6265bis as Chromium applies it; the site of a host is
-// approximated without the Public Suffix List (see registrableDomain).
-import { parseIPv4 } from '../ip.js'
-import { splitUrl } from '../url.js'
+// approximated without the Public Suffix List (see registrableDomain in ../guards.ts).
+import { domainCovers, isIpHost, isLocalHost, isPublicSuffix, registrableDomain } from '../guards.js'
+import { originOf, splitUrl } from '../url.js'
 import { finding, type Finding } from './findings.js'
 import { folderAtDepthOf } from './mismatch.js'
 
@@ -57,44 +57,13 @@ function hostOf (url: string): { scheme: string, host: string, path: string } | 
 export function isTrustworthy (url: string): boolean {
   const u = hostOf(url)
   if (!u) return false
-  if (u.scheme === 'https') return true
-  return u.host === 'localhost' || u.host.endsWith('.localhost') || u.host === '[::1]' || u.host.startsWith('127.')
-}
-
-// Suffixes under which anybody can register a name: a cookie Domain there is refused, and two
-// names under one of them are different sites. A few well-known entries of the Public Suffix List.
-const SHARED_SUFFIXES = new Set(['cloudfront.net', 'amazonaws.com', 's3.amazonaws.com', 'github.io', 'herokuapp.com',
-  'netlify.app', 'vercel.app', 'pages.dev', 'workers.dev', 'azurewebsites.net', 'web.app', 'firebaseapp.com'])
-const SECOND_LEVEL = /^(co|com|net|org|gov|ac|edu|ne|or)\.[a-z]{2}$/
-
-function isIp (host: string): boolean {
-  return host.startsWith('[') || parseIPv4(host) !== null
-}
-
-export function isPublicSuffix (domain: string): boolean {
-  return !domain.includes('.') || SHARED_SUFFIXES.has(domain) || SECOND_LEVEL.test(domain)
-}
-
-/** The registrable domain of a host: an IP or a single label is its own; otherwise one label under its public suffix. */
-export function registrableDomain (host: string): string {
-  if (isIp(host) || !host.includes('.')) return host
-  const labels = host.split('.')
-  // The longest public suffix, then one label more.
-  let suffix = labels.length - 1
-  for (let i = labels.length - 2; i >= 1; i--) {
-    if (isPublicSuffix(labels.slice(i).join('.'))) suffix = i
-  }
-  return labels.slice(suffix - 1).join('.')
+  return u.scheme === 'https' || isLocalHost(u.host)
 }
 
 /** Schemeful site, as Chromium compares it for SameSite: `https://example.com`. */
 export function siteOf (url: string): string | null {
   const u = hostOf(url)
   return u ? `${u.scheme}://${registrableDomain(u.host)}` : null
-}
-
-function domainMatches (host: string, domain: string): boolean {
-  return host === domain || (!isIp(host) && host.endsWith('.' + domain))
 }
 
 function pathMatches (requestPath: string, cookiePath: string): boolean {
@@ -148,7 +117,7 @@ export function storeCookie (parsed: ParsedSetCookie, from: string, now: number)
           'Give the distribution an alternate domain name under your app\'s domain (media.example.com for app.example.com), with its certificate, and set cookie.domain to the shared parent (example.com).')
       }
     }
-    if (isPublicSuffix(attrDomain) || !domainMatches(u.host, attrDomain)) {
+    if (isPublicSuffix(attrDomain) || !domainCovers(attrDomain, u.host)) {
       return {
         refused: finding('COOKIE_NOT_SENT_HOST', 'error', `${name}: Domain=${attrDomain}, which ${u.host} cannot set (a browser only accepts the host itself or a parent domain that is not a public suffix)`,
           `Set cookie.domain to a parent of ${u.host} that the CDN's host shares, or leave it out for a host-only cookie.`)
@@ -171,14 +140,14 @@ export function storeCookie (parsed: ParsedSetCookie, from: string, now: number)
 export function whyNotSent (cookie: StoredCookie, url: string, initiator: string | undefined, now: number): Finding | null {
   const u = hostOf(url) as NonNullable<ReturnType<typeof hostOf>>
   const at = `${cookie.name} (set by ${originOf(cookie.setBy)}, ${cookie.hostOnly ? `host-only for ${cookie.domain}` : `Domain=${cookie.domain}`}, Path=${cookie.path})`
-  const hostOk = cookie.hostOnly ? u.host === cookie.domain : domainMatches(u.host, cookie.domain)
+  const hostOk = cookie.hostOnly ? u.host === cookie.domain : domainCovers(cookie.domain, u.host)
   if (!hostOk) {
     if (u.host.endsWith('.cloudfront.net')) {
       return finding('COOKIE_DOMAIN_CLOUDFRONT_NET', 'error', `${at}: not sent to ${u.host}; a cookie set by another site never reaches a *.cloudfront.net host`,
         `Request the media at an alternate domain name of the distribution under your app's domain (media.${registrableDomain(hostOf(cookie.setBy)?.host ?? 'example.com')}) and sign for that host.`)
     }
     return finding('COOKIE_NOT_SENT_HOST', 'error', `${at}: not sent to ${u.host}; cookies go only to ${cookie.hostOnly ? 'the host that set them' : `${cookie.domain} and its subdomains`}`,
-      cookie.hostOnly && (u.host === 'localhost' || isIp(u.host) || isIp(cookie.domain) || cookie.domain === 'localhost')
+      cookie.hostOnly && (u.host === 'localhost' || isIpHost(u.host) || isIpHost(cookie.domain) || cookie.domain === 'localhost')
         ? `Open the app at the same host as the CDN (${u.host}), not ${cookie.domain}: a browser keeps cookies per host name, whatever the port.`
         : `Set cookie.domain to the parent domain shared by ${cookie.domain} and ${u.host}, or serve the media from a host under the app's domain.`)
   }
@@ -202,11 +171,6 @@ export function whyNotSent (cookie: StoredCookie, url: string, initiator: string
       'Serve the app and the media from one site (app.example.com and media.example.com), or set SameSite=None (with Secure) and let the CDN answer CORS with credentials.')
   }
   return null
-}
-
-function originOf (url: string): string {
-  const u = splitUrl(url)
-  return u ? `${u.scheme}://${u.host}` : url
 }
 
 /** The Cookie header a browser sends with these cookies: longer Paths first, as browsers order them. */

@@ -6,7 +6,7 @@ import { decodeBase64 } from '../encoding.js'
 import { loadPublicKey, type KeyInput } from '../keys.js'
 import { cannedPolicy, type PolicyStatement } from '../policy.js'
 import { createVerifier } from '../verifier.js'
-import type { Credentials } from '../verifier.js'
+import type { SigningParameters } from '../verifier.js'
 import { splitUrl } from '../url.js'
 import { finding, type Finding } from './findings.js'
 
@@ -32,7 +32,7 @@ export function loadDoctorKeys (keys: Record<string, KeyInput>): DoctorKeys {
 }
 
 export interface SignatureCheck {
-  creds: Credentials
+  creds: SigningParameters
   statement: PolicyStatement
   /** The decoded custom policy; null for a canned one. */
   json: string | null

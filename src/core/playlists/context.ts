@@ -1,4 +1,5 @@
-import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
+import { invalid } from '../guards.js'
+import { pathCharSource, RAW_PATH_RE } from '../url.js'
 
 /** Where a playlist sits and what its rewrite may sign. */
 export interface PlaylistContext {
@@ -30,17 +31,13 @@ export interface ResolvedContext {
   readonly outside: 'refuse' | 'keep'
 }
 
-const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})+\/)*$/
-const MIRROR_RE = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()+,;=:@]|%[0-9A-Fa-f]{2})+)+$/
-const PATH_RE = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
-
-function bad (name: string, what: string): never {
-  throw new FST_ERR_CF_INVALID_OPTION(name, what)
-}
+const SEGMENT = `${pathCharSource({ star: false })}+`
+const PREFIX_RE = new RegExp(`^/(?:${SEGMENT}/)*$`)
+const MIRROR_RE = new RegExp(`^(?:/${SEGMENT})+$`)
 
 /** Checks a context once; a resolved one is returned as it is. */
 export function resolveContext (ctx: PlaylistContext | ResolvedContext): ResolvedContext {
-  if (typeof ctx !== 'object' || ctx === null) bad('playlist context', 'expected { playlistPath, distribution, prefix, mirror }')
+  if (typeof ctx !== 'object' || ctx === null) invalid('playlist context', 'expected { playlistPath, distribution, prefix, mirror }')
   if ((ctx as ResolvedContext)[kResolved] === true) return ctx as ResolvedContext
   const c = ctx as PlaylistContext
   let dist: URL | null = null
@@ -49,19 +46,19 @@ export function resolveContext (ctx: PlaylistContext | ResolvedContext): Resolve
   } catch {}
   if (dist === null || (dist.protocol !== 'https:' && dist.protocol !== 'http:') || dist.pathname !== '/' || dist.search !== '' ||
     dist.username !== '' || /\/./.test(c.distribution.slice(dist.protocol.length + 2))) {
-    bad('distribution', 'expected the CDN base URL, such as "https://media.example.com" (no path)')
+    invalid('distribution', 'expected the CDN base URL, such as "https://media.example.com" (no path)')
   }
   if (typeof c.prefix !== 'string' || !PREFIX_RE.test(c.prefix) || c.prefix.split('/').some((s) => s === '.' || s === '..')) {
-    bad('prefix', 'expected the granted CDN prefix, starting and ending with "/", such as "/courses/42/"')
+    invalid('prefix', 'expected the granted CDN prefix, starting and ending with "/", such as "/courses/42/"')
   }
   if (typeof c.mirror !== 'string' || !MIRROR_RE.test(c.mirror) || c.mirror.split('/').some((s) => s === '.' || s === '..')) {
-    bad('mirror', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no trailing "/")')
+    invalid('mirror', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no trailing "/")')
   }
-  if (typeof c.playlistPath !== 'string' || !PATH_RE.test(c.playlistPath)) {
-    bad('playlistPath', 'expected the raw CDN path of the playlist, such as "/courses/42/index.m3u8"')
+  if (typeof c.playlistPath !== 'string' || !RAW_PATH_RE.test(c.playlistPath)) {
+    invalid('playlistPath', 'expected the raw CDN path of the playlist, such as "/courses/42/index.m3u8"')
   }
   const outside = c.outside ?? 'refuse'
-  if (outside !== 'refuse' && outside !== 'keep') bad('outside', 'expected "refuse" or "keep"')
+  if (outside !== 'refuse' && outside !== 'keep') invalid('outside', 'expected "refuse" or "keep"')
   return {
     [kResolved]: true,
     base: new URL(c.playlistPath, dist.origin),
