@@ -110,7 +110,8 @@ export class MpdReader {
     }
     const p = this.parser
     p.on('error', (err) => fail(p.line, err.message.replace(/^\d+:\d+: /, '')))
-    p.on('doctype', () => fail(p.line, 'a DOCTYPE: the mirror refuses document type declarations (entities are never expanded)'))
+    // Reported on the line it starts on (saxes reports it once read, after any internal subset).
+    p.on('doctype', () => fail(lineAt(text, text.lastIndexOf('<!DOCTYPE', p.position)), 'a DOCTYPE: the mirror refuses document type declarations (entities are never expanded)'))
     p.on('processinginstruction', (pi) => fail(p.line, `the processing instruction <?${pi.target}: only the XML declaration is allowed`))
     p.on('xmldecl', (decl) => {
       if (decl.encoding !== undefined && !['utf-8', 'utf8'].includes(decl.encoding.toLowerCase())) {

@@ -338,9 +338,9 @@ class MpdCompiler {
         return null
       }
     }
-    // A template starting with an identifier could become "https://…" or "//host" once substituted
-    // (a Representation id is any string): "./" keeps it a path.
-    const guard = site.template && firstSegment(v).includes('$') ? './' : ''
+    // A template starting with $RepresentationID$ could become "https://…" or "//host" once
+    // substituted (an id is any string; the other identifiers are numbers): "./" keeps it a path.
+    const guard = site.template && firstSegment(v).includes('$RepresentationID$') ? './' : ''
     return this.withQuery(guard + v)
   }
 
