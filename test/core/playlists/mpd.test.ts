@@ -10,7 +10,7 @@ import { rewriteMpd, compileMpd, renderMpd, xmlQuery, readMpd } from '../../../s
 import { compileMpdInSlices } from '../../../src/core/playlists/mpd/rewrite.js'
 import { renderPlaylistBody } from '../../../src/core/playlists/rewrite.js'
 
-const FIXTURES = join(import.meta.dirname, '..', '..', 'fixtures', 'mpd')
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'mpd')
 const QUERY = 'Policy=P&Signature=S&Key-Pair-Id=K'
 const CTX = { playlistPath: '/courses/42/dash/index.mpd', distribution: 'https://media.example.com', prefix: '/courses/42/', mirror: '/hls' }
 const rewrite = (text: string, extra: Record<string, unknown> = {}): string => rewriteMpd(text, { ...CTX, query: QUERY, ...extra })
