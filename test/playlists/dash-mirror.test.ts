@@ -27,6 +27,7 @@ const FILES: Record<string, string> = {
   '/courses/42/dash/levels.mpd': fixture('base-levels.mpd'),
   '/courses/42/dash/list.mpd': fixture('segment-list.mpd'),
   '/courses/42/dash/webm.mpd': fixture('segment-base.mpd'),
+  '/courses/42/dash/single.mpd': fixture('single-file.mpd'),
   '/courses/42/master.mpd': COURSE_42,
   '/courses/42/a b.mpd': COURSE_42,
   '/courses/42/..a.mpd': COURSE_42,
@@ -123,7 +124,7 @@ for (const host of playlistHosts) {
     t.test('an MPD: application/dash+xml, private; every leaf URL signed, "&amp;" escaped, every other byte kept', async (t) => {
       const clock = manualClock()
       const app = await startWith(host, t, playlistOptions(root, {}, { now: clock.now }))
-      for (const [path, name] of [['index.mpd', 'template-number'], ['levels.mpd', 'base-levels'], ['list.mpd', 'segment-list'], ['webm.mpd', 'segment-base']]) {
+      for (const [path, name] of [['index.mpd', 'template-number'], ['levels.mpd', 'base-levels'], ['list.mpd', 'segment-list'], ['webm.mpd', 'segment-base'], ['single.mpd', 'single-file']]) {
         const res = await app.get(`/hls/courses/42/dash/${path}`, { 'x-user': 'alice' })
         t.equal(res.status, 200, `${path}: 200`)
         t.equal(res.headers['content-type'], 'application/dash+xml')

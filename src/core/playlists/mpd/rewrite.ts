@@ -49,6 +49,8 @@ interface Scope {
   readonly children: Scope[]
   /** A SegmentTemplate or SegmentList directly in it. */
   segments: boolean
+  /** Segment information naming no URL of its own (SegmentBase, a SegmentURL without @media, an Initialization without @sourceURL): the BaseURL is the file. */
+  bare: boolean
   resolved?: URL[]
   below?: URL[]
 }
@@ -161,13 +163,16 @@ class MpdCompiler {
     }
     const scope = this.scopes[this.scopes.length - 1] as Scope
     if (element.depth > 0 && STRUCTURE.has(element.local)) {
-      const child: Scope = { name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false }
+      const child: Scope = { name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false, bare: false }
       scope.children.push(child)
       this.scopes.push(child)
     }
     const current = this.scopes[this.scopes.length - 1] as Scope
     if (element.local === 'SegmentTemplate' || element.local === 'SegmentList') current.segments = true
     const names = LEAF_ATTRIBUTES.get(element.local)
+    if (element.local === 'SegmentBase' || (names !== undefined && element.local !== 'SegmentTemplate' && !element.attributes.some((a) => a.uri === '' && a.local === names[0]))) {
+      current.bare = true
+    }
     if (names !== undefined) {
       for (const a of element.attributes) {
         if (!names.includes(a.local)) continue
@@ -185,7 +190,7 @@ class MpdCompiler {
       this.fail(element.line, `the root element <${element.name}> is in the namespace ${JSON.stringify(element.uri)}: an MPD is in urn:mpeg:dash:schema:mpd:2011`)
     }
     if (!ROOTS.has(element.local)) this.fail(element.line, `the root element is <${element.name}>: the mirror serves an MPD, or a Period or AdaptationSet (xlink)`)
-    this.root = { name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false }
+    this.root = { name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false }
     this.scopes.push(this.root)
     if (element.local !== 'MPD') return
     for (const a of element.attributes) {
@@ -278,9 +283,14 @@ class MpdCompiler {
     return scope.bases.length > 0 || (scope.children.length > 0 && scope.children.every((c) => this.based(c)))
   }
 
-  private segmentsInEffect (scope: Scope): boolean {
-    for (let s: Scope | null = scope; s !== null; s = s.parent) if (s.segments) return true
-    return false
+  /** Whether a Representation's own BaseURL is (also) its media file: no segment URLs, or some segments without one. */
+  private isFile (scope: Scope): boolean {
+    let segments = false
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      if (s.bare) return true
+      segments ||= s.segments
+    }
+    return !segments
   }
 
   private resolve (value: string, base: URL, template: boolean, what: string, line: number): URL {
@@ -373,8 +383,10 @@ class MpdCompiler {
     const resolved = base.resolved as URL[]
     const top = !this.anchored(scope.parent)
     const relative = schemeOf(site.value) === ''
-    // A Representation's BaseURL is the media file when no template or list makes segments of it.
-    const leaf = scope.name === 'Representation' && !this.segmentsInEffect(scope)
+    // A Representation's BaseURL is the media file when no template or list names segments of its
+    // own (ffmpeg's single_file MPDs: a SegmentList of byte ranges of the BaseURL). A query on it is
+    // harmless to the relative URLs that resolve against it (they carry their own).
+    const leaf = scope.name === 'Representation' && this.isFile(scope)
     if (!leaf) return top && relative ? [escapeXml((resolved[0] as URL).href)] : null
     if (top && relative) return this.absolute(site, resolved)
     for (const url of resolved) {
