@@ -111,12 +111,15 @@ const origins: Array<{ name: string, asked: string[], playlists: (t: Test) => Pr
   }
 ]
 
+// The HLS tests' spellings (hostile.test.ts), for an .mpd.
 const HOSTILE_PATHS = [
   '/hls/courses/42/%2e%2e/43/master.mpd', '/hls/courses/42/../43/master.mpd', '/hls/courses/42/.%2e/43/master.mpd',
-  '/hls/courses/42/%2E%2E/43/master.mpd', '/hls/courses/42/..\\43/master.mpd', '/hls/courses/42/..%5c43/master.mpd',
-  '/hls/courses/42/..%2f43/master.mpd', '/hls/courses/42/x%23/../../43/master.mpd', '/hls/courses/42/./master.mpd',
-  '/hls/courses/42/a#b.mpd', '/hls/courses/42/master.mpd%00', '/hls/courses/42/a%0d%0a.mpd', '/hls/courses/42/a%c2%85.mpd',
-  '/hls/courses/42/%zz.mpd', '/hls/courses/42/a"b.mpd'
+  '/hls/courses/42/%2e./43/master.mpd', '/hls/courses/42/%2E%2E/43/master.mpd', '/hls/courses/42/..\\43/master.mpd',
+  '/hls/courses/42/..%5c43/master.mpd', '/hls/courses/42/..%5C43/master.mpd', '/hls/courses/42/..%2f43/master.mpd',
+  '/hls/courses/42/%2e%2e%2F43/master.mpd', '/hls/courses/42/x%23/../../43/master.mpd', '/hls/courses/42/x#/../../43/master.mpd',
+  '/hls/courses/42/./master.mpd', '/hls/courses/42/%2e/master.mpd', '/hls/courses/42/a\\b.mpd', '/hls/courses/42/a#b.mpd',
+  '/hls/courses/42/master.mpd%00', '/hls/courses/42/a%0d%0a.mpd', '/hls/courses/42/a%09.mpd', '/hls/courses/42/a%7f.mpd',
+  '/hls/courses/42/a%c2%85.mpd', '/hls/courses/42/%zz.mpd', '/hls/courses/42/%ff.mpd', '/hls/courses/42/a"b.mpd', '/hls/courses/42/a{b}.mpd'
 ]
 
 for (const host of playlistHosts) {

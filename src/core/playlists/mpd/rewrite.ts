@@ -130,7 +130,6 @@ export function parseIsoDuration (value: string): number {
 class MpdCompiler {
   private readonly sites: Site[] = []
   private readonly scopes: Scope[] = []
-  private root: Scope | null = null
   private uris = 0
   private dynamic = false
   private minimumUpdatePeriod = NaN
@@ -190,8 +189,7 @@ class MpdCompiler {
       this.fail(element.line, `the root element <${element.name}> is in the namespace ${JSON.stringify(element.uri)}: an MPD is in urn:mpeg:dash:schema:mpd:2011`)
     }
     if (!ROOTS.has(element.local)) this.fail(element.line, `the root element is <${element.name}>: the mirror serves an MPD, or a Period or AdaptationSet (xlink)`)
-    this.root = { name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false }
-    this.scopes.push(this.root)
+    this.scopes.push({ name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false })
     if (element.local !== 'MPD') return
     for (const a of element.attributes) {
       if (a.uri !== '') continue
@@ -399,7 +397,6 @@ class MpdCompiler {
   }
 
   finish (): CompiledPlaylist {
-    if (this.root === null) this.fail(1, 'no root element')
     const chunks: string[] = []
     const starts: number[] = []
     const text = this.text
