@@ -70,7 +70,7 @@ export interface MpdHandlers {
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]|\r(?!\n)/
 
 /** Characters given to the parser between two looks at the clock. */
-const SLICE_CHARS = 64 * 1024
+const SLICE_CHARS = 16 * 1024
 
 function lineAt (text: string, at: number): number {
   let line = 1

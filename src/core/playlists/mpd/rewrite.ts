@@ -396,32 +396,42 @@ class MpdCompiler {
     return this.withQuery(site.value)
   }
 
-  finish (): CompiledPlaylist {
-    const chunks: string[] = []
-    const starts: number[] = []
+  // The output, built site after site: the text around the places where the query goes.
+  private readonly chunks: string[] = []
+  private readonly starts: number[] = []
+  private literal = ''
+  private from = 0
+  private next = 0
+
+  /** Splices the sites until all are done (true) or `deadline` (performance.now()) has passed (false). */
+  private splice (deadline: number): boolean {
     const text = this.text
-    let literal = ''
-    let from = 0
-    let signed = 0
-    for (const site of this.sites) {
+    const sites = this.sites
+    while (this.next < sites.length) {
+      if ((this.next & 255) === 255 && performance.now() > deadline) return false
+      const site = sites[this.next++] as Site
       const edit = this.edit(site)
       if (edit === null) continue
-      literal += text.slice(from, site.start) + edit[0]
-      from = site.end
+      this.literal += text.slice(this.from, site.start) + edit[0]
+      this.from = site.end
       if (edit.length === 2) {
-        starts.push(literal.length - edit[0].length)
-        chunks.push(literal)
-        literal = edit[1]
-        signed++
+        this.starts.push(this.literal.length - edit[0].length)
+        this.chunks.push(this.literal)
+        this.literal = edit[1]
       }
     }
-    chunks.push(literal + text.slice(from))
+    return true
+  }
+
+  private finish (): CompiledPlaylist {
+    const chunks = this.chunks
+    chunks.push(this.literal + this.text.slice(this.from))
     const immutable = !this.dynamic || !(this.minimumUpdatePeriod >= 0)
     return {
       chunks,
-      starts,
+      starts: this.starts,
       ...encode(chunks),
-      signed,
+      signed: chunks.length - 1,
       duration: this.dynamic ? 0 : this.duration,
       targetDuration: immutable ? 0 : Math.min(this.minimumUpdatePeriod, 3600),
       master: false,
@@ -432,17 +442,22 @@ class MpdCompiler {
 
   run (): CompiledPlaylist {
     this.reader.advance(Infinity)
+    this.splice(Infinity)
     return this.finish()
   }
 
   async runInSlices (): Promise<CompiledPlaylist> {
-    while (!this.reader.advance(performance.now() + SLICE_MS)) await new Promise((resolve) => setImmediate(resolve))
-    await new Promise((resolve) => setImmediate(resolve))
+    const turn = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve))
+    while (!this.reader.advance(performance.now() + SLICE_MS)) await turn()
+    // Resolving every URL against its BaseURLs, then encoding the output: turns of their own.
+    await turn()
+    while (!this.splice(performance.now() + SLICE_MS)) await turn()
+    await turn()
     return this.finish()
   }
 }
 
-/** Milliseconds of parsing between two turns of the event loop. */
+/** Milliseconds of work between two turns of the event loop. */
 const SLICE_MS = 8
 
 /** The part of a relative reference before its first "/", "?" or "#". */
