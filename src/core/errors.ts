@@ -41,3 +41,9 @@ export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGI
 export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist', 401)
 /** The signed-in user may not have this playlist (`authorize` did not return true). */
 export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN', 'This playlist is not granted to the user', 403)
+/** A manifest cannot be templated for static signed URLs safely (a URI out of the folder or on another host, a CloudFront name defined already). */
+export const FST_ERR_CF_MANIFEST_TEMPLATE = createError('FST_ERR_CF_MANIFEST_TEMPLATE', 'Cannot template manifest: %s', 500)
+/** A manifest URL was asked for a path the grant does not cover, or spelt so that a CDN could read it otherwise. */
+export const FST_ERR_CF_MANIFEST_PATH = createError('FST_ERR_CF_MANIFEST_PATH', 'Manifest path refused: %s', 400)
+/** The templated manifests name another key pair ID (or hash algorithm) than the signer's: they must be templated again. */
+export const FST_ERR_CF_MANIFEST_KEY = createError('FST_ERR_CF_MANIFEST_KEY', 'Templated manifests do not match the signer: %s', 500)
