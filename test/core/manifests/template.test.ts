@@ -173,7 +173,7 @@ t.test('bad settings name the option', async (t) => {
   t.equal(templateHls('#EXTM3U\n#EXT-X-ENDLIST\n', 'm.m3u8', settings).changed, false, 'nothing to sign: left as it is')
 })
 
-function folder (t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function folder (t: { teardown: (fn: () => void) => void }): string {
   const root = tempDir(t, 'cf-manifests-')
   mkdirSync(join(root, 'in', 'video'), { recursive: true })
   mkdirSync(join(root, 'in', 'audio'), { recursive: true })
