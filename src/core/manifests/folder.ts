@@ -2,6 +2,7 @@ import { copyFile, lstat, mkdir, readdir, readFile, writeFile, constants } from 
 import { join, resolve, sep } from 'node:path'
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_MANIFEST_TEMPLATE } from '../errors.js'
 import { templateHlsWith } from './hls.js'
+import { templateMpdWith } from './dash.js'
 import { resolveSettings, type TemplateSettings } from './reference.js'
 import { SIDECAR, sidecarText } from './sidecar.js'
 
@@ -59,7 +60,7 @@ export async function templateManifests (inDir: string, outDir: string, options:
     throw new FST_ERR_CF_INVALID_OPTION('inDir', `${from} is not a folder`)
   }
   const hls = (text: string, path: string): ReturnType<ManifestTemplater> => templateHlsWith(text, path, settings)
-  const mpd = null as ManifestTemplater | null
+  const mpd = (text: string, path: string): ReturnType<ManifestTemplater> => templateMpdWith(text, path, settings)
 
   const files = await walk(from, '')
   // Every manifest is templated in memory first: a refusal writes nothing.
@@ -77,7 +78,6 @@ export async function templateManifests (inDir: string, outDir: string, options:
       if (isHls) {
         result = hls(source, path)
       } else {
-        if (mpd === null) throw new FST_ERR_CF_MANIFEST_TEMPLATE('the MPD template is not available')
         result = mpd(source, path)
       }
     } catch (err) {
