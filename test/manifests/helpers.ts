@@ -69,11 +69,12 @@ export async function startEdge (root: string, keys: Record<string, KeyObject>, 
 }
 
 /** A user's grant for the course's prefix, as the app holds it (the grant result's prefix and signedQuery). */
-export async function grantFor (privateKey: KeyObject, edgeUrl: string, prefix: string, options: { expiresIn?: number, keyPairId?: string, now?: () => number } = {}): Promise<{ prefix: string, signedQuery: () => string }> {
+export async function grantFor (privateKey: KeyObject, edgeUrl: string, prefix: string, options: { expiresIn?: number, keyPairId?: string, now?: () => number, hashAlgorithm?: 'SHA1' | 'SHA256' } = {}): Promise<{ prefix: string, signedQuery: () => string }> {
   const keyPairId = options.keyPairId ?? KEY_ID
-  const signer = createSigner({ keyPairId, privateKey, ...(options.now ? { now: options.now } : {}) })
+  const signer = createSigner({ keyPairId, privateKey, hashAlgorithm: options.hashAlgorithm ?? 'SHA1', ...(options.now ? { now: options.now } : {}) })
   const cookies = await signer.signCookies(`${edgeUrl}${prefix}*`, { expiresIn: options.expiresIn ?? 600 })
-  const query = `Policy=${cookies['CloudFront-Policy'] as string}&Signature=${cookies['CloudFront-Signature']}&Key-Pair-Id=${keyPairId}`
+  const query = `Policy=${cookies['CloudFront-Policy'] as string}&Signature=${cookies['CloudFront-Signature']}&Key-Pair-Id=${keyPairId}` +
+    (cookies['CloudFront-Hash-Algorithm'] === undefined ? '' : `&Hash-Algorithm=${cookies['CloudFront-Hash-Algorithm']}`)
   return { prefix, signedQuery: () => query }
 }
 
