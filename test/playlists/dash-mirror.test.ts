@@ -27,6 +27,7 @@ const FILES: Record<string, string> = {
   '/courses/42/dash/levels.mpd': fixture('base-levels.mpd'),
   '/courses/42/dash/list.mpd': fixture('segment-list.mpd'),
   '/courses/42/dash/webm.mpd': fixture('segment-base.mpd'),
+  '/courses/42/dash/single.mpd': fixture('single-file.mpd'),
   '/courses/42/master.mpd': COURSE_42,
   '/courses/42/a b.mpd': COURSE_42,
   '/courses/42/..a.mpd': COURSE_42,
@@ -110,12 +111,15 @@ const origins: Array<{ name: string, asked: string[], playlists: (t: Test) => Pr
   }
 ]
 
+// The HLS tests' spellings (hostile.test.ts), for an .mpd.
 const HOSTILE_PATHS = [
   '/hls/courses/42/%2e%2e/43/master.mpd', '/hls/courses/42/../43/master.mpd', '/hls/courses/42/.%2e/43/master.mpd',
-  '/hls/courses/42/%2E%2E/43/master.mpd', '/hls/courses/42/..\\43/master.mpd', '/hls/courses/42/..%5c43/master.mpd',
-  '/hls/courses/42/..%2f43/master.mpd', '/hls/courses/42/x%23/../../43/master.mpd', '/hls/courses/42/./master.mpd',
-  '/hls/courses/42/a#b.mpd', '/hls/courses/42/master.mpd%00', '/hls/courses/42/a%0d%0a.mpd', '/hls/courses/42/a%c2%85.mpd',
-  '/hls/courses/42/%zz.mpd', '/hls/courses/42/a"b.mpd'
+  '/hls/courses/42/%2e./43/master.mpd', '/hls/courses/42/%2E%2E/43/master.mpd', '/hls/courses/42/..\\43/master.mpd',
+  '/hls/courses/42/..%5c43/master.mpd', '/hls/courses/42/..%5C43/master.mpd', '/hls/courses/42/..%2f43/master.mpd',
+  '/hls/courses/42/%2e%2e%2F43/master.mpd', '/hls/courses/42/x%23/../../43/master.mpd', '/hls/courses/42/x#/../../43/master.mpd',
+  '/hls/courses/42/./master.mpd', '/hls/courses/42/%2e/master.mpd', '/hls/courses/42/a\\b.mpd', '/hls/courses/42/a#b.mpd',
+  '/hls/courses/42/master.mpd%00', '/hls/courses/42/a%0d%0a.mpd', '/hls/courses/42/a%09.mpd', '/hls/courses/42/a%7f.mpd',
+  '/hls/courses/42/a%c2%85.mpd', '/hls/courses/42/%zz.mpd', '/hls/courses/42/%ff.mpd', '/hls/courses/42/a"b.mpd', '/hls/courses/42/a{b}.mpd'
 ]
 
 for (const host of playlistHosts) {
@@ -123,7 +127,7 @@ for (const host of playlistHosts) {
     t.test('an MPD: application/dash+xml, private; every leaf URL signed, "&amp;" escaped, every other byte kept', async (t) => {
       const clock = manualClock()
       const app = await startWith(host, t, playlistOptions(root, {}, { now: clock.now }))
-      for (const [path, name] of [['index.mpd', 'template-number'], ['levels.mpd', 'base-levels'], ['list.mpd', 'segment-list'], ['webm.mpd', 'segment-base']]) {
+      for (const [path, name] of [['index.mpd', 'template-number'], ['levels.mpd', 'base-levels'], ['list.mpd', 'segment-list'], ['webm.mpd', 'segment-base'], ['single.mpd', 'single-file']]) {
         const res = await app.get(`/hls/courses/42/dash/${path}`, { 'x-user': 'alice' })
         t.equal(res.status, 200, `${path}: 200`)
         t.equal(res.headers['content-type'], 'application/dash+xml')

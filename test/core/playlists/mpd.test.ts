@@ -89,6 +89,8 @@ t.test('which URLs carry the query, and which are left alone', async (t) => {
     'https://media.example.com/courses/42/dash/media/', 'p1/', 'video/', '720p/', '../video-low/360p/', `audio/en.mp4?${QUERY}`
   ], 'the top BaseURL absolute (the MPD is served from the app), the others kept; the single file signed')
   t.same(levels['SegmentTemplate@media'], [`$Number$.m4s?${QUERY}`], 'a template under BaseURLs stays relative, with the query')
+  t.same(urls('single-file.mpd').BaseURL, [`https://media.example.com/courses/42/dash/index-stream0.mp4?${QUERY}`], 'ffmpeg\'s single_file: a SegmentList of byte ranges of the BaseURL, which is the file')
+  t.same(urls('segment-base.mpd').BaseURL, [`https://media.example.com/courses/42/dash/video.webm?${QUERY}`], 'SegmentBase: the BaseURL is the file')
   const service = urls('service-location.mpd')
   t.same(service['SegmentTemplate@media'], [`./$RepresentationID$/$Number$.m4s?${QUERY}`], 'kept relative across both serviceLocations; "./" before an id')
 })

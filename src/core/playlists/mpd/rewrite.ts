@@ -49,6 +49,8 @@ interface Scope {
   readonly children: Scope[]
   /** A SegmentTemplate or SegmentList directly in it. */
   segments: boolean
+  /** Segment information naming no URL of its own (SegmentBase, a SegmentURL without @media, an Initialization without @sourceURL): the BaseURL is the file. */
+  bare: boolean
   resolved?: URL[]
   below?: URL[]
 }
@@ -128,7 +130,6 @@ export function parseIsoDuration (value: string): number {
 class MpdCompiler {
   private readonly sites: Site[] = []
   private readonly scopes: Scope[] = []
-  private root: Scope | null = null
   private uris = 0
   private dynamic = false
   private minimumUpdatePeriod = NaN
@@ -161,13 +162,16 @@ class MpdCompiler {
     }
     const scope = this.scopes[this.scopes.length - 1] as Scope
     if (element.depth > 0 && STRUCTURE.has(element.local)) {
-      const child: Scope = { name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false }
+      const child: Scope = { name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false, bare: false }
       scope.children.push(child)
       this.scopes.push(child)
     }
     const current = this.scopes[this.scopes.length - 1] as Scope
     if (element.local === 'SegmentTemplate' || element.local === 'SegmentList') current.segments = true
     const names = LEAF_ATTRIBUTES.get(element.local)
+    if (element.local === 'SegmentBase' || (names !== undefined && element.local !== 'SegmentTemplate' && !element.attributes.some((a) => a.uri === '' && a.local === names[0]))) {
+      current.bare = true
+    }
     if (names !== undefined) {
       for (const a of element.attributes) {
         if (!names.includes(a.local)) continue
@@ -185,8 +189,7 @@ class MpdCompiler {
       this.fail(element.line, `the root element <${element.name}> is in the namespace ${JSON.stringify(element.uri)}: an MPD is in urn:mpeg:dash:schema:mpd:2011`)
     }
     if (!ROOTS.has(element.local)) this.fail(element.line, `the root element is <${element.name}>: the mirror serves an MPD, or a Period or AdaptationSet (xlink)`)
-    this.root = { name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false }
-    this.scopes.push(this.root)
+    this.scopes.push({ name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false })
     if (element.local !== 'MPD') return
     for (const a of element.attributes) {
       if (a.uri !== '') continue
@@ -278,9 +281,14 @@ class MpdCompiler {
     return scope.bases.length > 0 || (scope.children.length > 0 && scope.children.every((c) => this.based(c)))
   }
 
-  private segmentsInEffect (scope: Scope): boolean {
-    for (let s: Scope | null = scope; s !== null; s = s.parent) if (s.segments) return true
-    return false
+  /** Whether a Representation's own BaseURL is (also) its media file: no segment URLs, or some segments without one. */
+  private isFile (scope: Scope): boolean {
+    let segments = false
+    for (let s: Scope | null = scope; s !== null; s = s.parent) {
+      if (s.bare) return true
+      segments ||= s.segments
+    }
+    return !segments
   }
 
   private resolve (value: string, base: URL, template: boolean, what: string, line: number): URL {
@@ -373,8 +381,10 @@ class MpdCompiler {
     const resolved = base.resolved as URL[]
     const top = !this.anchored(scope.parent)
     const relative = schemeOf(site.value) === ''
-    // A Representation's BaseURL is the media file when no template or list makes segments of it.
-    const leaf = scope.name === 'Representation' && !this.segmentsInEffect(scope)
+    // A Representation's BaseURL is the media file when no template or list names segments of its
+    // own (ffmpeg's single_file MPDs: a SegmentList of byte ranges of the BaseURL). A query on it is
+    // harmless to the relative URLs that resolve against it (they carry their own).
+    const leaf = scope.name === 'Representation' && this.isFile(scope)
     if (!leaf) return top && relative ? [escapeXml((resolved[0] as URL).href)] : null
     if (top && relative) return this.absolute(site, resolved)
     for (const url of resolved) {
@@ -386,33 +396,42 @@ class MpdCompiler {
     return this.withQuery(site.value)
   }
 
-  finish (): CompiledPlaylist {
-    if (this.root === null) this.fail(1, 'no root element')
-    const chunks: string[] = []
-    const starts: number[] = []
+  // The output, built site after site: the text around the places where the query goes.
+  private readonly chunks: string[] = []
+  private readonly starts: number[] = []
+  private literal = ''
+  private from = 0
+  private next = 0
+
+  /** Splices the sites until all are done (true) or `deadline` (performance.now()) has passed (false). */
+  private splice (deadline: number): boolean {
     const text = this.text
-    let literal = ''
-    let from = 0
-    let signed = 0
-    for (const site of this.sites) {
+    const sites = this.sites
+    while (this.next < sites.length) {
+      if ((this.next & 255) === 255 && performance.now() > deadline) return false
+      const site = sites[this.next++] as Site
       const edit = this.edit(site)
       if (edit === null) continue
-      literal += text.slice(from, site.start) + edit[0]
-      from = site.end
+      this.literal += text.slice(this.from, site.start) + edit[0]
+      this.from = site.end
       if (edit.length === 2) {
-        starts.push(literal.length - edit[0].length)
-        chunks.push(literal)
-        literal = edit[1]
-        signed++
+        this.starts.push(this.literal.length - edit[0].length)
+        this.chunks.push(this.literal)
+        this.literal = edit[1]
       }
     }
-    chunks.push(literal + text.slice(from))
+    return true
+  }
+
+  private finish (): CompiledPlaylist {
+    const chunks = this.chunks
+    chunks.push(this.literal + this.text.slice(this.from))
     const immutable = !this.dynamic || !(this.minimumUpdatePeriod >= 0)
     return {
       chunks,
-      starts,
+      starts: this.starts,
       ...encode(chunks),
-      signed,
+      signed: chunks.length - 1,
       duration: this.dynamic ? 0 : this.duration,
       targetDuration: immutable ? 0 : Math.min(this.minimumUpdatePeriod, 3600),
       master: false,
@@ -423,17 +442,22 @@ class MpdCompiler {
 
   run (): CompiledPlaylist {
     this.reader.advance(Infinity)
+    this.splice(Infinity)
     return this.finish()
   }
 
   async runInSlices (): Promise<CompiledPlaylist> {
-    while (!this.reader.advance(performance.now() + SLICE_MS)) await new Promise((resolve) => setImmediate(resolve))
-    await new Promise((resolve) => setImmediate(resolve))
+    const turn = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve))
+    while (!this.reader.advance(performance.now() + SLICE_MS)) await turn()
+    // Resolving every URL against its BaseURLs, then encoding the output: turns of their own.
+    await turn()
+    while (!this.splice(performance.now() + SLICE_MS)) await turn()
+    await turn()
     return this.finish()
   }
 }
 
-/** Milliseconds of parsing between two turns of the event loop. */
+/** Milliseconds of work between two turns of the event loop. */
 const SLICE_MS = 8
 
 /** The part of a relative reference before its first "/", "?" or "#". */
