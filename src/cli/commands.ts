@@ -6,6 +6,7 @@ import { verify } from './verify.js'
 import { edge } from './edge.js'
 import { doctor } from './doctor.js'
 import { setup } from './setup.js'
+import { manifests } from './manifests.js'
 
 export type { Command, Io } from './args.js'
 
@@ -16,5 +17,6 @@ export const COMMANDS: Record<string, Command> = {
   verify,
   doctor,
   edge,
+  manifests,
   setup
 }

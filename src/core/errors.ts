@@ -95,3 +95,9 @@ export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FO
 export const FST_ERR_CF_INVALID_MPD = createError('FST_ERR_CF_INVALID_MPD', 'Invalid DASH MPD: %s', 502)
 /** An MPD URL leaves the granted prefix, and the mirror is set to refuse such MPDs. */
 export const FST_ERR_CF_MPD_OUTSIDE = createError('FST_ERR_CF_MPD_OUTSIDE', 'DASH MPD URL outside the grant: %s', 502)
+/** A manifest cannot be templated for static signed URLs safely (a URI out of the folder or on another host, a CloudFront name defined already). */
+export const FST_ERR_CF_MANIFEST_TEMPLATE = createError('FST_ERR_CF_MANIFEST_TEMPLATE', 'Cannot template manifest: %s', 500)
+/** A manifest URL was asked for a path the grant does not cover, or spelt so that a CDN could read it otherwise. */
+export const FST_ERR_CF_MANIFEST_PATH = createError('FST_ERR_CF_MANIFEST_PATH', 'Manifest path refused: %s', 400)
+/** The templated manifests name another key pair ID (or hash algorithm) than the signer's: they must be templated again. */
+export const FST_ERR_CF_MANIFEST_KEY = createError('FST_ERR_CF_MANIFEST_KEY', 'Templated manifests do not match the signer: %s', 500)

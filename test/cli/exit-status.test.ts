@@ -89,7 +89,14 @@ t.test('bad arguments: exit 2, one line naming what to change', async (t) => {
     [['edge', '--root', www, '--key', key, '--port', '70000'], /--port 70000: expected 0 to 65535/],
     [['edge', '--root', www, '--key', key, '--scheme', 'ftp'], /--scheme ftp: expected http or https/],
     [['edge', '--root', www], /give at least one --key/],
-    [['edge', '--key', key], /give --root <dir> or --upstream <url>/]
+    [['edge', '--key', key], /give --root <dir> or --upstream <url>/],
+    [['manifests', 'template', www, join(dir, 'templated'), '--key-pair-id', 'a b'], /invalid --key-pair-id a b: /],
+    [['manifests', 'template', www, join(dir, 'templated'), '--key-pair-id', 'K1', '--hash-algorithm', 'md5'], /--hash-algorithm md5: expected SHA1 or SHA256/],
+    [['manifests', 'template', www, join(dir, 'templated'), '--key-pair-id', 'K1', '--base-url', 'https://media.example.test/courses'], /invalid --base-url https:\/\/media\.example\.test\/courses: /],
+    [['manifests', 'template', join(dir, 'nope'), join(dir, 'templated'), '--key-pair-id', 'K1'], /nope is not a folder/],
+    [['manifests', 'template', www, join(dir, 'templated')], /--key-pair-id is required/],
+    [['manifests', 'template', www], /give the folder to template and the folder to write/],
+    [['manifests', 'sign'], /unknown action "sign": the action is template/]
   ]
   const seen = new Set<string>()
   for (const [args, message] of cases) {
@@ -111,7 +118,8 @@ t.test('the twins: the same commands with right arguments exit 0', async (t) => 
     ['sign-cookies', 'https://media.example.test/courses/42/*', '--key-id', keyId, '--private-key', privateFile, '--expires-in', '10m', '--format', 'set-cookie', '--domain', 'example.test'],
     ['verify', signed, '--key', key, '--ip', '203.0.113.7', '--now', String(Math.floor(Date.now() / 1000))],
     ['doctor', signed, '--key', key, '--ip', '2001:db8::1'],
-    ['edge', '--root', www, '--key', key, '--port', '0']
+    ['edge', '--root', www, '--key', key, '--port', '0'],
+    ['manifests', 'template', www, join(dir, 'templated'), '--key-pair-id', 'K1', '--base-url', 'https://media.example.test/courses/']
   ]
   for (const args of twins) {
     const r = await run(args)

@@ -32,8 +32,8 @@ export interface CompiledPlaylist {
 }
 
 // What a tag's URI points to: media the CDN serves (signed), or another playlist (the mirror).
-const MEDIA = 1
-const PLAYLIST = 2
+export const MEDIA = 1
+export const PLAYLIST = 2
 // Tags other than URI carriers that the pass reads.
 const STREAM_INF = 3
 const EXTINF = 4
@@ -41,6 +41,7 @@ const TARGET = 5
 const ENDLIST = 6
 const TYPE = 7
 const DEFINE = 8
+const VERSION = 9
 
 const TAGS = new Map<string, number>([
   ['EXT-X-MAP', MEDIA],
@@ -57,7 +58,8 @@ const TAGS = new Map<string, number>([
   ['EXT-X-TARGETDURATION', TARGET],
   ['EXT-X-ENDLIST', ENDLIST],
   ['EXT-X-PLAYLIST-TYPE', TYPE],
-  ['EXT-X-DEFINE', DEFINE]
+  ['EXT-X-DEFINE', DEFINE],
+  ['EXT-X-VERSION', VERSION]
 ])
 
 /** A variable reference (RFC 8216bis 4.3): `{$name}`. */
@@ -103,27 +105,31 @@ export function schemeOf (uri: string): string {
   return ''
 }
 
-class Compiler {
-  readonly chunks: string[] = []
-  /** Where each signed URL starts in the chunk that ends with it. */
-  readonly starts: number[] = []
-  private literal = ''
-  private from = 0
-  signed = 0
+/**
+ * The line reading every HLS pass shares (the mirror's rewrite, the publish-time template): tags,
+ * variables, the checks on the text; each URI (segment lines and URI attributes) goes to `uri`.
+ */
+export abstract class PlaylistReader {
   duration = 0
   targetDuration = 0
   master = false
   vod = false
-  private line = 1
-  private uris = 0
+  protected line = 1
   /** The playlist's own variables: NAME/VALUE ones by value; IMPORT and QUERYPARAM ones are null (unknown here). */
-  private readonly variables = new Map<string, string | null>()
+  protected readonly variables = new Map<string, string | null>()
+  /** How each variable is defined: 'NAME', 'IMPORT' or 'QUERYPARAM'. */
+  readonly definitions = new Map<string, string>()
+  /** Where the value of EXT-X-VERSION is, [start, end), or null. */
+  version: [number, number] | null = null
 
-  constructor (private readonly text: string, private readonly ctx: ResolvedContext, private readonly maxUris: number) {}
+  constructor (protected readonly text: string) {}
 
   fail (what: string): never {
     throw new FST_ERR_CF_INVALID_PLAYLIST(`line ${this.line}: ${what}`)
   }
+
+  /** A URI at [s, e): `MEDIA` or `PLAYLIST`. */
+  protected abstract uri (s: number, e: number, kind: number): void
 
   /** The line an EXT-X-STREAM-INF still waiting for its URI line is on, or 0. */
   private variantLine = 0
@@ -173,36 +179,11 @@ class Compiler {
     return true
   }
 
-  run (): CompiledPlaylist {
-    this.begin()
-    this.advance(Infinity)
-    return this.finish()
-  }
-
-  async runInSlices (): Promise<CompiledPlaylist> {
-    this.begin()
-    while (!this.advance(performance.now() + SLICE_MS)) await new Promise((resolve) => setImmediate(resolve))
-    // Encoding the output is a copy of the whole text: a turn of its own for a large one.
-    if (this.text.length > 1024 * 1024) await new Promise((resolve) => setImmediate(resolve))
-    return this.finish()
-  }
-
-  finish (): CompiledPlaylist {
-    const text = this.text
+  /** Checks that no EXT-X-STREAM-INF is left waiting for its URI line. */
+  protected end (): void {
     if (this.variantLine !== 0) {
       this.line = this.variantLine
       this.fail('EXT-X-STREAM-INF has no URI line after it')
-    }
-    this.chunks.push(this.literal + text.slice(this.from))
-    return {
-      chunks: this.chunks,
-      starts: this.starts,
-      ...encode(this.chunks),
-      signed: this.signed,
-      duration: this.duration,
-      targetDuration: this.targetDuration,
-      master: this.master,
-      immutable: this.vod || this.master
     }
   }
 
@@ -266,6 +247,9 @@ class Compiler {
       case DEFINE:
         this.define(value, stop)
         return kind
+      case VERSION:
+        this.version ??= [value, stop]
+        return kind
       default:
         if (text.slice(value, stop) === 'VOD') this.vod = true
         return kind
@@ -294,6 +278,7 @@ class Compiler {
       value = this.text.slice(v[0], v[1])
     }
     this.variables.set(name, value)
+    this.definitions.set(name, attribute)
   }
 
   /**
@@ -301,7 +286,7 @@ class Compiler {
    * A reference to a variable this playlist does not give a value for (IMPORT, QUERYPARAM, or none)
    * is refused: where the URI points, and so whether it may carry the query, cannot be known here.
    */
-  private expand (raw: string): string {
+  protected expand (raw: string): string {
     return raw.replace(REFERENCE_RE, (reference: string, name: string) => {
       const value = this.variables.get(name)
       if (value === undefined || value === null) {
@@ -310,9 +295,53 @@ class Compiler {
       return value
     })
   }
+}
+
+class Compiler extends PlaylistReader {
+  readonly chunks: string[] = []
+  /** Where each signed URL starts in the chunk that ends with it. */
+  readonly starts: number[] = []
+  private literal = ''
+  private from = 0
+  signed = 0
+  private uris = 0
+
+  constructor (text: string, private readonly ctx: ResolvedContext, private readonly maxUris: number) {
+    super(text)
+  }
+
+  run (): CompiledPlaylist {
+    this.begin()
+    this.advance(Infinity)
+    return this.finish()
+  }
+
+  async runInSlices (): Promise<CompiledPlaylist> {
+    this.begin()
+    while (!this.advance(performance.now() + SLICE_MS)) await new Promise((resolve) => setImmediate(resolve))
+    // Encoding the output is a copy of the whole text: a turn of its own for a large one.
+    if (this.text.length > 1024 * 1024) await new Promise((resolve) => setImmediate(resolve))
+    return this.finish()
+  }
+
+  finish (): CompiledPlaylist {
+    const text = this.text
+    this.end()
+    this.chunks.push(this.literal + text.slice(this.from))
+    return {
+      chunks: this.chunks,
+      starts: this.starts,
+      ...encode(this.chunks),
+      signed: this.signed,
+      duration: this.duration,
+      targetDuration: this.targetDuration,
+      master: this.master,
+      immutable: this.vod || this.master
+    }
+  }
 
   /** Rewrites the URI at [s, e): media to the CDN with the signed query, playlists to the mirror. */
-  private uri (s: number, e: number, kind: number): void {
+  protected uri (s: number, e: number, kind: number): void {
     if (++this.uris > this.maxUris) {
       throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`it has more than ${this.maxUris} URIs (playlists.maxUris)`)
     }
