@@ -13,7 +13,9 @@ import { pathOf } from '../core/url.js'
 // exactly as the Fastify plugin does with its hooks. Every decision (matching, parameter checks,
 // users, authorisation, caching, signing, cookie text, headers) is the core's.
 
-/** Middleware options: the same as the Fastify plugin's. `Req` is the request type `getUser` and `authorize` receive. */
+/**
+ * Middleware options: the same as the Fastify plugin's. `Req` is the request type `getUser` and `authorize` receive.
+ */
 export type ExpressCloudfrontCookiesOptions<Req = IncomingMessage> = GrantOptions<Req>
 
 export type { GrantResult, ExplicitGrantOptions }

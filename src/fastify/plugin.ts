@@ -13,7 +13,9 @@ import type { PlaylistResponse } from '../core/playlists/mirror.js'
 /** Plugin options: see the README for each one and its default. */
 export interface FastifyCloudfrontCookiesOptions extends GrantOptions<FastifyRequest> {}
 
-/** `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out. */
+/**
+ * `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out.
+ */
 export type CloudfrontRouteOptions = GrantRuleSettings<FastifyRequest>
 
 /** `reply.cloudfront`: explicit grants and revocation from a handler. */

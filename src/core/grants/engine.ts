@@ -145,7 +145,9 @@ export class GrantEngine<Req = unknown> {
     return this.reported(request, result, pending)
   }
 
-  /** An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values. */
+  /**
+   * An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values.
+   */
   playlistSet (request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
     const result = this.bound(user, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
     if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
@@ -225,7 +227,10 @@ export class GrantEngine<Req = unknown> {
     return delivery === Delivery.Playlist ? signing : signing.then((e) => this.unlessSentBack(e, client))
   }
 
-  /** The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send nothing. */
+  /**
+   * The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send
+   * nothing.
+   */
   private clientHolds (p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number): Issued | null {
     const verifier = this.keys.verifier
     const cookieHeader = client.cookieHeader

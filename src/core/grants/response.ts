@@ -14,7 +14,10 @@ import {
 // - nothing is granted on a response whose status is not allowed, whose handler failed, or that revoked;
 // - one Set-Cookie per cookie name and Path, whichever grants ask for the same prefix.
 
-/** How an adapter reads and writes a response header (`arg`: what it needs besides the target, such as writeHead's headers). */
+/**
+ * How an adapter reads and writes a response header (`arg`: what it needs besides the target, such as writeHead's
+ * headers).
+ */
 export interface HeaderAccess<T, A> {
   get: (target: T, arg: A, name: string) => unknown
   set: (target: T, arg: A, name: string, value: string | string[]) => void

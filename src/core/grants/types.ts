@@ -95,7 +95,10 @@ export interface GrantOptions<Req = unknown> {
   hashAlgorithm?: HashAlgorithm
   /** Default false. */
   ipBound?: boolean
-  /** For IP-bound grants, what an IPv6 client gets: `'refuse'` (nothing, the default) or `'unbound'` (a grant without IP condition). */
+  /**
+   * For IP-bound grants, what an IPv6 client gets: `'refuse'` (nothing, the default) or `'unbound'` (a grant without IP
+   * condition).
+   */
   ipv6?: 'refuse' | 'unbound'
   cookie?: CookieOptions
   cache?: {
@@ -106,7 +109,10 @@ export interface GrantOptions<Req = unknown> {
   }
   /** Statuses that may carry a grant: a list, or a predicate. Default: 200-299. */
   statuses?: number[] | ((status: number) => boolean)
-  /** Response header telling the client when its grant expires (epoch seconds); `false` to omit. Default `'cloudfront-grant-expires'`. */
+  /**
+   * Response header telling the client when its grant expires (epoch seconds); `false` to omit. Default
+   * `'cloudfront-grant-expires'`.
+   */
   expiresHeader?: string | false
   now?: () => number
   onWarning?: (message: string) => void
