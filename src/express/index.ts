@@ -1,4 +1,6 @@
-import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
+import {
+  STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse
+} from 'node:http'
 import { createGrantServices, type Playlists } from '../core/grants/compose.js'
 import type { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
@@ -143,7 +145,9 @@ function bodyCall (res: ServerResponse, state: RequestGrants<unknown>, call: Def
 }
 
 /** Decides what the response carries for its status, then makes the call (at once, or once decided). */
-function decide (res: ServerResponse, state: RequestGrants<unknown>, status: number, call: Deferred, headers: HeaderArg): unknown {
+function decide (
+  res: ServerResponse, state: RequestGrants<unknown>, status: number, call: Deferred, headers: HeaderArg
+): unknown {
   state.decided = true
   let carried
   try {
@@ -254,7 +258,9 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
 const appOriginals = new WeakMap<object, Originals>()
 
 /** An Express response's state, made on first use and kept in res.locals. */
-function expressState<Req> (engine: GrantEngine<Req>, req: RawRequest, res: ExpressResponse, originals: Originals): RequestGrants<Req> {
+function expressState<Req> (
+  engine: GrantEngine<Req>, req: RawRequest, res: ExpressResponse, originals: Originals
+): RequestGrants<Req> {
   // Express makes res.locals for every request; an app that dropped it gets a new one.
   const locals = res.locals ??= Object.create(null) as Locals
   let state = locals[kState] as RequestGrants<Req> | undefined
@@ -388,7 +394,9 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
   const { engine, playlists } = createGrantServices<Req>(options)
 
   /** The route's grant, asked for before the handler runs (as far as the cache); then the handler. */
-  function routeGrant (req: RawRequest, known: RequestGrants<Req> | null, path: string, res: ServerResponse, next: NextFunction): void {
+  function routeGrant (
+    req: RawRequest, known: RequestGrants<Req> | null, path: string, res: ServerResponse, next: NextFunction
+  ): void {
     let preparing
     try {
       // Hostile parameters are answered here; failing getUser/authorize go to Express, before the handler runs.

@@ -2,7 +2,9 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import { createGrantServices, type GrantServices, type Playlists } from '../core/grants/compose.js'
 import type { GrantEngine } from '../core/grants/engine.js'
-import { GrantResponse, routeGrant, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
+import {
+  GrantResponse, routeGrant, writeGrantHeaders, type Carried, type HeaderAccess
+} from '../core/grants/response.js'
 import type { PendingGrant } from '../core/grants/rule-book.js'
 import {
   isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings, type MaybePromise
@@ -128,7 +130,13 @@ function servePlaylists (fastify: FastifyInstance, playlists: Playlists<FastifyR
 }
 
 /** Writes what the response carries, then hands the payload on. */
-function written (reply: FastifyReply, carried: Carried | null, expiresHeader: string | false, payload: unknown, next: (err: Error | null, payload?: unknown) => void): void {
+function written (
+  reply: FastifyReply,
+  carried: Carried | null,
+  expiresHeader: string | false,
+  payload: unknown,
+  next: (err: Error | null, payload?: unknown) => void
+): void {
   if (carried !== null) writeGrantHeaders(replyHeaders, reply, undefined, carried, expiresHeader)
   next(null, payload)
 }

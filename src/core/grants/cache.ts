@@ -79,7 +79,9 @@ function entryBytes (e: CacheEntry): number {
  * characters of a cached signature would be cold memory on a busy server (bench:plugin, plugin-fresh-client).
  */
 export function sentBack (cookieHeader: string, entry: CacheEntry): boolean {
-  for (let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)) {
+  for (
+    let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)
+  ) {
     const before = at === 0 ? 59 : cookieHeader.charCodeAt(at - 1)
     const end = at + entry.signatureEnd
     const after = end === cookieHeader.length ? 59 : cookieHeader.charCodeAt(end)

@@ -87,7 +87,9 @@ export class GrantEngine<Req = unknown> {
    * How a route's requests find their grant, decided once per route: its own `config.cloudfront`
    * (`where` names it in errors), or the path rules its URL could match; null when none can have one.
    */
-  routeGrants (url: string, config: GrantRuleSettings<Req> | false | undefined, where: string): RouteGrants<Req> | null {
+  routeGrants (
+    url: string, config: GrantRuleSettings<Req> | false | undefined, where: string
+  ): RouteGrants<Req> | null {
     if (config === false) return null
     const rules = this.rules
     if (config !== undefined) {
@@ -148,13 +150,17 @@ export class GrantEngine<Req = unknown> {
   /**
    * An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values.
    */
-  playlistSet (request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
+  playlistSet (
+    request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo
+  ): MaybePromise<Issued | NoGrantReason> {
     const result = this.bound(user, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
     if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
     return this.reported(request, result, pending)
   }
 
-  private reported<T extends object> (request: Req, result: T | NoGrantReason, pending: PendingGrant<Req>): T | NoGrantReason {
+  private reported<T extends object> (
+    request: Req, result: T | NoGrantReason, pending: PendingGrant<Req>
+  ): T | NoGrantReason {
     if (typeof result === 'string') this.report(request, result, pending.path)
     return result
   }
@@ -165,14 +171,18 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** Step 1: the user. */
-  private run (request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private run (
+    request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     const user = this.settings.getUser(request)
     if (isThenable(user)) return Promise.resolve(user).then((u) => this.authorised(request, u, p, client, delivery))
     return this.authorised(request, user, p, client, delivery)
   }
 
   /** Step 2: nobody signed in gets nothing; the rule's (or the prefix's) authorize decides for the user. */
-  private authorised (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private authorised (
+    request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     const id = userIdOf(user)
     if (id === null) return 'no-user'
     const authorize = p.rule.authorize
@@ -188,7 +198,9 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** Step 3: the IP an IP-bound grant is bound to; an IPv6 client gets nothing, or an unbound set (`ipv6`). */
-  private bound (user: string, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private bound (
+    user: string, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     // The mirror stops before this step: it loads the playlist first, whose length sets the lifetime.
     if (delivery === Delivery.Admit) return new Admitted(user)
     if (!p.rule.ipBound) return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
@@ -231,7 +243,9 @@ export class GrantEngine<Req = unknown> {
    * The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send
    * nothing.
    */
-  private clientHolds (p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number): Issued | null {
+  private clientHolds (
+    p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number
+  ): Issued | null {
     const verifier = this.keys.verifier
     const cookieHeader = client.cookieHeader
     if (verifier === null || cookieHeader === undefined || !cookieHeader.includes('CloudFront-Signature=')) return null

@@ -78,7 +78,9 @@ export function checkLifetime (ttl: number, max: number, name: string): number {
 }
 
 /** ttl and refreshBefore of a rule, a route or an explicit grant, checked against each other. */
-export function resolveLifetime (ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string): { ttl: number, refreshBefore: number } {
+export function resolveLifetime (
+  ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string
+): { ttl: number, refreshBefore: number } {
   const ttlName = where === '' ? 'ttl' : `${where}.ttl`
   const ttl = ttlIn === undefined ? defaults.ttl : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
   const refreshBefore = refreshIn === undefined

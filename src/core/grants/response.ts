@@ -68,7 +68,9 @@ export interface Carried {
  * Writes what a response carries: `Set-Cookie` merged with what is there, `Cache-Control` made
  * private, and the expiry header when something is granted.
  */
-export function writeGrantHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, carried: Carried, expiresHeader: string | false): void {
+export function writeGrantHeaders<T, A> (
+  io: HeaderAccess<T, A>, target: T, arg: A, carried: Carried, expiresHeader: string | false
+): void {
   const setCookie = carried.setCookie
   if (setCookie.length > 0) io.set(target, arg, 'set-cookie', mergeSetCookie(io.get(target, arg, 'set-cookie'), setCookie))
   // A response about a user's grant is that user's alone: never stored by a shared cache.
@@ -82,7 +84,9 @@ function statusReason (engine: GrantEngine<any>, status: number): NoGrantReason 
 }
 
 /** The route's set, once the pipeline has answered: reported when there is none, or when the client holds it. */
-function delivered<Req> (engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason): Issued | null {
+function delivered<Req> (
+  engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason
+): Issued | null {
   if (typeof result === 'string') {
     engine.report(request, result, route.path)
     return null

@@ -1,4 +1,6 @@
-import { FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
+import {
+  FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES
+} from '../errors.js'
 import { MAX_COOKIE_PATH_BYTES, flat } from '../cookies.js'
 import {
   compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
@@ -6,8 +8,13 @@ import {
 } from './patterns.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
-import { ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
-import type { AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
+import {
+  ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime,
+  defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults
+} from './options.js'
+import type {
+  AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings
+} from './types.js'
 
 /** A rule (or a route's config) once compiled. */
 export interface CompiledRule<Req> {
@@ -133,7 +140,12 @@ export class RuleBook<Req> {
   private readonly authorize: AuthorizeSetting<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeSetting<Req> | undefined, warn: (message: string) => void) {
+  constructor (
+    rules: unknown,
+    defaults: GrantDefaults,
+    authorize: AuthorizeSetting<Req> | undefined,
+    warn: (message: string) => void
+  ) {
     this.defaults = defaults
     this.authorize = authorize
     if (rules !== undefined && !Array.isArray(rules)) {
@@ -205,7 +217,9 @@ export class RuleBook<Req> {
    * rule to every signed-in user, rarely what an app that sells or assigns content means, and
    * nothing would say so until a user opened another's course.
    */
-  private authorizeFor (own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string): AuthorizeFunction<Req> | undefined {
+  private authorizeFor (
+    own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string
+  ): AuthorizeFunction<Req> | undefined {
     const setting = own ?? this.authorize
     if (setting === undefined) {
       const here = where.startsWith('rules[') ? 'this rule' : 'this route'

@@ -1,5 +1,7 @@
 import type { KeyInput, KeyType } from '../keys.js'
-import type { CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies } from '../signer.js'
+import type {
+  CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies
+} from '../signer.js'
 import type { DurationInput } from '../time.js'
 import type { SameSite } from '../cookies.js'
 import type { ParamCheck } from './patterns.js'
