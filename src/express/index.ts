@@ -5,7 +5,8 @@ import { createGrantServices, type Playlists } from '../core/grants/compose.js'
 import type { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantResult
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
+  type GrantResult
 } from '../core/grants/types.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'
 import type { SignUrlOptions } from '../core/signer.js'
@@ -70,7 +71,8 @@ const writeHeadHeaders: HeaderAccess<ServerResponse, HeaderArg> = {
     if (Array.isArray(headers)) {
       const found: string[] = []
       for (let i = 0; i + 1 < headers.length; i += 2) {
-        if (String(headers[i]).toLowerCase() === name) found.push(...[headers[i + 1] as OutgoingHttpHeader].flat().map(String))
+        if (String(headers[i]).toLowerCase() !== name) continue
+        found.push(...[headers[i + 1] as OutgoingHttpHeader].flat().map(String))
       }
       if (found.length > 0) value = found
     } else if (headers !== undefined && headers !== null) {
@@ -130,7 +132,8 @@ function writeHeadOf (res: ServerResponse, state: RequestGrants<unknown>, args: 
   }
   if (state.decided) return state.originals.writeHead.apply(res, args) as ServerResponse
   const reason = args[1]
-  return decide(res, state, Number(args[0]) | 0, ['writeHead', args], (typeof reason === 'string' ? args[2] : reason) as HeaderArg) as ServerResponse
+  const headers = (typeof reason === 'string' ? args[2] : reason) as HeaderArg
+  return decide(res, state, Number(args[0]) | 0, ['writeHead', args], headers) as ServerResponse
 }
 
 /** A write() or end(): held while the response is, and deciding what it carries when it is the first call. */
@@ -211,7 +214,9 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
   if (owner !== undefined) return owner === (engine as unknown) ? appOriginals.get(root) as Originals : null
   owners.set(root, engine as unknown as GrantEngine<never>)
   const response = root.response as ServerResponse
-  const originals: Originals = { writeHead: response.writeHead as Write, write: response.write as Write, end: response.end as Write }
+  const originals: Originals = {
+    writeHead: response.writeHead as Write, write: response.write as Write, end: response.end as Write
+  }
   const stateOf = (res: ExpressResponse): RequestGrants<unknown> | undefined => res.locals?.[kState]
   // Fixed parameters, passed on as they came: every response of the app passes here, most with
   // no state, and a rest array per call is measurable (bench:express, unmatched).
@@ -277,10 +282,14 @@ function answerError (res: ServerResponse, originals: Originals, err: unknown): 
   const { code, statusCode } = err as { code?: unknown, statusCode?: unknown }
   const status = typeof statusCode === 'number' && statusCode >= 500 && statusCode <= 599 ? statusCode : 500
   const body = JSON.stringify({
-    statusCode: status, code: typeof code === 'string' ? code : undefined, error: STATUS_CODES[status], message: 'the grant could not be signed'
+    statusCode: status,
+    code: typeof code === 'string' ? code : undefined,
+    error: STATUS_CODES[status],
+    message: 'the grant could not be signed'
   })
   for (const name of res.getHeaderNames()) res.removeHeader(name)
-  originals.writeHead.call(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+  const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }
+  originals.writeHead.call(res, status, headers)
   originals.end.call(res, body)
 }
 
@@ -350,7 +359,8 @@ function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse)
 
 /** A playlist of the mirror, answered here. */
 function servePlaylist<Req> (
-  mirror: Playlists<Req>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse, next: NextFunction
+  mirror: Playlists<Req>, req: IncomingMessage & Req, client: ClientInfo, path: string, res: ServerResponse,
+  next: NextFunction
 ): void {
   const head = req.method === 'HEAD'
   let served
@@ -370,7 +380,8 @@ function servePlaylist<Req> (
 // handler would log one and, outside production, send it to the client). Anything else goes to the app.
 function fail (res: ServerResponse, err: unknown, next: NextFunction, serverErrors = false): void {
   const { code, statusCode, message } = err as { code?: unknown, statusCode?: unknown, message?: unknown }
-  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CF_') || typeof statusCode !== 'number' || statusCode < 400 ||
+  if (typeof code !== 'string' || !code.startsWith('FST_ERR_CF_') || typeof statusCode !== 'number' ||
+    statusCode < 400 ||
     (statusCode >= 500 && !serverErrors) || statusCode > 599) {
     next(err)
     return
@@ -390,7 +401,9 @@ function fail (res: ServerResponse, err: unknown, next: NextFunction, serverErro
  * matching path is decided (user, authorisation, signing) before the next handler runs, so that it
  * can be attached synchronously when the response headers are written.
  */
-export function expressCloudfrontCookies<Req = IncomingMessage> (options: ExpressCloudfrontCookiesOptions<Req>): CloudfrontMiddleware<Req> {
+export function expressCloudfrontCookies<Req = IncomingMessage> (
+  options: ExpressCloudfrontCookiesOptions<Req>
+): CloudfrontMiddleware<Req> {
   const { engine, playlists } = createGrantServices<Req>(options)
 
   /** The route's grant, asked for before the handler runs (as far as the cache); then the handler. */
@@ -429,7 +442,9 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
       seenOriginals = adoptApp(engine, app)
     }
     const locals = (res as ExpressResponse).locals
-    if (seenOriginals !== null && locals !== undefined) return needed ? expressState(engine, req, res, seenOriginals) : null
+    if (seenOriginals !== null && locals !== undefined) {
+      return needed ? expressState(engine, req, res, seenOriginals) : null
+    }
     const state = new RequestGrants(engine, req, res)
     // Defined, not assigned: in an app another middleware owns, req.cloudfront is that one's getter.
     Object.defineProperty(req, 'cloudfront', { value: state, configurable: true, enumerable: true, writable: true })
@@ -450,7 +465,8 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (options: Expres
     else routeGrant(req, state, path, res, next)
   }
 
-  return Object.defineProperties(cloudfrontMiddleware, Object.getOwnPropertyDescriptors(engine.instanceApi())) as CloudfrontMiddleware<Req>
+  const instanceApi = Object.getOwnPropertyDescriptors(engine.instanceApi())
+  return Object.defineProperties(cloudfrontMiddleware, instanceApi) as CloudfrontMiddleware<Req>
 }
 
 export default expressCloudfrontCookies

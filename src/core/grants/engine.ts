@@ -10,8 +10,8 @@ import type { ResolvedGrantOptions } from './options.js'
 import { RuleBook, checkPrefix, slotOf, type CompiledRule, type PendingGrant } from './rule-book.js'
 import { heldValuesOf } from './signed-values.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi, type GrantRuleSettings,
-  type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
+  type GrantRuleSettings, type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
 // The grant engine: everything that decides who gets which cookie set, framework-agnostic. Every
@@ -79,7 +79,11 @@ export class GrantEngine<Req = unknown> {
     this.hasPathRules = this.rules.rules.length > 0
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
     this.issuer = new Issuer({
-      distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters
+      distribution: settings.distribution,
+      cookie: settings.cookie,
+      now: settings.now,
+      cache: this.cache,
+      counters: this.counters
     })
   }
 
@@ -143,7 +147,9 @@ export class GrantEngine<Req = unknown> {
    */
   playlistUser (request: Req, pending: PendingGrant<Req>): MaybePromise<Admitted | NoGrantReason> {
     const result = this.run(request, pending, NO_CLIENT, Delivery.Admit) as MaybePromise<Admitted | NoGrantReason>
-    if (isThenable<Admitted | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    if (isThenable<Admitted | NoGrantReason>(result)) {
+      return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    }
     return this.reported(request, result, pending)
   }
 
@@ -154,7 +160,9 @@ export class GrantEngine<Req = unknown> {
     request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo
   ): MaybePromise<Issued | NoGrantReason> {
     const result = this.bound(user, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
-    if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    if (isThenable<Issued | NoGrantReason>(result)) {
+      return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    }
     return this.reported(request, result, pending)
   }
 
@@ -188,7 +196,9 @@ export class GrantEngine<Req = unknown> {
     const authorize = p.rule.authorize
     if (authorize === undefined) return this.bound(id, p, client, delivery)
     const ok = authorize(request, p.params, p.path)
-    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+    if (isThenable(ok)) {
+      return Promise.resolve(ok).then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+    }
     return ok === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')
   }
 
@@ -224,14 +234,18 @@ export class GrantEngine<Req = unknown> {
       return delivery === Delivery.Playlist ? entry : this.unlessSentBack(entry, client)
     }
     const running = this.issuer.running(signer, user, slot)
-    if (running !== undefined) return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
+    if (running !== undefined) {
+      return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
+    }
     if (entry === undefined && delivery !== Delivery.Playlist) {
       const held = this.clientHolds(p, client, ip, nowSec)
       if (held !== null) return held
     }
     // Unsigned: asked again when the response carries it, by then perhaps cached or signing for another request.
     if (delivery === Delivery.CookiesUnsigned) {
-      return () => Promise.resolve(this.cachedOrSigned(user, p, slot, ip, client, Delivery.Cookies) as MaybePromise<Issued>)
+      return () => Promise.resolve(
+        this.cachedOrSigned(user, p, slot, ip, client, Delivery.Cookies) as MaybePromise<Issued>
+      )
     }
     if (entry === undefined) this.counters.misses++
     else this.counters.reissues++
@@ -252,7 +266,8 @@ export class GrantEngine<Req = unknown> {
     const result = verifier.verify({ url: this.distribution + p.path, cookieHeader, clientIp: client.ip })
     if (!result.ok || result.keyPairId !== this.keys.active.keyPairId) return null
     const pol = result.policy
-    if (pol.resource !== this.distribution + p.path + '*' || pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
+    if (pol.resource !== this.distribution + p.path + '*') return null
+    if (pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
     if (pol.expires - nowSec <= p.rule.refreshBefore) return null
     const values = heldValuesOf(cookieHeader)
     if (values === null) return null
