@@ -197,7 +197,8 @@ export class GrantEngine<Req = unknown> {
     if (authorize === undefined) return this.bound(id, p, client, delivery)
     const ok = authorize(request, p.params, p.path)
     if (isThenable(ok)) {
-      return Promise.resolve(ok).then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+      return Promise.resolve(ok)
+        .then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
     }
     return ok === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')
   }

@@ -47,7 +47,9 @@ export class KeyRing {
       'not one of the configured keys')
     }
     this.active = active
-    this.verifier = Object.keys(publicKeys).length > 0 ? createVerifier({ keys: publicKeys, now: settings.now, cacheSize: 1000 }) : null
+    this.verifier = Object.keys(publicKeys).length > 0
+      ? createVerifier({ keys: publicKeys, now: settings.now, cacheSize: 1000 })
+      : null
   }
 
   /** Makes another configured key the one that signs. */

@@ -45,7 +45,8 @@ export interface ResolvedGrantOptions<Req> {
 
 /** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
 export const GRANT_OPTION_KEYS = [
-  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules', 'getUser',
+  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules',
+  'getUser',
   'authorize', 'ttl', 'refreshBefore', 'maxTtl', 'hashAlgorithm', 'ipBound', 'ipv6', 'cookie', 'cache', 'statuses',
   'expiresHeader', 'now', 'onWarning', 'onDecision', 'playlists'
 ] as const
@@ -82,11 +83,16 @@ export function resolveLifetime (
   ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string
 ): { ttl: number, refreshBefore: number } {
   const ttlName = where === '' ? 'ttl' : `${where}.ttl`
-  const ttl = ttlIn === undefined ? defaults.ttl : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
+  const ttl = ttlIn === undefined
+    ? defaults.ttl
+    : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
   const refreshBefore = refreshIn === undefined
     ? defaultRefreshBefore(ttl, defaults.refreshBefore)
     : parseDuration(refreshIn, where === '' ? 'refreshBefore' : `${where}.refreshBefore`)
-  if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION(where === '' ? 'refreshBefore' : `${where}.refreshBefore`, `must be shorter than ttl (${ttl}s)`)
+  if (refreshBefore >= ttl) {
+    const name = where === '' ? 'refreshBefore' : `${where}.refreshBefore`
+    throw new FST_ERR_CF_INVALID_OPTION(name, `must be shorter than ttl (${ttl}s)`)
+  }
   return { ttl, refreshBefore }
 }
 
@@ -127,7 +133,13 @@ export function optionalBoolean (value: unknown, name: string): void {
 function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
   const single = options.keyPairId !== undefined || options.privateKey !== undefined || options.sign !== undefined
   const keyList: SigningKey[] = options.keys ?? (single
-    ? [{ keyPairId: options.keyPairId as string, privateKey: options.privateKey, passphrase: options.passphrase, sign: options.sign, keyType: options.keyType } as SigningKey]
+    ? [{
+        keyPairId: options.keyPairId as string,
+        privateKey: options.privateKey,
+        passphrase: options.passphrase,
+        sign: options.sign,
+        keyType: options.keyType
+      } as SigningKey]
     : [])
   if (!Array.isArray(keyList) || keyList.length === 0) {
     throw new FST_ERR_CF_INVALID_OPTION('keys', 'give keyPairId and privateKey, or keys: [{ keyPairId, privateKey ' +
@@ -151,7 +163,8 @@ function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
 
 function resolveDistribution (value: unknown): string {
   const dist = splitUrl(typeof value === 'string' ? value : '')
-  if (!dist || (dist.scheme !== 'https' && dist.scheme !== 'http') || dist.host === '' || (dist.path !== '' && dist.path !== '/') ||
+  if (!dist || (dist.scheme !== 'https' && dist.scheme !== 'http') || dist.host === '' ||
+    (dist.path !== '' && dist.path !== '/') ||
     dist.query !== null || /[^A-Za-z0-9.:-]/.test(dist.host)) {
     throw new FST_ERR_CF_INVALID_OPTION('distribution', 'expected the CDN base URL, such as ' +
       '"https://media.example.com" (no path)')
@@ -169,7 +182,9 @@ function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie']
   }
   optionalBoolean(c.secure, 'cookie.secure')
   optionalBoolean(c.httpOnly, 'cookie.httpOnly')
-  if (c.sameSite === 'None' && c.secure === false) throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
+  if (c.sameSite === 'None' && c.secure === false) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
+  }
   return {
     domain,
     secure: (c.secure as boolean | undefined) ?? true,
@@ -216,7 +231,9 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
 
   const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
   const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')
-  const refreshBefore = options.refreshBefore === undefined ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP) : parseDuration(options.refreshBefore, 'refreshBefore')
+  const refreshBefore = options.refreshBefore === undefined
+    ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP)
+    : parseDuration(options.refreshBefore, 'refreshBefore')
   if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION('refreshBefore', `must be shorter than ttl (${ttl}s)`)
   optionalBoolean(options.ipBound, 'ipBound')
   if (options.ipv6 !== undefined && options.ipv6 !== 'refuse' && options.ipv6 !== 'unbound') {
@@ -234,7 +251,8 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', `"${cookie.domain}" does not cover the distribution's host ` +
       `${host}, so browsers would never send the cookies to it: use ${host} or a parent domain it shares with the app`)
   }
-  const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
+  const onWarning = options.onWarning ??
+    ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
   if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
     onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies ` +
       'only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.')
@@ -259,7 +277,10 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false, maxTtl },
     ipv6: options.ipv6 ?? 'refuse',
     cookie,
-    cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
+    cache: {
+      max: positive(cacheOpts.max, 'cache.max', 10_000),
+      maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024)
+    },
     statusAllowed: resolveStatuses(options.statuses),
     // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),

@@ -153,7 +153,8 @@ export function compileResourceTemplate (source: unknown, what: string): Resourc
         'would end the cookie\'s Path: escape it as %3B')
       }
       if (
-        seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) || !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)
+        seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) ||
+        !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)
       ) {
         throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" is not a valid literal path segment in "${source}"`)
       }

@@ -3,7 +3,8 @@ import {
 } from '../errors.js'
 import { MAX_COOKIE_PATH_BYTES, flat } from '../cookies.js'
 import {
-  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
+  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate,
+  fillTemplate,
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from './patterns.js'
 import { parseDuration } from '../time.js'
@@ -224,9 +225,13 @@ export class RuleBook<Req> {
     if (setting === undefined) {
       const here = where.startsWith('rules[') ? 'this rule' : 'this route'
       const params = template.params.map((p) => `:${p}`).join(', ')
+      const whatever = params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`
       throw new FST_ERR_CF_INVALID_OPTION(`${where}.authorize`, 'missing: without authorize (global, or on ' +
         `${here}), every signed-in user would be granted ` +
-          `"${template.source}"${params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`}. Give authorize: (request, params, prefix) => true when the user may have it (such as when they own params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' (globally or on ${here})`)
+          `"${template.source}"${whatever}. ` +
+          'Give authorize: (request, params, prefix) => true when the user may have it (such as when they own ' +
+          `params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' ` +
+          `(globally or on ${here})`)
     }
     return setting === ANY_SIGNED_IN_USER ? undefined : setting
   }
@@ -284,9 +289,13 @@ export class RuleBook<Req> {
    */
   prefixGrant (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
-    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    if (typeof settings !== 'object' || settings === null) {
+      throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    }
     refuseUnknownKeys(settings, EXPLICIT_GRANT_KEYS, 'grant options')
-    const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
+    const ttl = settings.ttl === undefined
+      ? this.defaults.ttl
+      : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
     optionalBoolean(settings.authorized, 'authorized')
     const contained = this.containedIn(path)

@@ -15,7 +15,8 @@ export type UserId = string | number
 export type MaybePromise<T> = T | PromiseLike<T>
 export type GetUserFunction<Req> = (request: Req) => MaybePromise<UserId | null | undefined | false>
 /** Return `true` to grant; anything else (false, undefined, a thrown error) grants nothing. */
-export type AuthorizeFunction<Req> = (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
+export type AuthorizeFunction<Req> =
+  (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
 /**
  * Who may have a rule's prefix: a function that decides per request, or `'any-signed-in-user'` to
  * say, in so many words, that every user getUser returns gets every prefix the rule grants.
@@ -129,7 +130,8 @@ export interface GrantOptions<Req = unknown> {
 }
 
 /** Why a request that matched a rule, or called `grant()`, received no cookie set. */
-export type NoGrantReason = 'no-user' | 'not-authorized' | 'status' | 'failed' | 'revoked' | 'ipv6-refused' | 'client-fresh'
+export type NoGrantReason =
+  'no-user' | 'not-authorized' | 'status' | 'failed' | 'revoked' | 'ipv6-refused' | 'client-fresh'
 
 /** What `onDecision` receives. */
 export interface GrantDecision {
