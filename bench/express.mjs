@@ -143,7 +143,10 @@ async function main () {
     console.log(`| ${label[key]} | ${median(list.map((x) => x.ratio)).toFixed(3)} | ${list.map((x) => x.ratio.toFixed(2)).join(' ')} | ${Math.round(median(list.map((x) => x.base.rps)))} | ${Math.round(median(list.map((x) => x.row.rps)))} | ${median(list.map((x) => x.base.cpuPerRequest)).toFixed(0)} / ${median(list.map((x) => x.row.cpuPerRequest)).toFixed(0)} |`)
   }
   const cached = median(runs.get('static/cached').map((x) => x.ratio))
-  console.log(`\n| target | measured | met |\n|---|---:|---|\n| cached >= 0.95x static headers (pairs) | ${cached.toFixed(2)} | ${cached >= 0.95 ? 'yes' : 'NO'} |`)
+  const unmatched = median(runs.get('bare/unmatched').map((x) => x.ratio))
+  console.log('\n| target | measured | met |\n|---|---:|---|')
+  console.log(`| cached >= 0.92x static headers (pairs) | ${cached.toFixed(2)} | ${cached >= 0.92 ? 'yes' : 'NO'} |`)
+  console.log(`| unmatched >= 0.96x bare (pairs) | ${unmatched.toFixed(2)} | ${unmatched >= 0.96 ? 'yes' : 'NO'} |`)
   console.log(`\nCached rows: ${signatures} signatures, ${hits} grants served from the cache.`)
   if (!canPin) console.log('(taskset not available: pairs ran unpinned)')
 }

@@ -1,14 +1,21 @@
 // What the package root exports: exactly the list in the README's API section (a test compares
 // them). Everything else is private to the package and imported from its own file.
 export { fastifyCloudfrontCookies, default } from './fastify/index.js'
-export type { FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator } from './fastify/index.js'
+export type {
+  FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator
+} from './fastify/index.js'
 export * from './core/errors.js'
 export {
   createSigner, type Signer, type SignerOptions, type SignUrlOptions, type SignCookiesOptions, type TimeOptions,
   type CloudFrontCookies, type HashAlgorithm, type CustomSignFunction
 } from './core/signer.js'
-export { createVerifier, type Verifier, type VerifierOptions, type VerifyRequest, type VerifyResult, type VerifyErrorCode } from './core/verifier.js'
-export { diagnose, diagnoseHar, type DoctorInput, type HarOptions, type DoctorReport, type Finding, type DoctorCode, type Severity } from './core/doctor/index.js'
+export {
+  createVerifier, type Verifier, type VerifierOptions, type VerifyRequest, type VerifyResult, type VerifyErrorCode
+} from './core/verifier.js'
+export {
+  diagnose, diagnoseHar, type DoctorInput, type HarOptions, type DoctorReport, type Finding, type DoctorCode,
+  type Severity
+} from './core/doctor/index.js'
 export type {
   GrantOptions, GrantRule, GrantRuleSettings, SigningKey, CookieOptions, GetUserFunction, AuthorizeFunction, UserId,
   GrantResult, ExplicitGrantOptions, GrantStats

@@ -1,2 +1,4 @@
 export { fastifyCloudfrontCookies, default } from './plugin.js'
-export type { FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator } from './plugin.js'
+export type {
+  FastifyCloudfrontCookiesOptions, CloudfrontRouteOptions, CloudfrontReply, CloudfrontDecorator
+} from './plugin.js'

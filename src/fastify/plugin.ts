@@ -2,10 +2,13 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
 import { createGrantServices, type GrantServices, type Playlists } from '../core/grants/compose.js'
 import type { GrantEngine } from '../core/grants/engine.js'
-import { GrantResponse, routeGrant, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
+import {
+  GrantResponse, routeGrant, writeGrantHeaders, type Carried, type HeaderAccess
+} from '../core/grants/response.js'
 import type { PendingGrant } from '../core/grants/rule-book.js'
 import {
-  isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings, type MaybePromise
+  isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings,
+  type MaybePromise
 } from '../core/grants/types.js'
 import { pathOf } from '../core/url.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'
@@ -13,7 +16,9 @@ import type { PlaylistResponse } from '../core/playlists/mirror.js'
 /** Plugin options: see the README for each one and its default. */
 export interface FastifyCloudfrontCookiesOptions extends GrantOptions<FastifyRequest> {}
 
-/** `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out. */
+/**
+ * `config.cloudfront` of a route: the same settings as a rule (its `match` is the route itself), or `false` to opt out.
+ */
 export type CloudfrontRouteOptions = GrantRuleSettings<FastifyRequest>
 
 /** `reply.cloudfront`: explicit grants and revocation from a handler. */
@@ -104,7 +109,9 @@ function guardRoutes (fastify: FastifyInstance, engine: GrantEngine<FastifyReque
     const grants = engine.routeGrants(url, routeOptions.config?.cloudfront, where)
     if (grants === null) return
     const handler = routeOptions.handler
-    routeOptions.handler = function cloudfrontGuard (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    routeOptions.handler = function cloudfrontGuard (
+      this: FastifyInstance, request: FastifyRequest, reply: FastifyReply
+    ) {
       (reply as StatefulReply)[kPending] = grants(request.raw.url ?? '/', request.params as Record<string, unknown>)
       return handler.call(this, request, reply)
     }
@@ -126,7 +133,13 @@ function servePlaylists (fastify: FastifyInstance, playlists: Playlists<FastifyR
 }
 
 /** Writes what the response carries, then hands the payload on. */
-function written (reply: FastifyReply, carried: Carried | null, expiresHeader: string | false, payload: unknown, next: (err: Error | null, payload?: unknown) => void): void {
+function written (
+  reply: FastifyReply,
+  carried: Carried | null,
+  expiresHeader: string | false,
+  payload: unknown,
+  next: (err: Error | null, payload?: unknown) => void
+): void {
   if (carried !== null) writeGrantHeaders(replyHeaders, reply, undefined, carried, expiresHeader)
   next(null, payload)
 }
@@ -136,7 +149,8 @@ function finishResponses (fastify: FastifyInstance, engine: GrantEngine<FastifyR
   const expiresHeader = engine.expiresHeader
   fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
-    if ((reply as StatefulReply)[kPending] !== null || (reply as StatefulReply)[kState] !== null) stateOf(engine, reply).fail()
+    const r = reply as StatefulReply
+    if (r[kPending] !== null || r[kState] !== null) stateOf(engine, reply).fail()
     next()
   })
 
@@ -153,7 +167,8 @@ function finishResponses (fastify: FastifyInstance, engine: GrantEngine<FastifyR
     try {
       // The route's own grant alone is one core call; anything else is the response's to finish.
       carried = state === null
-        ? routeGrant(engine, request, pending as PendingGrant<FastifyRequest>, new FastifyClient(request), reply.statusCode)
+        ? routeGrant(engine, request, pending as PendingGrant<FastifyRequest>, new FastifyClient(request),
+          reply.statusCode)
         : state.finish(reply.statusCode)
     } catch (err) {
       next(err as Error)

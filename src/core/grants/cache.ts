@@ -79,12 +79,15 @@ function entryBytes (e: CacheEntry): number {
  * characters of a cached signature would be cold memory on a busy server (bench:plugin, plugin-fresh-client).
  */
 export function sentBack (cookieHeader: string, entry: CacheEntry): boolean {
-  for (let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)) {
+  for (
+    let at = cookieHeader.indexOf(SIGNATURE_COOKIE); at !== -1; at = cookieHeader.indexOf(SIGNATURE_COOKIE, at + 1)
+  ) {
     const before = at === 0 ? 59 : cookieHeader.charCodeAt(at - 1)
     const end = at + entry.signatureEnd
     const after = end === cookieHeader.length ? 59 : cookieHeader.charCodeAt(end)
     // A whole cookie (not the tail of another name, nor the head of a longer value): ; or space around it.
-    if ((before === 59 || before === 32) && (after === 59 || after === 32) && cookieHeader.slice(end - TAIL, end) === entry.signatureTail) return true
+    const whole = (before === 59 || before === 32) && (after === 59 || after === 32)
+    if (whole && cookieHeader.slice(end - TAIL, end) === entry.signatureTail) return true
   }
   return false
 }
@@ -141,7 +144,9 @@ export class SetCache {
       else kept.set(e.slot, e)
     }
     if (kept.size === 0) this.lru.delete(user)
-    else if (held instanceof Map && kept.size < held.size) this.set(user, kept.size === 1 ? kept.values().next().value as CacheEntry : kept)
+    else if (held instanceof Map && kept.size < held.size) {
+      this.set(user, kept.size === 1 ? kept.values().next().value as CacheEntry : kept)
+    }
     return dropped
   }
 

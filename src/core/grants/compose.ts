@@ -1,4 +1,4 @@
-import { PlaylistMirror, type MirrorStats, type PlaylistResponse } from '../playlists/mirror.js'
+import { PlaylistMirror, type PlaylistResponse } from '../playlists/mirror.js'
 import { GrantEngine } from './engine.js'
 import { resolveGrantOptions } from './options.js'
 import { playlistAccess, type PlaylistClient, type PlaylistGrant } from './playlist-access.js'
@@ -15,8 +15,9 @@ export interface Playlists<Req> {
   /** The CDN path a mirror path stands for, or null. */
   cdnPathOf: (path: string) => string | null
   /** Answers a mirror request (see PlaylistMirror.serve). */
-  serve: (request: Req, client: ClientInfo, path: string, acceptEncoding: string | undefined) => PlaylistResponse | Promise<PlaylistResponse>
-  stats: () => MirrorStats
+  serve: (
+    request: Req, client: ClientInfo, path: string, acceptEncoding: string | undefined
+  ) => PlaylistResponse | Promise<PlaylistResponse>
 }
 
 export interface GrantServices<Req> {
@@ -34,14 +35,14 @@ export function createGrantServices<Req> (
   const settings = resolveGrantOptions(options)
   const engine = new GrantEngine<Req>(settings, log)
   if (settings.playlists === undefined) return { engine, playlists: null }
-  const mirror = new PlaylistMirror<Req, PlaylistGrant<Req>, PlaylistClient<Req>>(settings.playlists, playlistAccess(engine, settings.now))
+  const access = playlistAccess(engine, settings.now)
+  const mirror = new PlaylistMirror<Req, PlaylistGrant<Req>, PlaylistClient<Req>>(settings.playlists, access)
   return {
     engine,
     playlists: {
       prefix: mirror.prefix,
       cdnPathOf: (path) => mirror.cdnPathOf(path),
-      serve: (request, client, path, acceptEncoding) => mirror.serve(request, { request, client }, path, acceptEncoding),
-      stats: () => mirror.stats()
+      serve: (request, client, path, acceptEncoding) => mirror.serve(request, { request, client }, path, acceptEncoding)
     }
   }
 }

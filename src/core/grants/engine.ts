@@ -10,8 +10,8 @@ import type { ResolvedGrantOptions } from './options.js'
 import { RuleBook, checkPrefix, slotOf, type CompiledRule, type PendingGrant } from './rule-book.js'
 import { heldValuesOf } from './signed-values.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi, type GrantRuleSettings,
-  type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
+  type GrantRuleSettings, type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
 // The grant engine: everything that decides who gets which cookie set, framework-agnostic. Every
@@ -79,7 +79,11 @@ export class GrantEngine<Req = unknown> {
     this.hasPathRules = this.rules.rules.length > 0
     this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
     this.issuer = new Issuer({
-      distribution: settings.distribution, cookie: settings.cookie, now: settings.now, cache: this.cache, counters: this.counters
+      distribution: settings.distribution,
+      cookie: settings.cookie,
+      now: settings.now,
+      cache: this.cache,
+      counters: this.counters
     })
   }
 
@@ -87,7 +91,9 @@ export class GrantEngine<Req = unknown> {
    * How a route's requests find their grant, decided once per route: its own `config.cloudfront`
    * (`where` names it in errors), or the path rules its URL could match; null when none can have one.
    */
-  routeGrants (url: string, config: GrantRuleSettings<Req> | false | undefined, where: string): RouteGrants<Req> | null {
+  routeGrants (
+    url: string, config: GrantRuleSettings<Req> | false | undefined, where: string
+  ): RouteGrants<Req> | null {
     if (config === false) return null
     const rules = this.rules
     if (config !== undefined) {
@@ -141,18 +147,28 @@ export class GrantEngine<Req = unknown> {
    */
   playlistUser (request: Req, pending: PendingGrant<Req>): MaybePromise<Admitted | NoGrantReason> {
     const result = this.run(request, pending, NO_CLIENT, Delivery.Admit) as MaybePromise<Admitted | NoGrantReason>
-    if (isThenable<Admitted | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    if (isThenable<Admitted | NoGrantReason>(result)) {
+      return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    }
     return this.reported(request, result, pending)
   }
 
-  /** An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values. */
-  playlistSet (request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
+  /**
+   * An admitted user's set for a playlist (steps 3 and 4), whatever the client holds: a playlist carries its values.
+   */
+  playlistSet (
+    request: Req, user: string, pending: PendingGrant<Req>, client: ClientInfo
+  ): MaybePromise<Issued | NoGrantReason> {
     const result = this.bound(user, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
-    if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    if (isThenable<Issued | NoGrantReason>(result)) {
+      return Promise.resolve(result).then((r) => this.reported(request, r, pending))
+    }
     return this.reported(request, result, pending)
   }
 
-  private reported<T extends object> (request: Req, result: T | NoGrantReason, pending: PendingGrant<Req>): T | NoGrantReason {
+  private reported<T extends object> (
+    request: Req, result: T | NoGrantReason, pending: PendingGrant<Req>
+  ): T | NoGrantReason {
     if (typeof result === 'string') this.report(request, result, pending.path)
     return result
   }
@@ -163,20 +179,27 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** Step 1: the user. */
-  private run (request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private run (
+    request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     const user = this.settings.getUser(request)
     if (isThenable(user)) return Promise.resolve(user).then((u) => this.authorised(request, u, p, client, delivery))
     return this.authorised(request, user, p, client, delivery)
   }
 
   /** Step 2: nobody signed in gets nothing; the rule's (or the prefix's) authorize decides for the user. */
-  private authorised (request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private authorised (
+    request: Req, user: unknown, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     const id = userIdOf(user)
     if (id === null) return 'no-user'
     const authorize = p.rule.authorize
     if (authorize === undefined) return this.bound(id, p, client, delivery)
     const ok = authorize(request, p.params, p.path)
-    if (isThenable(ok)) return Promise.resolve(ok).then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+    if (isThenable(ok)) {
+      return Promise.resolve(ok)
+        .then((v) => (v === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')))
+    }
     return ok === true ? this.bound(id, p, client, delivery) : this.refused('not-authorized')
   }
 
@@ -186,7 +209,9 @@ export class GrantEngine<Req = unknown> {
   }
 
   /** Step 3: the IP an IP-bound grant is bound to; an IPv6 client gets nothing, or an unbound set (`ipv6`). */
-  private bound (user: string, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery): MaybePromise<PipelineResult> {
+  private bound (
+    user: string, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
+  ): MaybePromise<PipelineResult> {
     // The mirror stops before this step: it loads the playlist first, whose length sets the lifetime.
     if (delivery === Delivery.Admit) return new Admitted(user)
     if (!p.rule.ipBound) return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
@@ -210,14 +235,18 @@ export class GrantEngine<Req = unknown> {
       return delivery === Delivery.Playlist ? entry : this.unlessSentBack(entry, client)
     }
     const running = this.issuer.running(signer, user, slot)
-    if (running !== undefined) return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
+    if (running !== undefined) {
+      return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
+    }
     if (entry === undefined && delivery !== Delivery.Playlist) {
       const held = this.clientHolds(p, client, ip, nowSec)
       if (held !== null) return held
     }
     // Unsigned: asked again when the response carries it, by then perhaps cached or signing for another request.
     if (delivery === Delivery.CookiesUnsigned) {
-      return () => Promise.resolve(this.cachedOrSigned(user, p, slot, ip, client, Delivery.Cookies) as MaybePromise<Issued>)
+      return () => Promise.resolve(
+        this.cachedOrSigned(user, p, slot, ip, client, Delivery.Cookies) as MaybePromise<Issued>
+      )
     }
     if (entry === undefined) this.counters.misses++
     else this.counters.reissues++
@@ -225,15 +254,21 @@ export class GrantEngine<Req = unknown> {
     return delivery === Delivery.Playlist ? signing : signing.then((e) => this.unlessSentBack(e, client))
   }
 
-  /** The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send nothing. */
-  private clientHolds (p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number): Issued | null {
+  /**
+   * The client already holds a valid, fresh set for this prefix, signed by the active key (after a restart, say): send
+   * nothing.
+   */
+  private clientHolds (
+    p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number
+  ): Issued | null {
     const verifier = this.keys.verifier
     const cookieHeader = client.cookieHeader
     if (verifier === null || cookieHeader === undefined || !cookieHeader.includes('CloudFront-Signature=')) return null
     const result = verifier.verify({ url: this.distribution + p.path, cookieHeader, clientIp: client.ip })
     if (!result.ok || result.keyPairId !== this.keys.active.keyPairId) return null
     const pol = result.policy
-    if (pol.resource !== this.distribution + p.path + '*' || pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
+    if (pol.resource !== this.distribution + p.path + '*') return null
+    if (pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
     if (pol.expires - nowSec <= p.rule.refreshBefore) return null
     const values = heldValuesOf(cookieHeader)
     if (values === null) return null

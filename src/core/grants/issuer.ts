@@ -39,14 +39,18 @@ export class Issuer {
   }
 
   /** Signs (or shares) the set for a user's slot and stores it in the cache. */
-  sign (signer: Signer, user: string, slot: string, path: string, ttl: number, ip: string | undefined): Promise<CacheEntry> {
+  sign (
+    signer: Signer, user: string, slot: string, path: string, ttl: number, ip: string | undefined
+  ): Promise<CacheEntry> {
     const key = `${signer.keyPairId}\u0000${user}\u0000${slot}`
     const signing = this.signShared(signer, user, slot, path, ttl, ip).finally(() => this.inflight.delete(key))
     this.inflight.set(key, signing)
     return signing
   }
 
-  private async signShared (signer: Signer, user: string, slot: string, path: string, ttl: number, ip: string | undefined): Promise<CacheEntry> {
+  private async signShared (
+    signer: Signer, user: string, slot: string, path: string, ttl: number, ip: string | undefined
+  ): Promise<CacheEntry> {
     // Policies hold no user: users granted the same prefix in the same second get byte-identical
     // policies, so one signature (and one set of prepared strings) serves them all (bench:plugin, plugin-all-miss).
     const nowSec = nowSeconds(this.settings.now)
@@ -70,7 +74,9 @@ export class Issuer {
     return entry
   }
 
-  private async prepare (signer: Signer, path: string, slot: string, expires: number, ip: string | undefined): Promise<CacheEntry> {
+  private async prepare (
+    signer: Signer, path: string, slot: string, expires: number, ip: string | undefined
+  ): Promise<CacheEntry> {
     const opts: SignCookiesOptions = { expires }
     if (ip !== undefined) opts.ipAddress = ip
     const cookies = await signer.signCookies(this.settings.distribution + path + '*', opts)

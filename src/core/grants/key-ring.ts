@@ -17,7 +17,9 @@ export interface KeyRingSettings {
 export class KeyRing {
   private readonly signers = new Map<string, Signer>()
   active: Signer
-  /** Recognises sets a client already holds (after a restart, say) without signing again; null with custom signers only. */
+  /**
+   * Recognises sets a client already holds (after a restart, say) without signing again; null with custom signers only.
+   */
   readonly verifier: Verifier | null
 
   constructor (settings: KeyRingSettings) {
@@ -40,15 +42,23 @@ export class KeyRing {
       }))
     }
     const active = this.signers.get(settings.activeKeyPairId)
-    if (!active) throw new FST_ERR_CF_INVALID_OPTION('activeKeyPairId', `"${String(settings.activeKeyPairId)}" is not one of the configured keys`)
+    if (!active) {
+      throw new FST_ERR_CF_INVALID_OPTION('activeKeyPairId', `"${String(settings.activeKeyPairId)}" is ` +
+      'not one of the configured keys')
+    }
     this.active = active
-    this.verifier = Object.keys(publicKeys).length > 0 ? createVerifier({ keys: publicKeys, now: settings.now, cacheSize: 1000 }) : null
+    this.verifier = Object.keys(publicKeys).length > 0
+      ? createVerifier({ keys: publicKeys, now: settings.now, cacheSize: 1000 })
+      : null
   }
 
   /** Makes another configured key the one that signs. */
   rotate (keyPairId: string): void {
     const next = this.signers.get(keyPairId)
-    if (!next) throw new FST_ERR_CF_INVALID_OPTION('keyPairId', `"${String(keyPairId)}" is not one of the configured keys`)
+    if (!next) {
+      throw new FST_ERR_CF_INVALID_OPTION('keyPairId', `"${String(keyPairId)}" is not one of the ` +
+      'configured keys')
+    }
     this.active = next
   }
 }

@@ -45,7 +45,8 @@ export interface ResolvedGrantOptions<Req> {
 
 /** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
 export const GRANT_OPTION_KEYS = [
-  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules', 'getUser',
+  'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules',
+  'getUser',
   'authorize', 'ttl', 'refreshBefore', 'maxTtl', 'hashAlgorithm', 'ipBound', 'ipv6', 'cookie', 'cache', 'statuses',
   'expiresHeader', 'now', 'onWarning', 'onDecision', 'playlists'
 ] as const
@@ -71,30 +72,44 @@ const DEFAULT_MAX_TTL = 7 * 86400
 /** Refuses a grant lifetime above the cap. */
 export function checkLifetime (ttl: number, max: number, name: string): number {
   if (ttl > max) {
-    throw new FST_ERR_CF_INVALID_OPTION(name, `${ttl} s is longer than the ${max} s a grant may live (signed cookies cannot be revoked before they expire): shorten it, or raise maxTtl`)
+    throw new FST_ERR_CF_INVALID_OPTION(name, `${ttl} s is longer than the ${max} s a grant may live (signed ` +
+      'cookies cannot be revoked before they expire): shorten it, or raise maxTtl')
   }
   return ttl
 }
 
 /** ttl and refreshBefore of a rule, a route or an explicit grant, checked against each other. */
-export function resolveLifetime (ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string): { ttl: number, refreshBefore: number } {
+export function resolveLifetime (
+  ttlIn: unknown, refreshIn: unknown, defaults: GrantDefaults, where: string
+): { ttl: number, refreshBefore: number } {
   const ttlName = where === '' ? 'ttl' : `${where}.ttl`
-  const ttl = ttlIn === undefined ? defaults.ttl : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
+  const ttl = ttlIn === undefined
+    ? defaults.ttl
+    : checkLifetime(parseDuration(ttlIn, ttlName), defaults.maxTtl, ttlName)
   const refreshBefore = refreshIn === undefined
     ? defaultRefreshBefore(ttl, defaults.refreshBefore)
     : parseDuration(refreshIn, where === '' ? 'refreshBefore' : `${where}.refreshBefore`)
-  if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION(where === '' ? 'refreshBefore' : `${where}.refreshBefore`, `must be shorter than ttl (${ttl}s)`)
+  if (refreshBefore >= ttl) {
+    const name = where === '' ? 'refreshBefore' : `${where}.refreshBefore`
+    throw new FST_ERR_CF_INVALID_OPTION(name, `must be shorter than ttl (${ttl}s)`)
+  }
   return { ttl, refreshBefore }
 }
 
 export function positive (value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) <= 0) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a ' +
+    'positive whole number')
+  }
   return value as number
 }
 
 export function optionalFunction (value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a function')
+  if (value !== undefined && typeof value !== 'function') {
+    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a ' +
+    'function')
+  }
 }
 
 /** The opt-in that lets every signed-in user have what a rule grants. */
@@ -104,27 +119,41 @@ export const ANY_SIGNED_IN_USER = 'any-signed-in-user'
 export function checkAuthorize (value: unknown, name: string): void {
   if (value === undefined || typeof value === 'function' || value === ANY_SIGNED_IN_USER) return
   const near = typeof value === 'string' && closestName(value, [ANY_SIGNED_IN_USER]) !== undefined
-  throw new FST_ERR_CF_INVALID_OPTION(name, `expected a function (request, params, prefix) => true to grant, or '${ANY_SIGNED_IN_USER}'${near ? ` (did you mean '${ANY_SIGNED_IN_USER}'?)` : ''}`)
+  throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a function (request, params, prefix) => true to grant, or ' +
+    `'${ANY_SIGNED_IN_USER}'${near ? ` (did you mean '${ANY_SIGNED_IN_USER}'?)` : ''}`)
 }
 
 export function optionalBoolean (value: unknown, name: string): void {
-  if (value !== undefined && typeof value !== 'boolean') throw new FST_ERR_CF_INVALID_OPTION(name, 'expected true or false')
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected true ' +
+    'or false')
+  }
 }
 
 function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
   const single = options.keyPairId !== undefined || options.privateKey !== undefined || options.sign !== undefined
   const keyList: SigningKey[] = options.keys ?? (single
-    ? [{ keyPairId: options.keyPairId as string, privateKey: options.privateKey, passphrase: options.passphrase, sign: options.sign, keyType: options.keyType } as SigningKey]
+    ? [{
+        keyPairId: options.keyPairId as string,
+        privateKey: options.privateKey,
+        passphrase: options.passphrase,
+        sign: options.sign,
+        keyType: options.keyType
+      } as SigningKey]
     : [])
   if (!Array.isArray(keyList) || keyList.length === 0) {
-    throw new FST_ERR_CF_INVALID_OPTION('keys', 'give keyPairId and privateKey, or keys: [{ keyPairId, privateKey }] with activeKeyPairId')
+    throw new FST_ERR_CF_INVALID_OPTION('keys', 'give keyPairId and privateKey, or keys: [{ keyPairId, privateKey ' +
+      '}] with activeKeyPairId')
   }
   if (options.keys !== undefined && (options.privateKey !== undefined || options.keyPairId !== undefined)) {
     throw new FST_ERR_CF_INVALID_OPTION('keys', 'give either keys or keyPairId/privateKey, not both')
   }
   const seen = new Set<string>()
   keyList.forEach((k, i) => {
-    if (typeof k !== 'object' || k === null) throw new FST_ERR_CF_INVALID_OPTION('keys', 'each key must be { keyPairId, privateKey }')
+    if (typeof k !== 'object' || k === null) {
+      throw new FST_ERR_CF_INVALID_OPTION('keys', 'each key must be { ' +
+      'keyPairId, privateKey }')
+    }
     if (options.keys !== undefined) refuseUnknownKeys(k, KEY_KEYS, `keys[${i}]`)
     if (seen.has(k.keyPairId)) throw new FST_ERR_CF_INVALID_OPTION('keys', `key ${k.keyPairId} is listed twice`)
     seen.add(k.keyPairId)
@@ -134,9 +163,11 @@ function resolveKeys<Req> (options: GrantOptions<Req>): SigningKey[] {
 
 function resolveDistribution (value: unknown): string {
   const dist = splitUrl(typeof value === 'string' ? value : '')
-  if (!dist || (dist.scheme !== 'https' && dist.scheme !== 'http') || dist.host === '' || (dist.path !== '' && dist.path !== '/') ||
+  if (!dist || (dist.scheme !== 'https' && dist.scheme !== 'http') || dist.host === '' ||
+    (dist.path !== '' && dist.path !== '/') ||
     dist.query !== null || /[^A-Za-z0-9.:-]/.test(dist.host)) {
-    throw new FST_ERR_CF_INVALID_OPTION('distribution', 'expected the CDN base URL, such as "https://media.example.com" (no path)')
+    throw new FST_ERR_CF_INVALID_OPTION('distribution', 'expected the CDN base URL, such as ' +
+      '"https://media.example.com" (no path)')
   }
   return `${dist.scheme}://${dist.host.toLowerCase()}`
 }
@@ -151,7 +182,9 @@ function resolveCookie (value: unknown): ResolvedGrantOptions<unknown>['cookie']
   }
   optionalBoolean(c.secure, 'cookie.secure')
   optionalBoolean(c.httpOnly, 'cookie.httpOnly')
-  if (c.sameSite === 'None' && c.secure === false) throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
+  if (c.sameSite === 'None' && c.secure === false) {
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.sameSite', 'SameSite=None requires secure: true')
+  }
   return {
     domain,
     secure: (c.secure as boolean | undefined) ?? true,
@@ -165,7 +198,10 @@ function resolveStatuses (st: unknown): (status: number) => boolean {
   if (st === undefined) return (s) => s >= 200 && s < 300
   if (typeof st === 'function') return (s) => s >= 200 && s < 400 && (st as (s: number) => boolean)(s)
   if (Array.isArray(st) && st.every((n) => Number.isInteger(n) && n >= 100 && n < 600)) {
-    if (st.some((n) => n >= 400)) throw new FST_ERR_CF_INVALID_OPTION('statuses', 'error statuses (4xx, 5xx) never carry grants')
+    if (st.some((n) => n >= 400)) {
+      throw new FST_ERR_CF_INVALID_OPTION('statuses', 'error statuses (4xx, 5xx) never ' +
+      'carry grants')
+    }
     const set = new Set<number>(st)
     return (s) => s >= 200 && set.has(s)
   }
@@ -177,7 +213,10 @@ function resolveStatuses (st: unknown): (status: number) => boolean {
  * (or a time error) that says what to change. Keys are checked for shape here and parsed by the key ring.
  */
 export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedGrantOptions<Req> {
-  if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an object')
+  if (typeof options !== 'object' || options === null) {
+    throw new FST_ERR_CF_INVALID_OPTION('options', 'expected an ' +
+    'object')
+  }
   refuseUnknownKeys(options, GRANT_OPTION_KEYS, '')
   optionalFunction(options.now, 'now')
   optionalFunction(options.onWarning, 'onWarning')
@@ -185,13 +224,16 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   const keys = resolveKeys(options)
   const distribution = resolveDistribution(options.distribution)
   if (typeof options.getUser !== 'function') {
-    throw new FST_ERR_CF_INVALID_OPTION('getUser', 'a function (request) => user id is required: nothing is ever issued to an anonymous request')
+    throw new FST_ERR_CF_INVALID_OPTION('getUser', 'a function (request) => user id is required: nothing is ever ' +
+      'issued to an anonymous request')
   }
   checkAuthorize(options.authorize, 'authorize')
 
   const maxTtl = options.maxTtl === undefined ? DEFAULT_MAX_TTL : parseDuration(options.maxTtl, 'maxTtl')
   const ttl = checkLifetime(parseDuration(options.ttl ?? '15m', 'ttl'), maxTtl, 'ttl')
-  const refreshBefore = options.refreshBefore === undefined ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP) : parseDuration(options.refreshBefore, 'refreshBefore')
+  const refreshBefore = options.refreshBefore === undefined
+    ? defaultRefreshBefore(ttl, DEFAULT_REFRESH_CAP)
+    : parseDuration(options.refreshBefore, 'refreshBefore')
   if (refreshBefore >= ttl) throw new FST_ERR_CF_INVALID_OPTION('refreshBefore', `must be shorter than ttl (${ttl}s)`)
   optionalBoolean(options.ipBound, 'ipBound')
   if (options.ipv6 !== undefined && options.ipv6 !== 'refuse' && options.ipv6 !== 'unbound') {
@@ -206,16 +248,24 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
   const cookie = resolveCookie(options.cookie)
   const host = (splitUrl(distribution) as { host: string }).host
   if (cookie.domain !== undefined && !domainCovers(cookie.domain, host)) {
-    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', `"${cookie.domain}" does not cover the distribution's host ${host}, so browsers would never send the cookies to it: use ${host} or a parent domain it shares with the app`)
+    throw new FST_ERR_CF_INVALID_OPTION('cookie.domain', `"${cookie.domain}" does not cover the distribution's host ` +
+      `${host}, so browsers would never send the cookies to it: use ${host} or a parent domain it shares with the app`)
   }
-  const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
+  const onWarning = options.onWarning ??
+    ((message: string) => process.emitWarning(message, { code: 'FST_CF_OPTION_WARNING' }))
   if (distribution.startsWith('http://') && cookie.secure && !isLocalHost(host)) {
-    onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.`)
+    onWarning(`The distribution ${distribution} is http:// but the cookies are Secure: browsers keep Secure cookies ` +
+      'only over https (and on localhost). Use https://, or cookie: { secure: false } for a plain-http test setup.')
   }
   // cloudfront.net is a public suffix: no app can set a cookie for it, and a host-only cookie from
   // app.example.com never reaches d123.cloudfront.net. With the playlist mirror, players need none.
   if (/\.cloudfront\.net$/.test(host) && options.playlists === undefined) {
-    onWarning(`The distribution ${distribution} is a *.cloudfront.net name: browsers send it no cookie set by your app (cloudfront.net is a public suffix), unless the app is served from that same host, so every request a cookie grant (a rule, a route's config.cloudfront, grant()) is meant to open will get 403. Give the distribution an alternate domain such as media.example.com, with cookie: { domain: 'example.com' } when the app is app.example.com; or play without cookies: the playlist mirror (option playlists) or signed URLs (signUrl).`)
+    onWarning(`The distribution ${distribution} is a *.cloudfront.net name: browsers send it no cookie set by your ` +
+      'app (cloudfront.net is a public suffix), unless the app is served from that same host, so every request a ' +
+        'cookie grant (a rule, a route\'s config.cloudfront, grant()) is meant to open will get 403. Give the ' +
+          'distribution an alternate domain such as media.example.com, with cookie: { domain: \'example.com\' } when ' +
+            'the app is app.example.com; or play without cookies: the playlist mirror (option playlists) or signed ' +
+              'URLs (signUrl).')
   }
   return {
     distribution,
@@ -227,7 +277,10 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     defaults: { ttl, refreshBefore, ipBound: options.ipBound ?? false, maxTtl },
     ipv6: options.ipv6 ?? 'refuse',
     cookie,
-    cache: { max: positive(cacheOpts.max, 'cache.max', 10_000), maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024) },
+    cache: {
+      max: positive(cacheOpts.max, 'cache.max', 10_000),
+      maxBytes: positive(cacheOpts.maxBytes, 'cache.maxBytes', 32 * 1024 * 1024)
+    },
     statusAllowed: resolveStatuses(options.statuses),
     // Lower-cased once: the middleware compares header names lower-case (bench:express, cached).
     expiresHeader: eh === undefined ? 'cloudfront-grant-expires' : eh === false ? false : eh.toLowerCase(),

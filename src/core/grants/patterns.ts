@@ -19,26 +19,39 @@ function escapeRegex (s: string): string {
 /** Compiles a match pattern (`/a/:id/*`) into a regex on raw paths. */
 export function compilePattern (source: unknown, what: string): PathPattern {
   if (typeof source !== 'string' || !source.startsWith('/')) {
-    throw new FST_ERR_CF_INVALID_OPTION(what, 'expected a path pattern starting with "/", such as "/courses/:courseId/*"')
+    throw new FST_ERR_CF_INVALID_OPTION(what, 'expected a path pattern starting with "/", such as ' +
+      '"/courses/:courseId/*"')
   }
   const segments = source.split('/').slice(1)
   const params: string[] = []
   let re = '^'
   segments.forEach((seg, i) => {
     if (seg === '*') {
-      if (i !== segments.length - 1) throw new FST_ERR_CF_INVALID_OPTION(what, `"*" may only end the pattern ("${source}")`)
+      if (i !== segments.length - 1) {
+        throw new FST_ERR_CF_INVALID_OPTION(what, '"*" may only end the pattern ' +
+        `("${source}")`)
+      }
       re += '/(?:.*)'
       return
     }
     if (seg.startsWith(':')) {
       const name = seg.slice(1)
-      if (!PARAM_NAME_RE.test(name)) throw new FST_ERR_CF_INVALID_OPTION(what, `bad parameter name "${seg}" in "${source}"`)
-      if (params.includes(name)) throw new FST_ERR_CF_INVALID_OPTION(what, `parameter "${name}" appears twice in "${source}"`)
+      if (!PARAM_NAME_RE.test(name)) {
+        throw new FST_ERR_CF_INVALID_OPTION(what, `bad parameter name "${seg}" in ` +
+        `"${source}"`)
+      }
+      if (params.includes(name)) {
+        throw new FST_ERR_CF_INVALID_OPTION(what, `parameter "${name}" appears twice in ` +
+        `"${source}"`)
+      }
       params.push(name)
       re += '/([^/]*)'
       return
     }
-    if (/[*?:]/.test(seg)) throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" mixes literal text with a wildcard or parameter in "${source}"`)
+    if (/[*?:]/.test(seg)) {
+      throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" mixes literal text with a wildcard ` +
+      `or parameter in "${source}"`)
+    }
     re += '/' + escapeRegex(seg)
   })
   return { source, regex: new RegExp(re + '$'), params }
@@ -92,9 +105,13 @@ const NEVER_RE = /[*?/\\#;\s\x00-\x1f\x7f]/
 export function checkParam (name: string, value: unknown, check: ParamCheck): string {
   if (typeof value !== 'string' || value.length === 0) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is empty')
   if (NEVER_RE.test(value) || value === '.' || value === '..') {
-    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, ";", a dot segment, whitespace or a control character')
+    throw new FST_ERR_CF_INVALID_PARAM(name, 'it contains a wildcard, a path separator, ";", a dot segment, ' +
+      'whitespace or a control character')
   }
-  if (!check(value, name)) throw new FST_ERR_CF_INVALID_PARAM(name, 'it is not a safe path segment (letters, digits and ._~- by default)')
+  if (!check(value, name)) {
+    throw new FST_ERR_CF_INVALID_PARAM(name, 'it is not a safe path segment (letters, digits ' +
+    'and ._~- by default)')
+  }
   return value
 }
 
@@ -110,7 +127,8 @@ export interface ResourceTemplate {
 
 export function compileResourceTemplate (source: unknown, what: string): ResourceTemplate {
   if (typeof source !== 'string' || !source.startsWith('/') || !source.endsWith('/*')) {
-    throw new FST_ERR_CF_INVALID_OPTION(what, 'expected a CDN path prefix that starts with "/" and ends with "/*", such as "/courses/:courseId/*" ("/courses/4*" would also grant "/courses/42/")')
+    throw new FST_ERR_CF_INVALID_OPTION(what, 'expected a CDN path prefix that starts with "/" and ends with "/*", ' +
+      'such as "/courses/:courseId/*" ("/courses/4*" would also grant "/courses/42/")')
   }
   const body = source.slice(0, -1) // keep the trailing "/"
   const segments: Array<string | null> = []
@@ -120,15 +138,24 @@ export function compileResourceTemplate (source: unknown, what: string): Resourc
   for (const seg of body.split('/').slice(1, -1)) {
     if (seg.startsWith(':')) {
       const name = seg.slice(1)
-      if (!PARAM_NAME_RE.test(name)) throw new FST_ERR_CF_INVALID_OPTION(what, `bad parameter name "${seg}" in "${source}"`)
+      if (!PARAM_NAME_RE.test(name)) {
+        throw new FST_ERR_CF_INVALID_OPTION(what, `bad parameter name "${seg}" in ` +
+        `"${source}"`)
+      }
       parts.push(literal, name)
       params.push(name)
       literal = '/'
       segments.push(null)
     } else {
       // The filled resource is the cookie's Path, where ";" would end the attribute.
-      if (seg.includes(';')) throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" in "${source}" has a ";", which would end the cookie's Path: escape it as %3B`)
-      if (seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) || !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)) {
+      if (seg.includes(';')) {
+        throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" in "${source}" has a ";", which ` +
+        'would end the cookie\'s Path: escape it as %3B')
+      }
+      if (
+        seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) ||
+        !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)
+      ) {
         throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" is not a valid literal path segment in "${source}"`)
       }
       literal += seg + '/'

@@ -14,7 +14,9 @@ export interface PlaylistGrant<Req> extends CoveredPath {
   stretched: Map<string, PendingGrant<Req>>
 }
 
-/** What the mirror hands back to the engine about a request: the client, and the request its refusals are reported for. */
+/**
+ * What the mirror hands back to the engine about a request: the client, and the request its refusals are reported for.
+ */
 export interface PlaylistClient<Req> {
   request: Req
   client: ClientInfo

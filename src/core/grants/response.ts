@@ -1,8 +1,8 @@
 import type { GrantEngine, PipelineResult } from './engine.js'
 import type { PendingGrant } from './rule-book.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary, type Issued,
-  type MaybePromise, type NoGrantReason
+  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary,
+  type Issued, type MaybePromise, type NoGrantReason
 } from './types.js'
 
 // What one response carries: the route's grant, the handler's grants and revocations, whether the
@@ -14,7 +14,10 @@ import {
 // - nothing is granted on a response whose status is not allowed, whose handler failed, or that revoked;
 // - one Set-Cookie per cookie name and Path, whichever grants ask for the same prefix.
 
-/** How an adapter reads and writes a response header (`arg`: what it needs besides the target, such as writeHead's headers). */
+/**
+ * How an adapter reads and writes a response header (`arg`: what it needs besides the target, such as writeHead's
+ * headers).
+ */
 export interface HeaderAccess<T, A> {
   get: (target: T, arg: A, name: string) => unknown
   set: (target: T, arg: A, name: string, value: string | string[]) => void
@@ -40,7 +43,8 @@ function cookieIdentity (setCookie: string): string {
   return `${name}\u0000${path}\u0000${domain}`
 }
 
-const SHARED_CACHE_DIRECTIVES = /^(public|s-maxage|max-age|immutable|stale-while-revalidate|stale-if-error|must-understand)$/i
+const SHARED_CACHE_DIRECTIVES =
+  /^(public|s-maxage|max-age|immutable|stale-while-revalidate|stale-if-error|must-understand)$/i
 
 /**
  * A Cache-Control value that keeps a response with grants out of shared caches: `private, no-store`,
@@ -48,7 +52,8 @@ const SHARED_CACHE_DIRECTIVES = /^(public|s-maxage|max-age|immutable|stale-while
  */
 export function privateCacheControl (existing: unknown): string {
   if (typeof existing !== 'string' || existing === '') return 'private, no-store'
-  const kept = existing.split(',').map((d) => d.trim()).filter((d) => d !== '' && !SHARED_CACHE_DIRECTIVES.test(d.split('=')[0] as string))
+  const kept = existing.split(',').map((d) => d.trim())
+    .filter((d) => d !== '' && !SHARED_CACHE_DIRECTIVES.test(d.split('=')[0] as string))
   const lower = kept.map((d) => d.toLowerCase())
   if (!lower.includes('no-store')) kept.unshift('no-store')
   if (!lower.includes('private')) kept.unshift('private')
@@ -65,9 +70,13 @@ export interface Carried {
  * Writes what a response carries: `Set-Cookie` merged with what is there, `Cache-Control` made
  * private, and the expiry header when something is granted.
  */
-export function writeGrantHeaders<T, A> (io: HeaderAccess<T, A>, target: T, arg: A, carried: Carried, expiresHeader: string | false): void {
+export function writeGrantHeaders<T, A> (
+  io: HeaderAccess<T, A>, target: T, arg: A, carried: Carried, expiresHeader: string | false
+): void {
   const setCookie = carried.setCookie
-  if (setCookie.length > 0) io.set(target, arg, 'set-cookie', mergeSetCookie(io.get(target, arg, 'set-cookie'), setCookie))
+  if (setCookie.length > 0) {
+    io.set(target, arg, 'set-cookie', mergeSetCookie(io.get(target, arg, 'set-cookie'), setCookie))
+  }
   // A response about a user's grant is that user's alone: never stored by a shared cache.
   io.set(target, arg, 'cache-control', privateCacheControl(io.get(target, arg, 'cache-control')))
   if (carried.expires !== -1 && expiresHeader !== false) io.set(target, arg, expiresHeader, String(carried.expires))
@@ -79,7 +88,9 @@ function statusReason (engine: GrantEngine<any>, status: number): NoGrantReason 
 }
 
 /** The route's set, once the pipeline has answered: reported when there is none, or when the client holds it. */
-function delivered<Req> (engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason): Issued | null {
+function delivered<Req> (
+  engine: GrantEngine<Req>, request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason
+): Issued | null {
   if (typeof result === 'string') {
     engine.report(request, result, route.path)
     return null
@@ -101,7 +112,9 @@ export function routeGrant<Req> (
     return null
   }
   const result = engine.issue(request, route, client)
-  if (isThenable<Issued | NoGrantReason>(result)) return Promise.resolve(result).then((r) => delivered(engine, request, route, r))
+  if (isThenable<Issued | NoGrantReason>(result)) {
+    return Promise.resolve(result).then((r) => delivered(engine, request, route, r))
+  }
   return delivered(engine, request, route, result)
 }
 

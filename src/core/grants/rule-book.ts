@@ -1,13 +1,21 @@
-import { FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES } from '../errors.js'
+import {
+  FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM, FST_ERR_CF_OVERLAPPING_RULES
+} from '../errors.js'
 import { MAX_COOKIE_PATH_BYTES, flat } from '../cookies.js'
 import {
-  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate, fillTemplate,
+  compilePattern, matchPattern, patternCouldMatchRoute, checkParam, defaultParamCheck, compileResourceTemplate,
+  fillTemplate,
   templatesOverlap, type ParamCheck, type PathPattern, type ResourceTemplate
 } from './patterns.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
-import { ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime, defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults } from './options.js'
-import type { AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings } from './types.js'
+import {
+  ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime,
+  defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults
+} from './options.js'
+import type {
+  AuthorizeFunction, AuthorizeSetting, ExplicitGrantOptions, GrantRule, GrantRuleSettings
+} from './types.js'
 
 /** A rule (or a route's config) once compiled. */
 export interface CompiledRule<Req> {
@@ -42,7 +50,8 @@ const MATCH_MEMO_SIZE = 2048
 // attribute and start another (`Path=/a;Domain=...`).
 const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+\/)*$/
 
-const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without wildcards, ";", empty or dot segments'
+const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without ' +
+  'wildcards, ";", empty or dot segments'
 
 /** Characters an escape never needs to spell (unreserved), and the path separators. */
 const UNRESERVED_OR_SEPARATOR_RE = /^[A-Za-z0-9\-._~/\\]$/
@@ -67,14 +76,18 @@ function isNonCanonicalEscape (hex: string): boolean {
 export function checkPrefix (prefix: unknown): string {
   // Length first: a browser ignores a longer Path attribute, and the checks below need not read it.
   if (typeof prefix !== 'string' || prefix.length > MAX_COOKIE_PATH_BYTES) {
-    throw new FST_ERR_CF_INVALID_PARAM('prefix', `${PREFIX_SHAPE}, at most ${MAX_COOKIE_PATH_BYTES} bytes (the longest cookie Path browsers keep)`)
+    throw new FST_ERR_CF_INVALID_PARAM('prefix', `${PREFIX_SHAPE}, at most ${MAX_COOKIE_PATH_BYTES} bytes (the ` +
+      'longest cookie Path browsers keep)')
   }
   if (!PREFIX_RE.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
     throw new FST_ERR_CF_INVALID_PARAM('prefix', PREFIX_SHAPE)
   }
   for (let i = prefix.indexOf('%'); i !== -1; i = prefix.indexOf('%', i + 3)) {
     if (isNonCanonicalEscape(prefix.slice(i + 1, i + 3))) {
-      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it escapes a character that needs no escape (such as %6F for "o"), a "/" or "\\" (%2F, %5C) or a control character, or escapes in lower-case hex (%c3 for %C3): an origin that decodes it (S3 does) would serve another path than the one granted; write the prefix as a browser sends it')
+      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it escapes a character that needs no escape (such as %6F for ' +
+        '"o"), a "/" or "\\" (%2F, %5C) or a control character, or escapes in lower-case hex (%c3 for %C3): an ' +
+          'origin that decodes it (S3 does) would serve another path than the one granted; write the prefix as a ' +
+            'browser sends it')
     }
   }
   return prefix
@@ -128,12 +141,22 @@ export class RuleBook<Req> {
   private readonly authorize: AuthorizeSetting<Req> | undefined
   private readonly matched = new WeakMap<ReadonlyArray<CompiledRule<Req>>, Map<string, PendingGrant<Req> | null>>()
 
-  constructor (rules: unknown, defaults: GrantDefaults, authorize: AuthorizeSetting<Req> | undefined, warn: (message: string) => void) {
+  constructor (
+    rules: unknown,
+    defaults: GrantDefaults,
+    authorize: AuthorizeSetting<Req> | undefined,
+    warn: (message: string) => void
+  ) {
     this.defaults = defaults
     this.authorize = authorize
-    if (rules !== undefined && !Array.isArray(rules)) throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an array of { match, resource }')
-    ;((rules ?? []) as Array<GrantRule<Req>>).forEach((rule, i) => {
-      if (typeof rule !== 'object' || rule === null) throw new FST_ERR_CF_INVALID_OPTION(`rules[${i}]`, 'expected { match, resource }')
+    if (rules !== undefined && !Array.isArray(rules)) {
+      throw new FST_ERR_CF_INVALID_OPTION('rules', 'expected an ' +
+      'array of { match, resource }')
+    }((rules ?? []) as Array<GrantRule<Req>>).forEach((rule, i) => {
+      if (typeof rule !== 'object' || rule === null) {
+        throw new FST_ERR_CF_INVALID_OPTION(`rules[${i}]`, 'expected { ' +
+        'match, resource }')
+      }
       refuseUnknownKeys(rule, RULE_KEYS, `rules[${i}]`)
       const match = compilePattern(rule.match, `rules[${i}].match`)
       const compiled = this.compile(rule, `rules[${i}]`, match.params)
@@ -141,7 +164,9 @@ export class RuleBook<Req> {
       // Every page of every course granting one shared prefix is rarely what was meant.
       const unused = match.params.filter((p) => !compiled.template.params.includes(p))
       if (unused.length > 0) {
-        warn(`rules[${i}]: "${rule.match}" captures ${unused.map((p) => `:${p}`).join(', ')}, which the resource "${compiled.template.source}" never uses, so every matching request is granted the same prefix: put ${unused.length === 1 ? 'it' : 'them'} in the resource (such as "/courses/:${unused[0] as string}/*")`)
+        warn(`rules[${i}]: "${rule.match}" captures ${unused.map((p) => `:${p}`).join(', ')}, which the resource ` +
+          `"${compiled.template.source}" never uses, so every matching request is granted the same prefix: put ` +
+            `${unused.length === 1 ? 'it' : 'them'} in the resource (such as "/courses/:${unused[0] as string}/*")`)
       }
       this.rules.push(compiled)
     })
@@ -149,17 +174,24 @@ export class RuleBook<Req> {
 
   /** Compiles rule settings (a rule, or a route's `config.cloudfront`). `params` are those the route provides. */
   compile (settings: GrantRuleSettings<Req>, where: string, params: string[] | null): CompiledRule<Req> {
-    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION(where, 'expected { resource, ttl?, ipBound?, authorize? } or false')
+    if (typeof settings !== 'object' || settings === null) {
+      throw new FST_ERR_CF_INVALID_OPTION(where, 'expected { ' +
+      'resource, ttl?, ipBound?, authorize? } or false')
+    }
     if (params !== null && !('match' in settings)) refuseUnknownKeys(settings, RULE_SETTING_KEYS, where)
     const template = compileResourceTemplate(settings.resource, `${where}.resource`)
     if (params !== null) {
       for (const p of template.params) {
-        if (!params.includes(p)) throw new FST_ERR_CF_INVALID_OPTION(`${where}.resource`, `uses ":${p}", which the path does not capture`)
+        if (!params.includes(p)) {
+          throw new FST_ERR_CF_INVALID_OPTION(`${where}.resource`, `uses ":${p}", which the ` +
+          'path does not capture')
+        }
       }
     }
     for (const other of this.compiled) {
       if (templatesOverlap(template, other.template)) {
-        throw new FST_ERR_CF_OVERLAPPING_RULES(`"${template.source}" and "${other.template.source}" grant prefixes that can nest, so a browser would send two cookie sets; make them disjoint`)
+        throw new FST_ERR_CF_OVERLAPPING_RULES(`"${template.source}" and "${other.template.source}" grant prefixes ` +
+          'that can nest, so a browser would send two cookie sets; make them disjoint')
       }
     }
     const { ttl, refreshBefore } = resolveLifetime(settings.ttl, settings.refreshBefore, this.defaults, where)
@@ -186,12 +218,20 @@ export class RuleBook<Req> {
    * rule to every signed-in user, rarely what an app that sells or assigns content means, and
    * nothing would say so until a user opened another's course.
    */
-  private authorizeFor (own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string): AuthorizeFunction<Req> | undefined {
+  private authorizeFor (
+    own: AuthorizeSetting<Req> | undefined, template: ResourceTemplate, where: string
+  ): AuthorizeFunction<Req> | undefined {
     const setting = own ?? this.authorize
     if (setting === undefined) {
       const here = where.startsWith('rules[') ? 'this rule' : 'this route'
       const params = template.params.map((p) => `:${p}`).join(', ')
-      throw new FST_ERR_CF_INVALID_OPTION(`${where}.authorize`, `missing: without authorize (global, or on ${here}), every signed-in user would be granted "${template.source}"${params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`}. Give authorize: (request, params, prefix) => true when the user may have it (such as when they own params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' (globally or on ${here})`)
+      const whatever = params === '' ? '' : ` whatever its ${params} (every course to anyone who can sign in)`
+      throw new FST_ERR_CF_INVALID_OPTION(`${where}.authorize`, 'missing: without authorize (global, or on ' +
+        `${here}), every signed-in user would be granted ` +
+          `"${template.source}"${whatever}. ` +
+          'Give authorize: (request, params, prefix) => true when the user may have it (such as when they own ' +
+          `params.courseId), or, if every signed-in user may, say so: authorize: '${ANY_SIGNED_IN_USER}' ` +
+          `(globally or on ${here})`)
     }
     return setting === ANY_SIGNED_IN_USER ? undefined : setting
   }
@@ -249,9 +289,13 @@ export class RuleBook<Req> {
    */
   prefixGrant (prefix: unknown, settings: ExplicitGrantOptions = {}): PendingGrant<Req> {
     const path = checkPrefix(prefix)
-    if (typeof settings !== 'object' || settings === null) throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    if (typeof settings !== 'object' || settings === null) {
+      throw new FST_ERR_CF_INVALID_OPTION('grant options', 'expected { ttl?, ipBound?, authorized? }')
+    }
     refuseUnknownKeys(settings, EXPLICIT_GRANT_KEYS, 'grant options')
-    const ttl = settings.ttl === undefined ? this.defaults.ttl : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
+    const ttl = settings.ttl === undefined
+      ? this.defaults.ttl
+      : checkLifetime(parseDuration(settings.ttl, 'ttl'), this.defaults.maxTtl, 'ttl')
     optionalBoolean(settings.ipBound, 'ipBound')
     optionalBoolean(settings.authorized, 'authorized')
     const contained = this.containedIn(path)
@@ -259,7 +303,9 @@ export class RuleBook<Req> {
     let params: Record<string, string> = {}
     if (settings.authorized !== true) {
       if (contained !== null) {
-        throw new FST_ERR_CF_INVALID_PARAM('prefix', `it contains the resource "${contained.template.source}", so it would open every grant of that resource at once, which no authorize decides: grant a prefix inside the resource, or check access in the handler and pass { authorized: true }`)
+        throw new FST_ERR_CF_INVALID_PARAM('prefix', `it contains the resource "${contained.template.source}", so ` +
+          'it would open every grant of that resource at once, which no authorize decides: grant a prefix inside ' +
+            'the resource, or check access in the handler and pass { authorized: true }')
       }
       const covering = this.coveringRule(path)
       if (covering !== null) {
@@ -270,7 +316,9 @@ export class RuleBook<Req> {
         // The app's explicit 'any-signed-in-user' covers uncovered prefixes too.
         authorize = this.authorize === ANY_SIGNED_IN_USER ? undefined : this.authorize
       } else {
-        throw new FST_ERR_CF_INVALID_PARAM('prefix', 'no rule or route config covers it and there is no authorize option to ask: check access in the handler and pass { authorized: true }, or give an authorize option (asked with params {} for such prefixes)')
+        throw new FST_ERR_CF_INVALID_PARAM('prefix', 'no rule or route config covers it and there is no authorize ' +
+          'option to ask: check access in the handler and pass { authorized: true }, or give an authorize option ' +
+            '(asked with params {} for such prefixes)')
       }
     }
     const rule: CompiledRule<Req> = {
@@ -310,7 +358,9 @@ export class RuleBook<Req> {
     // Two rules whose literals differ only in case are the app's to keep apart: a prefix spelled
     // as one of them is that one's.
     if (lookAlike && !spelledAlike) {
-      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it spells a rule\'s path otherwise than the rule does (letter case, escapes, look-alike characters, ";" parameters or trailing dots), which some CDNs and origins read as the rule\'s own path: write it as the rule\'s resource does')
+      throw new FST_ERR_CF_INVALID_PARAM('prefix', 'it spells a rule\'s path otherwise than the rule does (letter ' +
+        'case, escapes, look-alike characters, ";" parameters or trailing dots), which some CDNs and origins read ' +
+          'as the rule\'s own path: write it as the rule\'s resource does')
     }
     return contained
   }

@@ -14,7 +14,8 @@ export interface SignedValues {
 }
 
 const ORDER = [
-  'CloudFront-Policy', 'CloudFront-Expires', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'CloudFront-Hash-Algorithm'
+  'CloudFront-Policy', 'CloudFront-Expires', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id',
+  'CloudFront-Hash-Algorithm'
 ] as const
 
 const PREFIX = 'CloudFront-'

@@ -1,5 +1,7 @@
 import type { KeyInput, KeyType } from '../keys.js'
-import type { CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies } from '../signer.js'
+import type {
+  CustomSignFunction, HashAlgorithm, SignCookiesOptions, SignUrlOptions, CloudFrontCookies
+} from '../signer.js'
 import type { DurationInput } from '../time.js'
 import type { SameSite } from '../cookies.js'
 import type { ParamCheck } from './patterns.js'
@@ -13,7 +15,8 @@ export type UserId = string | number
 export type MaybePromise<T> = T | PromiseLike<T>
 export type GetUserFunction<Req> = (request: Req) => MaybePromise<UserId | null | undefined | false>
 /** Return `true` to grant; anything else (false, undefined, a thrown error) grants nothing. */
-export type AuthorizeFunction<Req> = (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
+export type AuthorizeFunction<Req> =
+  (request: Req, params: Record<string, string>, prefix: string) => MaybePromise<boolean>
 /**
  * Who may have a rule's prefix: a function that decides per request, or `'any-signed-in-user'` to
  * say, in so many words, that every user getUser returns gets every prefix the rule grants.
@@ -95,7 +98,10 @@ export interface GrantOptions<Req = unknown> {
   hashAlgorithm?: HashAlgorithm
   /** Default false. */
   ipBound?: boolean
-  /** For IP-bound grants, what an IPv6 client gets: `'refuse'` (nothing, the default) or `'unbound'` (a grant without IP condition). */
+  /**
+   * For IP-bound grants, what an IPv6 client gets: `'refuse'` (nothing, the default) or `'unbound'` (a grant without IP
+   * condition).
+   */
   ipv6?: 'refuse' | 'unbound'
   cookie?: CookieOptions
   cache?: {
@@ -106,7 +112,10 @@ export interface GrantOptions<Req = unknown> {
   }
   /** Statuses that may carry a grant: a list, or a predicate. Default: 200-299. */
   statuses?: number[] | ((status: number) => boolean)
-  /** Response header telling the client when its grant expires (epoch seconds); `false` to omit. Default `'cloudfront-grant-expires'`. */
+  /**
+   * Response header telling the client when its grant expires (epoch seconds); `false` to omit. Default
+   * `'cloudfront-grant-expires'`.
+   */
   expiresHeader?: string | false
   now?: () => number
   onWarning?: (message: string) => void
@@ -121,7 +130,8 @@ export interface GrantOptions<Req = unknown> {
 }
 
 /** Why a request that matched a rule, or called `grant()`, received no cookie set. */
-export type NoGrantReason = 'no-user' | 'not-authorized' | 'status' | 'failed' | 'revoked' | 'ipv6-refused' | 'client-fresh'
+export type NoGrantReason =
+  'no-user' | 'not-authorized' | 'status' | 'failed' | 'revoked' | 'ipv6-refused' | 'client-fresh'
 
 /** What `onDecision` receives. */
 export interface GrantDecision {
