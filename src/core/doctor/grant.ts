@@ -42,30 +42,45 @@ function looksLikeMs (value: number): boolean {
 }
 
 /** The decoded statement, or the findings that stop the checks. */
-function readPolicy (creds: SigningParameters, where: string): { statement: PolicyStatement, json: string | null } | Finding[] {
+function readPolicy (creds: SigningParameters, where: string): {
+  statement: PolicyStatement,
+  json: string | null
+} | Finding[] {
   if (creds.policy !== undefined && creds.expires !== undefined) {
-    return [finding('MALFORMED_POLICY', 'error', `${where} carries both a Policy and an Expires`, 'Send one: Policy (custom policy, for a prefix) or Expires (canned, one exact URL); clear the other cookie.')]
+    return [finding('MALFORMED_POLICY', 'error', `${where} carries both a Policy and an Expires`,
+      'Send one: Policy (custom policy, for a prefix) or Expires (canned, one exact URL); clear the other cookie.')]
   }
   if (creds.expires !== undefined) {
     if (/^\d+$/.test(creds.expires) && looksLikeMs(Number(creds.expires))) {
-      return [finding('EXPIRES_IN_MILLISECONDS', 'error', `Expires is ${creds.expires}: that is milliseconds, CloudFront reads seconds`, 'Divide by 1000: Math.floor(Date.now() / 1000) + ttlSeconds.')]
+      return [finding('EXPIRES_IN_MILLISECONDS', 'error',
+        `Expires is ${creds.expires}: that is milliseconds, CloudFront reads seconds`, 'Divide by 1000: ' +
+          'Math.floor(Date.now() / 1000) + ttlSeconds.')]
     }
     if (!/^\d{1,10}$/.test(creds.expires) || Number(creds.expires) > MAX_EPOCH_SECONDS) {
-      return [finding('MALFORMED_POLICY', 'error', `Expires is not an integer epoch time in seconds (${creds.expires.slice(0, 24)})`, 'Send integer Unix seconds, at most 2147483647.')]
+      return [finding('MALFORMED_POLICY', 'error',
+        `Expires is not an integer epoch time in seconds (${creds.expires.slice(0, 24)})`,
+        'Send integer Unix seconds, at most 2147483647.')]
     }
     return { statement: { resource: undefined, expires: Number(creds.expires) }, json: null }
   }
   if (creds.policy === undefined) return []
   const bytes = decodeBase64(creds.policy)
-  if (!bytes) return [finding('MALFORMED_POLICY', 'error', `the Policy cannot be decoded: ${base64Hint(creds.policy)}`, 'Send the policy as CloudFront\'s URL-safe Base64 of the JSON, unchanged (the signer\'s output).')]
+  if (!bytes) {
+    return [finding('MALFORMED_POLICY', 'error', `the Policy cannot be decoded: ${base64Hint(creds.policy)}`,
+      'Send the policy as CloudFront\'s URL-safe Base64 of the JSON, unchanged (the signer\'s output).')]
+  }
   const json = bytes.toString('utf8')
   const parsed = parsePolicy(json, false)
   if (typeof parsed === 'string') {
     const ms = /"AWS:EpochTime"\s*:\s*(\d{11,})/.exec(json)
     if (ms && looksLikeMs(Number(ms[1]))) {
-      return [finding('EXPIRES_IN_MILLISECONDS', 'error', `the Policy has AWS:EpochTime ${ms[1] as string}: that is milliseconds, CloudFront reads seconds`, 'Divide by 1000 when building DateLessThan / DateGreaterThan.')]
+      return [finding('EXPIRES_IN_MILLISECONDS', 'error',
+        `the Policy has AWS:EpochTime ${ms[1] as string}: that is milliseconds, CloudFront reads seconds`,
+        'Divide by 1000 when building DateLessThan / DateGreaterThan.')]
     }
-    return [finding('MALFORMED_POLICY', 'error', `the Policy is not one CloudFront accepts: ${parsed}`, 'Build the policy with the signer (one Statement, Resource, DateLessThan in integer seconds, optional DateGreaterThan and IpAddress).')]
+    return [finding('MALFORMED_POLICY', 'error', `the Policy is not one CloudFront accepts: ${parsed}`,
+      'Build the policy with the signer (one Statement, Resource, DateLessThan in integer seconds, optional ' +
+        'DateGreaterThan and IpAddress).')]
   }
   return { statement: parsed, json }
 }
@@ -105,8 +120,10 @@ function readParameters (input: GrantCheck, parts: UrlParts, out: Finding[]): Si
   const fromUrl = parts.query === null ? null : fromQuery(input.url, parts.query)
   if (fromUrl !== null && jar.size > 0) {
     out.push(finding('URL_PARAMS_OVERRIDE_COOKIES', 'error',
-      'the URL carries signing parameters (Expires, Policy, Signature or Key-Pair-Id), so CloudFront ignores the cookies',
-      'Remove those parameters from the media URL (a stale signed URL, or a player appending them) so the cookies are read.'))
+      'the URL carries signing parameters (Expires, Policy, Signature or Key-Pair-Id), so CloudFront ignores the ' +
+        'cookies',
+      'Remove those parameters from the media URL (a stale signed URL, or a player appending them) so the cookies ' +
+        'are read.'))
   }
   if (typeof fromUrl === 'string') {
     out.push(finding('MALFORMED_SIGNATURE', 'error', `the signed URL cannot be read: ${fromUrl}`,
@@ -146,7 +163,8 @@ function missingParameter (creds: SigningParameters, cookieHeader: string | unde
   if (missing.length > 0) {
     return finding(creds.mode === 'cookie' ? 'MISSING_COOKIES' : 'MALFORMED_SIGNATURE', 'error',
       `${where} lacks ${missing.join(', ')}`,
-      'Set the whole set, every cookie with the same Path and Domain (a proxy or a cookie size limit may have dropped one).')
+      'Set the whole set, every cookie with the same Path and Domain (a proxy or a cookie size limit may have ' +
+        'dropped one).')
   }
   const keyPairId = creds.keyPairId as string
   if (!KEY_ID_RE.test(keyPairId)) {
@@ -163,8 +181,10 @@ function checkKeyAndEncoding (creds: SigningParameters, keys: DoctorKeys | null)
   const keyPairId = creds.keyPairId as string
   if (keys !== null && !keys.has(keyPairId)) {
     out.push(finding('UNKNOWN_KEY', 'error',
-      `the Key-Pair-Id ${keyPairId} is not among the keys given (${[...keys.ids()].join(', ')}) (CloudFront answers InvalidKey)`,
-      'Sign with a key whose public key is in a key group trusted by the cache behaviour of this path, or add it to that key group.'))
+      `the Key-Pair-Id ${keyPairId} is not among the keys given (${[...keys.ids()].join(', ')}) (CloudFront answers ` +
+        'InvalidKey)',
+      'Sign with a key whose public key is in a key group trusted by the cache behaviour of this path, or add it to ' +
+        'that key group.'))
   }
   // An explicit SHA1 marker (the .NET SDK sends one) reads as SHA-1, like none.
   if (creds.hashAlgorithm !== undefined && creds.hashAlgorithm !== 'SHA256' && creds.hashAlgorithm !== 'SHA1') {
@@ -187,7 +207,8 @@ function checkTimes (statement: PolicyStatement, t: number, where: string): Find
   const out: Finding[] = []
   if (!(t < statement.expires)) {
     out.push(finding('EXPIRED', 'error', `${where} expired at ${when(statement.expires, t)}`,
-      'Renew the grant before it ends (the player\'s progress reports renew it), and check that the signing server\'s clock is right.'))
+      'Renew the grant before it ends (the player\'s progress reports renew it), and check that the signing ' +
+        'server\'s clock is right.'))
   }
   if (statement.notBefore !== undefined && !(t > statement.notBefore)) {
     out.push(finding('NOT_YET_VALID', 'error', `${where} is valid only after ${when(statement.notBefore, t)}`,
@@ -197,18 +218,23 @@ function checkTimes (statement: PolicyStatement, t: number, where: string): Find
 }
 
 /** Whether the policy's Resource covers the URL: a canned set for a folder, no Resource, another folder, host case. */
-function checkResource (input: GrantCheck, creds: SigningParameters, read: { statement: PolicyStatement, json: string | null },
-  sentHost: string): Finding[] {
+function checkResource (input: GrantCheck, creds: SigningParameters, read: {
+  statement: PolicyStatement,
+  json: string | null
+},
+sentHost: string): Finding[] {
   const out: Finding[] = []
   const { statement } = read
   const canned = read.json === null
   const url = input.url
   if (canned && creds.mode === 'cookie') {
     // With the key, the signature tells whether it was signed for this one URL (a warning) or a folder.
-    out.push(finding('CANNED_POLICY_FOR_PREFIX', input.keys?.has(creds.keyPairId as string) === true ? 'warning' : 'error',
-      'the cookie set is canned (CloudFront-Expires): CloudFront rebuilds its policy from each request\'s URL, ' +
+    out.push(finding('CANNED_POLICY_FOR_PREFIX', input.keys?.has(creds.keyPairId as string) === true
+      ? 'warning'
+      : 'error',
+    'the cookie set is canned (CloudFront-Expires): CloudFront rebuilds its policy from each request\'s URL, ' +
       'so it opens only the one URL it was signed for, not a folder',
-      'Sign a custom policy for the prefix (Resource https://host/courses/42/*, sent as CloudFront-Policy): ' +
+    'Sign a custom policy for the prefix (Resource https://host/courses/42/*, sent as CloudFront-Policy): ' +
       'the plugin does for every grant.'))
   }
   if (!canned && statement.resource === undefined) {
@@ -238,26 +264,32 @@ function resourceMismatch (resource: string, url: string, mode: SigningParameter
   }
   // Signed right, for another folder: what is missing is the grant of this one.
   const what = mode === 'cookie' ? 'these cookies grant' : 'this signed URL grants'
-  return finding('RESOURCE_MISMATCH', 'error', `${why}: ${what} ${other.granted}*, and the request is under ${other.needed}`,
+  return finding('RESOURCE_MISMATCH', 'error',
+    `${why}: ${what} ${other.granted}*, and the request is under ${other.needed}`,
     `The app did not grant ${other.needed} to this user: check its rules and authorize ` +
-    `(authorize must return true for ${other.needed}), or call grant('${other.needed}') before the player requests it. ` +
+    `(authorize must return true for ${other.needed}), or call grant('${other.needed}') before the player requests ` +
+      'it. ' +
     'The signing is not the cause.')
 }
 
 function checkIp (cidrText: string, clientIp: string | undefined): Finding[] {
   if (clientIp === undefined) {
-    return [finding('IP_NOT_CHECKED', 'warning', `the grant is bound to ${cidrText}; no client address was given, so it was not compared`, 'Give the viewer\'s address (--ip) to check it.')]
+    return [finding('IP_NOT_CHECKED', 'warning',
+      `the grant is bound to ${cidrText}; no client address was given, so it was not compared`, 'Give the viewer\'s ' +
+        'address (--ip) to check it.')]
   }
   const ip = normaliseClientIp(clientIp)
   if (ip === null) {
     return [finding(clientIp.includes(':') ? 'IPV6_CLIENT' : 'IP_MISMATCH', 'error', clientIp.includes(':')
-      ? `the viewer's address ${clientIp} is IPv6 and the grant is bound to ${cidrText}: CloudFront policies hold IPv4 only, so an IPv6 viewer is refused`
+      ? `the viewer's address ${clientIp} is IPv6 and the grant is bound to ${cidrText}: CloudFront policies hold ` +
+        'IPv4 only, so an IPv6 viewer is refused'
       : `the client address ${clientIp.slice(0, 45)} is not an IP address`,
     'Sign without an IP condition, or turn IPv6 off on the distribution so viewers arrive over IPv4.')]
   }
   if (!ipInCidr(ip, tryParseCidr(cidrText) as NonNullable<ReturnType<typeof tryParseCidr>>)) {
     return [finding('IP_MISMATCH', 'error', `the grant is bound to ${cidrText} and the viewer's address is ${ip}`,
-      'Bind the grant to the address CloudFront sees (behind a proxy, trust it so request.ip is the viewer\'s), or drop the IP condition for mobile viewers.')]
+      'Bind the grant to the address CloudFront sees (behind a proxy, trust it so request.ip is the viewer\'s), or ' +
+        'drop the IP condition for mobile viewers.')]
   }
   return []
 }

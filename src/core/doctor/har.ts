@@ -104,7 +104,8 @@ function readEntry (value: unknown, path: string): Entry | null {
   const text = optionalString(content.text, `${path}.response.content.text`) ?? ''
   const encoding = optionalString(content.encoding, `${path}.response.content.encoding`)
   // Playwright writes _failureText, Chromium's devtools _error.
-  const failureText = optionalString(response._failureText, `${path}.response._failureText`) ?? optionalString(response._error, `${path}.response._error`)
+  const failureText = optionalString(response._failureText, `${path}.response._failureText`) ??
+    optionalString(response._error, `${path}.response._error`)
   // data:, blob: and extension URLs say nothing about the CDN.
   if (!splitUrl(url)) return null
   return {
@@ -140,7 +141,8 @@ function header (list: Header[], name: string): string | undefined {
 }
 
 function fromCloudFront (e: Entry): boolean {
-  return /cloudfront/i.test(header(e.response, 'x-cache') ?? '') || /cloudfront/i.test(header(e.response, 'server') ?? '')
+  return /cloudfront/i.test(header(e.response, 'x-cache') ?? '') ||
+    /cloudfront/i.test(header(e.response, 'server') ?? '')
 }
 
 function cloudFrontCode (e: Entry): string | null {
@@ -162,14 +164,19 @@ function initiatorOf (e: Entry): string | undefined {
 }
 
 function corsFix (origin: string): string {
-  return `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the local edge: cors: { origins: ['${origin}'] }.`
+  return `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending ` +
+    `Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the ` +
+      `local edge: cors: { origins: ['${origin}'] }.`
 }
 
 /** A response the browser withheld from a page on another origin: what a CORS refusal looks like in a HAR. */
 function blocked (e: Entry, initiator: string | undefined): Finding | null {
   if (initiator === undefined || originOf(initiator) === originOf(e.url)) return null
   const origin = originOf(initiator)
-  return finding('CORS_CREDENTIALS', 'error', `the browser withheld the answer to GET ${e.url.split('?')[0] as string} from the page at ${origin} (${e.failure ?? ''}; the HAR holds no response): most likely CORS, the CDN not allowing ${origin} to read it with credentials`, corsFix(origin))
+  return finding('CORS_CREDENTIALS', 'error',
+    `the browser withheld the answer to GET ${e.url.split('?')[0] as string} from the page at ${origin} ` +
+    `(${e.failure ?? ''}; the HAR holds no response): most likely CORS, the CDN not allowing ${origin} to read it ` +
+    'with credentials', corsFix(origin))
 }
 
 function corsProblem (e: Entry): Finding | null {
@@ -178,8 +185,14 @@ function corsProblem (e: Entry): Finding | null {
   const allowOrigin = header(e.response, 'access-control-allow-origin')
   const allowCredentials = header(e.response, 'access-control-allow-credentials')
   if (allowOrigin === origin && allowCredentials === 'true') return null
-  const got = allowOrigin === undefined ? 'no Access-Control-Allow-Origin' : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
-  return finding('CORS_CREDENTIALS', 'error', `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true' ? '' : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`, corsFix(origin))
+  const got = allowOrigin === undefined
+    ? 'no Access-Control-Allow-Origin'
+    : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
+  return finding('CORS_CREDENTIALS', 'error',
+    `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true'
+? ''
+      : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`,
+    corsFix(origin))
 }
 
 function jarKey (c: StoredCookie): string {
@@ -195,7 +208,11 @@ function policyOrigins (entries: Entry[]): string[] {
       const json = m ? decodeBase64(m[1] as string)?.toString('utf8') : undefined
       const parsed = json === undefined ? null : parsePolicy(json, true)
       const r = parsed !== null && typeof parsed !== 'string' ? splitUrl(parsed.resource as string) : null
-      if (r && !/[*?]/.test(r.host)) out.push(...(r.scheme === '*' ? ['http', 'https'] : [r.scheme]).map((scheme) => `${scheme}://${r.host.toLowerCase()}`))
+      if (r && !/[*?]/.test(r.host)) {
+        out.push(...(r.scheme === '*'
+          ? ['http', 'https']
+          : [r.scheme]).map((scheme) => `${scheme}://${r.host.toLowerCase()}`))
+      }
     }
   }
   return out
@@ -222,7 +239,8 @@ function mediaOrigins (entries: Entry[]): Set<string> {
   const setsCloudFrontCookies = (e: Entry): boolean =>
     e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))
   const setters = new Set(entries.filter(setsCloudFrontCookies).map((e) => originOf(e.url)))
-  const sentTo = (e: Entry): boolean => readCloudFrontCookies(header(e.request, 'cookie')).size > 0 && !setters.has(originOf(e.url))
+  const sentTo = (e: Entry): boolean => readCloudFrontCookies(header(e.request, 'cookie')).size > 0 &&
+    !setters.has(originOf(e.url))
   const cdn = entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null || sentTo(e))
   return new Set([...policyOrigins(entries), ...cdn.map((e) => originOf(e.url))])
 }
@@ -266,7 +284,8 @@ class HarReplay {
       if (!this.#judgeRefused(e, code, initiator, now)) return
     } else if (toMedia && e.status >= 200 && e.status < 400) {
       this.#served++
-      if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) this.#lastServed = e
+      if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 ||
+        /[?&]Signature=/.test(e.url)) this.#lastServed = e
     }
     this.#store(e, now)
   }
@@ -293,11 +312,21 @@ class HarReplay {
     if (code !== null) {
       const what = `${e.method} ${e.url.split('?')[0] as string}`
       this.findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
-        `CloudFront refused ${what} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
+        `CloudFront refused ${what} with 403${code === ''
+? ''
+          : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
     }
-    const judgedHere = judgeRequest({ url: e.url, cookieHeader, notSent, keys: this.keys, now, clientIp: this.options.clientIp })
+    const judgedHere = judgeRequest({
+      url: e.url,
+      cookieHeader,
+      notSent,
+      keys: this.keys,
+      now,
+      clientIp: this.options.clientIp
+    })
     // The cookies held but not sent are told only when they are the cause (no set arrived).
-    if (pending.length > 0 && judgedHere.includes(pending[0] as Finding)) this.#refusalsReported = this.#refusedAtStore.length
+    if (pending.length > 0 &&
+      judgedHere.includes(pending[0] as Finding)) this.#refusalsReported = this.#refusedAtStore.length
     this.findings.push(...judgedHere)
     return true
   }
@@ -332,7 +361,8 @@ class HarReplay {
     if (!this.#cookiesSeen) {
       findings.push(finding('HAR_WITHOUT_COOKIES', 'warning',
         'the HAR holds no Cookie or Set-Cookie header: it was exported without them',
-        'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or --set-cookie.'))
+        'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or ' +
+          '--set-cookie.'))
     }
     if (this.#refused > 0) return findings
     // Nothing refused: the last served request's credentials, checked as a refused one would be.
@@ -340,13 +370,20 @@ class HarReplay {
     if (e !== null) {
       const cookieHeader = header(e.request, 'cookie')
       findings.push(...judgeRequest({
-        url: e.url, cookieHeader, notSent: [], keys: this.keys, now: this.options.now ?? e.time, clientIp: this.options.clientIp
+        url: e.url,
+        cookieHeader,
+        notSent: [],
+        keys: this.keys,
+        now: this.options.now ?? e.time,
+        clientIp: this.options.clientIp
       }))
     }
     const served = this.#served
     findings.push(served > 0
-      ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1 ? '' : 's'} in this HAR and refused none`,
-        'Record the HAR while the player fails.')
+      ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1
+? ''
+        : 's'} in this HAR and refused none`,
+      'Record the HAR while the player fails.')
       : finding('NO_CLOUDFRONT_REQUEST', 'warning',
         'no request in this HAR went to CloudFront (none carries X-Cache, a CloudFront error or CloudFront cookies)',
         'Record the HAR while the player requests the media.'))
