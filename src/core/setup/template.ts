@@ -59,7 +59,7 @@ export function publicKeyLogicalId (fingerprint: string): string {
   return `PublicKey${fingerprint.slice(0, 8).toUpperCase()}`
 }
 
-function cacheBehavior (s: ResolvedSetup): Record<string, Json> {
+function cacheBehavior (): Record<string, Json> {
   return {
     TargetOriginId: ORIGIN_ID,
     // Secure cookies are never sent over http: a viewer that starts there is sent to https first.
@@ -189,9 +189,9 @@ export function templateFor (s: ResolvedSetup): CloudFormationTemplate {
       S3OriginConfig: { OriginAccessIdentity: '' }
     }],
     // The default behaviour trusts the key group too: a path outside the prefix is never public by accident.
-    DefaultCacheBehavior: cacheBehavior(s)
+    DefaultCacheBehavior: cacheBehavior()
   }
-  if (s.prefix !== '/') distributionConfig.CacheBehaviors = [{ PathPattern: `${s.prefix}*`, ...cacheBehavior(s) }]
+  if (s.prefix !== '/') distributionConfig.CacheBehaviors = [{ PathPattern: `${s.prefix}*`, ...cacheBehavior() }]
   resources[LOGICAL_IDS.distribution] = {
     Type: 'AWS::CloudFront::Distribution',
     Properties: { DistributionConfig: distributionConfig }
