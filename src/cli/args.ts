@@ -48,12 +48,18 @@ export function parse (args: string[], options: Options, maxPositionals: number)
   for (const token of tokens) {
     if (token.kind !== 'option') continue
     const spec = Object.hasOwn(all, token.name) ? all[token.name] : undefined
-    if (spec === undefined) usage(`unknown option ${token.rawName}${didYouMean(token.rawName.startsWith('--') ? token.rawName : `--${token.name}`, longNames)}`)
-    if (spec.type === 'boolean' && token.value !== undefined) usage(`${token.rawName} takes no value (got "${token.value}")`)
+    if (spec === undefined) {
+      usage(`unknown option ${token.rawName}${didYouMean(token.rawName.startsWith('--')
+      ? token.rawName
+: `--${token.name}`, longNames)}`)
+    }
+    if (spec.type === 'boolean' &&
+      token.value !== undefined) usage(`${token.rawName} takes no value (got "${token.value}")`)
     if (spec.type === 'string') {
       if (token.value === undefined) usage(`${token.rawName} needs a value`)
       if (!token.inlineValue && token.value.length > 1 && token.value.startsWith('-')) {
-        usage(`${token.rawName} needs a value, but the next argument is ${token.value} (write ${token.rawName}=${token.value} if that is the value)`)
+        usage(`${token.rawName} needs a value, but the next argument is ${token.value} ` +
+          `(write ${token.rawName}=${token.value} if that is the value)`)
       }
     }
   }
@@ -92,7 +98,8 @@ export function absoluteUrl (p: Parsed, what: string): string {
   if (v === undefined) usage(`the ${what} is missing`)
   if (!/^[A-Za-z*][A-Za-z0-9+.-]*:\/\//.test(v)) {
     const path = v.startsWith('/') ? v : `/${v}`
-    usage(`the ${what} ${v} is not a full URL: give it with its scheme and host, as the browser requests it, such as https://media.example.com${path}`)
+    usage(`the ${what} ${v} is not a full URL: give it with its scheme and host, as the browser requests it, such as ` +
+      `https://media.example.com${path}`)
   }
   return v
 }
@@ -124,14 +131,19 @@ export function parseTime (flag: string, text: string | undefined): number | Dat
 /** `--now`: a time to judge at, which CloudFront's epoch seconds can reach (a larger number is milliseconds). */
 export function parseNow (text: string | undefined): number | Date | undefined {
   const at = parseTime('--now', text)
-  if (typeof at === 'number' && at > MAX_EPOCH_SECONDS) usage(`--now ${text as string} is past ${MAX_EPOCH_SECONDS}, the last second CloudFront reads: give epoch seconds, not milliseconds`)
+  if (typeof at === 'number' &&
+    at > MAX_EPOCH_SECONDS) {
+    usage(`--now ${text as string} is past ${MAX_EPOCH_SECONDS}, the last second CloudFront ` +
+      'reads: give epoch seconds, not milliseconds')
+  }
   return at
 }
 
 /** `--ip`: the viewer's address, IPv4 or IPv6. */
 export function clientIp (p: Parsed): string | undefined {
   const ip = str(p, 'ip')
-  if (ip !== undefined && isIP(ip) === 0) usage(`--ip ${ip}: expected the viewer's IPv4 or IPv6 address, such as 203.0.113.7`)
+  if (ip !== undefined &&
+    isIP(ip) === 0) usage(`--ip ${ip}: expected the viewer's IPv4 or IPv6 address, such as 203.0.113.7`)
   return ip
 }
 
@@ -164,9 +176,11 @@ export function keyMap (specs: string[]): Record<string, Buffer> {
     if (keys[id] !== undefined) usage(`--key ${id} is given twice`)
     const file = spec.slice(eq + 1)
     const pem = readFile('--key', file)
-    // Node would take a private key and derive its public half: the private key would then sit where only the public one belongs.
+    // Node would take a private key and derive its public half: the private key would then sit where only the public
+    // one belongs.
     if (/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem.toString('latin1'))) {
-      usage(`--key ${spec}: that file holds a private key, and --key takes the public key; derive it with: openssl pkey -in ${shellWord(file)} -pubout -out ${shellWord(publicKeyFileFor(file))}`)
+      usage(`--key ${spec}: that file holds a private key, and --key takes the public key; derive it with: openssl ` +
+        `pkey -in ${shellWord(file)} -pubout -out ${shellWord(publicKeyFileFor(file))}`)
     }
     try {
       loadPublicKey(pem)

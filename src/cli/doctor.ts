@@ -21,7 +21,11 @@ function print (result: DoctorReport, out: (line: string) => void): void {
     out(`      fix: ${f.fix}`)
   }
   const errors = result.findings.filter((f) => f.severity === 'error').length
-  out(errors === 0 ? 'OK: nothing here makes CloudFront refuse the request.' : `${errors} error${errors === 1 ? '' : 's'}: CloudFront refuses this request.`)
+  out(errors === 0
+    ? 'OK: nothing here makes CloudFront refuse the request.'
+    : `${errors} error${errors === 1
+? ''
+    : 's'}: CloudFront refuses this request.`)
 }
 
 export const doctor: Command = {
@@ -63,9 +67,14 @@ Options:
     const cookies = list(p, 'cookie')
     const setCookies = list(p, 'set-cookie')
     const from = str(p, 'from')
-    if (har !== undefined && (url !== undefined || cookies.length > 0 || setCookies.length > 0)) usage('--har reads the URLs and cookies from the file: give no <url>, --cookie or --set-cookie with it')
+    if (har !== undefined && (url !== undefined || cookies.length > 0 ||
+      setCookies.length > 0)) {
+      usage('--har reads the URLs and cookies from the file: give no <url>, --cookie or ' +
+        '--set-cookie with it')
+    }
     if (har === undefined && url === undefined) usage('give the refused media <url> (or --har <file>)')
-    if (setCookies.length > 0 && from === undefined) usage('--set-cookie needs --from <URL of the response that set them>')
+    if (setCookies.length > 0 &&
+      from === undefined) usage('--set-cookie needs --from <URL of the response that set them>')
     if (from !== undefined && setCookies.length === 0) usage('--from goes with --set-cookie')
     const at = parseNow(str(p, 'now'))
     const now = at === undefined ? undefined : typeof at === 'number' ? at * 1000 : at.getTime()
@@ -77,11 +86,23 @@ Options:
     try {
       result = har !== undefined
         ? diagnoseHar(readHar(har), { keys, now, clientIp })
-        : diagnose({ url: url as string, cookieHeader: cookies.length > 0 ? cookies.join('; ') : undefined, setCookies, from, keys, now, clientIp })
+        : diagnose({
+          url: url as string,
+          cookieHeader: cookies.length > 0 ? cookies.join('; ') : undefined,
+          setCookies,
+          from,
+          keys,
+          now,
+          clientIp
+        })
     } catch (err) {
       // A URL or a HAR that cannot be read is a bad argument; a bad key keeps its own code.
       if (err instanceof FST_ERR_CF_INVALID_OPTION) {
-        const what = err.option === 'url' ? '<url>' : err.option === 'har' ? `--har ${har as string}` : `--${err.option}`
+        const what = err.option === 'url'
+          ? '<url>'
+          : err.option === 'har'
+            ? `--har ${har as string}`
+            : `--${err.option}`
         usage(`${what}: ${err.reason}`)
       }
       throw err

@@ -50,7 +50,8 @@ Options:
     const portText = str(p, 'port') ?? '8080'
     if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) usage(`--port ${portText}: expected 0 to 65535`)
     const scheme = str(p, 'scheme')
-    if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') usage(`--scheme ${scheme}: expected http or https`)
+    if (scheme !== undefined && scheme !== 'http' &&
+      scheme !== 'https') usage(`--scheme ${scheme}: expected http or https`)
     const behaviors: EdgeBehavior[] = list(p, 'public').map((pathPattern) => ({ pathPattern, public: true }))
     const corsOrigins = list(p, 'cors-origin')
     const debug = p.values.debug === true
@@ -66,22 +67,31 @@ Options:
       ...(scheme !== undefined ? { scheme } : {}),
       ...(viewerHost !== undefined ? { host: viewerHost } : {}),
       debug,
-      ...(debug ? { onDeny: (request, d) => io.err(`403 ${d.code} ${request.method} ${request.url}: ${d.reason}`) } : {})
+      ...(debug
+        ? { onDeny: (request, d) => io.err(`403 ${d.code} ${request.method} ${request.url}: ${d.reason}`) }
+        : {})
     })
     try {
       const address = await app.listen({ port: Number(portText), host })
       io.out(`Edge listening on ${address}`)
       io.out(`origin:  ${root !== undefined ? `directory ${resolve(root)}` : `upstream ${upstream as string}`}`)
       io.out(`keys:    ${list(p, 'key').map((k) => k.slice(0, k.indexOf('='))).join(', ')}`)
-      io.out(`public:  ${behaviors.length > 0 ? behaviors.map((b) => b.pathPattern).join(', ') : '(none: every path needs a signature)'}`)
+      io.out(`public:  ${behaviors.length > 0
+? behaviors.map((b) => b.pathPattern).join(', ')
+        : '(none: every path needs a signature)'}`)
     } catch (err) {
       await app.close()
       const code = (err as { code?: string }).code
       if (code === 'EADDRINUSE') {
-        return usage(`port ${portText} on ${host} is already in use: pick another with --port <n> (--port 0 picks a free one), or stop what is listening there`)
+        return usage(`port ${portText} on ${host} is already in use: pick another with --port <n> (--port 0 picks a ` +
+          'free one), or stop what is listening there')
       }
-      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') usage(`--host ${host}: this machine has no such address (${code})`)
-      if (code === 'EACCES') usage(`port ${portText} needs privileges to listen on: pick one above 1023 with --port <n>`)
+      if (code === 'EADDRNOTAVAIL' ||
+        code === 'ENOTFOUND') usage(`--host ${host}: this machine has no such address (${code})`)
+      if (code === 'EACCES') {
+        usage(`port ${portText} needs privileges to listen on: pick one above 1023 with --port ` +
+        '<n>')
+      }
       throw err
     }
     await io.stopped()

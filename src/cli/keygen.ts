@@ -62,11 +62,17 @@ Options:
   --force            overwrite existing private.pem and public.pem
   -h, --help         show this help`,
   async run (args, io) {
-    const p = parse(args, { type: { type: 'string' }, out: { type: 'string' }, 'key-id': { type: 'string' }, force: { type: 'boolean' } }, 0)
+    const p = parse(args, {
+      type: { type: 'string' },
+      out: { type: 'string' },
+      'key-id': { type: 'string' },
+      force: { type: 'boolean' }
+    }, 0)
     const type = str(p, 'type') ?? 'rsa'
     if (type !== 'rsa' && type !== 'ecdsa') usage(`--type ${type}: expected rsa or ecdsa`)
     const given = str(p, 'key-id')
-    if (given !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(given)) usage(`--key-id ${given}: use letters, digits, "_" and "-"`)
+    if (given !== undefined &&
+      !/^[A-Za-z0-9_-]{1,128}$/.test(given)) usage(`--key-id ${given}: use letters, digits, "_" and "-"`)
     const dir = resolve(str(p, 'out') ?? '.')
     const privatePath = join(dir, 'private.pem')
     const publicPath = join(dir, 'public.pem')
@@ -75,7 +81,8 @@ Options:
         if (existsSync(file)) usage(`${file} already exists (use --force to replace it)`)
       }
     }
-    if (existsSync(dir) && !statSync(dir).isDirectory()) usage(`--out ${dir} is a file: give a directory (it is created if missing)`)
+    if (existsSync(dir) &&
+      !statSync(dir).isDirectory()) usage(`--out ${dir} is a file: give a directory (it is created if missing)`)
     const pair = generateKeyPair(type)
     try {
       mkdirSync(dir, { recursive: true })
@@ -86,7 +93,9 @@ Options:
     } catch (err) {
       usage(`cannot write the key pair to --out ${dir} (${(err as { code?: string }).code ?? 'error'})`)
     }
-    io.err(`Wrote ${privatePath} (${type === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'}, mode 0600: keep it secret) and ${publicPath}.`)
+    io.err(`Wrote ${privatePath} (${type === 'rsa'
+? 'RSA-2048'
+      : 'ECDSA P-256'}, mode 0600: keep it secret) and ${publicPath}.`)
     io.out(given ?? localKeyId(pair.publicKey))
     return 0
   }

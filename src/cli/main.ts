@@ -50,7 +50,8 @@ function unknownCommand (name: string, io: Io): number {
  * the command line, the flag that was typed (`--expires-in`) is what the user can change. Epoch times get
  * their ISO date.
  */
-export function nameTheFlag (err: { message?: string } & Partial<OptionNamed>, command: Command, argv: string[]): string {
+export function nameTheFlag (err: { message?: string } & Partial<OptionNamed>, command: Command,
+  argv: string[]): string {
   const message = err.message ?? String(err)
   if (typeof err.option !== 'string' || typeof err.reason !== 'string') return withIsoDates(message)
   // An error the CLI made itself already names its flag (`--key ID=file: ...`).

@@ -31,14 +31,17 @@ function nextSteps (s: ResolvedSetup): string {
   return [
     `Deploy: aws cloudformation deploy --template-file <this file> --stack-name <name> --region ${region}`,
     `  (the bucket policy it writes replaces any policy s3://${s.bucket} has: merge it first if the bucket has one)`,
-    'Then give the app the stack\'s outputs: KeyPairId as keyPairId, CookieDomain as cookie: { domain: \'' + s.cookieDomain + '\' },',
-    `and sign for https://${s.domain}${s.prefix}... (see docs/cloudfront-setup.md for the checks with curl and the doctor).`
+    'Then give the app the stack\'s outputs: KeyPairId as keyPairId, CookieDomain as cookie: { domain: \'' +
+      s.cookieDomain + '\' },',
+    `and sign for https://${s.domain}${s.prefix}... (see docs/cloudfront-setup.md for the checks with curl and the ` +
+      'doctor).'
   ].join('\n')
 }
 
 export const setup: Command = {
   summary: 'print a CloudFormation template for the CloudFront side (keys, CORS, cache, S3 access)',
-  help: `Usage: cloudfront-cookies setup --domain <host> --app <origin> --bucket <name> --certificate-arn <arn> --public-key <file> [options]
+  help: 'Usage: cloudfront-cookies setup --domain <host> --app <origin> --bucket <name> --certificate-arn <arn> ' +
+    `--public-key <file> [options]
 
 Prints (on stdout) a CloudFormation template in JSON for the CloudFront side of signed cookies:
 the public key(s) and a key group, a distribution on the alternate domain name with its certificate,

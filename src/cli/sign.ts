@@ -1,7 +1,10 @@
 import { createSigner, type Signer, type SignCookiesOptions } from '../core/signer.js'
 import { checkCookieDomain, serializeCookieSet, type SameSite } from '../core/cookies.js'
 import { splitUrl } from '../core/url.js'
-import { absoluteUrl, parse, parseTime, readFile, required, str, usage, type Command, type Io, type Parsed } from './args.js'
+import {
+  absoluteUrl, parse, parseTime, readFile, required, str, usage, type Command, type Io,
+  type Parsed
+} from './args.js'
 
 const SIGNING_OPTIONS = {
   'key-id': { type: 'string' },
@@ -92,16 +95,21 @@ function checkedPath (given: string | undefined, resource: string): string {
   const derived = cookiePathFor(resource)
   if (given === undefined) return derived
   if (!given.startsWith('/') || /[*?;\s]/.test(given)) {
-    usage(`--path ${given}: a cookie Path is a plain prefix that starts with "/", without wildcards, such as ${derived}`)
+    usage(`--path ${given}: a cookie Path is a plain prefix that starts with "/", without wildcards, ` +
+      `such as ${derived}`)
   }
   // The browser would never send cookies whose Path does not cover the granted files.
-  if (!derived.startsWith(given)) usage(`--path ${given} does not cover the resource's path ${derived}: the browser would not send these cookies there`)
+  if (!derived.startsWith(given)) {
+    usage(`--path ${given} does not cover the resource's path ${derived}: the browser ` +
+    'would not send these cookies there')
+  }
   return given
 }
 
 export const signUrl: Command = {
   summary: 'sign a URL',
-  help: `Usage: cloudfront-cookies sign-url <url> --key-id <id> --private-key <file> (--expires <time> | --expires-in <duration>) [options]
+  help: 'Usage: cloudfront-cookies sign-url <url> --key-id <id> --private-key <file> (--expires <time> | ' +
+    `--expires-in <duration>) [options]
 
 Prints the signed URL. Give the full URL exactly as the browser will request it (percent-encoded).
 
@@ -120,7 +128,8 @@ ${SIGNING_HELP}`,
 
 export const signCookies: Command = {
   summary: 'sign a cookie set for a resource',
-  help: `Usage: cloudfront-cookies sign-cookies <resource> --key-id <id> --private-key <file> (--expires <time> | --expires-in <duration>) [options]
+  help: 'Usage: cloudfront-cookies sign-cookies <resource> --key-id <id> --private-key <file> (--expires <time> | ' +
+    `--expires-in <duration>) [options]
 
 Prints the CloudFront cookie set for <resource>: an exact URL (canned policy) or a wildcard
 such as https://media.example.com/courses/42/* (custom policy).
@@ -145,12 +154,16 @@ ${SIGNING_HELP}`,
     }, 1)
     const resource = absoluteUrl(p, 'resource')
     const format = str(p, 'format') ?? 'json'
-    if (format !== 'json' && format !== 'header' && format !== 'set-cookie') usage(`--format ${format}: expected json, header or set-cookie`)
+    if (format !== 'json' && format !== 'header' &&
+      format !== 'set-cookie') usage(`--format ${format}: expected json, header or set-cookie`)
     for (const flag of ['path', 'domain', 'same-site']) {
-      if (format !== 'set-cookie' && str(p, flag) !== undefined) usage(`--${flag} is a cookie attribute: it applies to --format set-cookie only`)
+      if (format !== 'set-cookie' && str(p, flag) !== undefined) {
+        usage(`--${flag} is a cookie attribute: it applies to --format set-cookie only`)
+      }
     }
     const sameSite = str(p, 'same-site') ?? 'Lax'
-    if (sameSite !== 'Strict' && sameSite !== 'Lax' && sameSite !== 'None') usage(`--same-site ${sameSite}: expected Strict, Lax or None`)
+    if (sameSite !== 'Strict' && sameSite !== 'Lax' &&
+      sameSite !== 'None') usage(`--same-site ${sameSite}: expected Strict, Lax or None`)
     const path = format === 'set-cookie' ? checkedPath(str(p, 'path'), resource) : '/'
     const domain = checkCookieDomain(str(p, 'domain'), 'cookie.domain')
     const signer = signerFrom(p, io, 'sign-cookies')
@@ -162,7 +175,8 @@ ${SIGNING_HELP}`,
     const cookies = signer.signCookiesSync(resource, fixed)
     const folder = folderWithoutWildcard(resource)
     if (folder !== null) {
-      io.err(`cloudfront-cookies sign-cookies: warning: ${resource} names a folder without "*": these cookies open that one URL (exactly ${folder}), not the files under it. For the whole folder, sign '${resource}*'`)
+      io.err(`cloudfront-cookies sign-cookies: warning: ${resource} names a folder without "*": these cookies open ` +
+        `that one URL (exactly ${folder}), not the files under it. For the whole folder, sign '${resource}*'`)
     }
     if (format === 'json') {
       io.out(JSON.stringify(cookies, null, 2))

@@ -21,6 +21,8 @@ export function suggest (typed: string, candidates: string[]): string[] {
 export function didYouMean (typed: string, candidates: string[]): string {
   const found = suggest(typed, candidates)
   if (found.length === 0) return ''
-  const list = found.length === 1 ? found[0] as string : `${found.slice(0, -1).join(', ')} or ${found[found.length - 1] as string}`
+  const list = found.length === 1
+    ? found[0] as string
+    : `${found.slice(0, -1).join(', ')} or ${found[found.length - 1] as string}`
   return `; did you mean ${list}?`
 }

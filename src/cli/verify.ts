@@ -1,5 +1,8 @@
 import { createVerifier } from '../core/verifier.js'
-import { absoluteUrl, clientIp, cookieHeader, isoDate, keyMap, list, parse, parseNow, withIsoDates, str, type Command } from './args.js'
+import {
+  absoluteUrl, clientIp, cookieHeader, isoDate, keyMap, list, parse, parseNow, withIsoDates, str,
+  type Command
+} from './args.js'
 
 export const verify: Command = {
   summary: 'judge a URL (and cookies) as CloudFront would',
@@ -28,7 +31,12 @@ Options:
     const url = absoluteUrl(p, 'URL to verify')
     const at = parseNow(str(p, 'now'))
     const nowMs = at === undefined ? undefined : typeof at === 'number' ? at * 1000 : at.getTime()
-    const verifier = createVerifier({ keys: keyMap(list(p, 'key')), ...(nowMs !== undefined ? { now: () => nowMs } : {}) })
+    const verifier = createVerifier({
+      keys: keyMap(list(p, 'key')),
+      ...(nowMs !== undefined
+        ? { now: () => nowMs }
+        : {})
+    })
     const result = verifier.verify({ url, cookieHeader: cookieHeader(list(p, 'cookie')), clientIp: clientIp(p) })
     if (p.values.json === true) {
       const shown = result.ok

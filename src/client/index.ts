@@ -79,15 +79,18 @@ function checkOptions (options: KeepGrantAliveOptions): void {
   if (request !== undefined && (typeof request !== 'object' || request === null) && typeof request !== 'function') {
     throw misuse('options.request must be fetch options or a function returning them')
   }
-  if (expiresHeader !== undefined && (typeof expiresHeader !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(expiresHeader))) {
+  if (expiresHeader !== undefined && (typeof expiresHeader !== 'string' ||
+    !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(expiresHeader))) {
     throw misuse('options.expiresHeader must be a header name, e.g. "cloudfront-grant-expires"')
   }
   if (onChange !== undefined && typeof onChange !== 'function') throw misuse('options.onChange must be a function')
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw misuse('options.signal must be an AbortSignal')
+  if (options.signal !== undefined &&
+    !(options.signal instanceof AbortSignal)) throw misuse('options.signal must be an AbortSignal')
 }
 
 /** Asks the app route once; undefined when the request fails or times out (a network error, an abort). */
-async function requestGrant (url: string | URL, init: RequestInit | undefined, own: AbortController): Promise<Response | undefined> {
+async function requestGrant (url: string | URL, init: RequestInit | undefined,
+  own: AbortController): Promise<Response | undefined> {
   const timeout = setTimeout(() => own.abort(), REQUEST_TIMEOUT_MS)
   try {
     const response = await fetch(url, { method: 'POST', cache: 'no-store', ...init, signal: own.signal })
@@ -102,7 +105,10 @@ async function requestGrant (url: string | URL, init: RequestInit | undefined, o
 }
 
 /** The new expiry a granting response announces, and how long it has left; null when it announces none. */
-function announcedExpiry (response: Response, header: string, now: number): { expires: number, lifetime: number } | null {
+function announcedExpiry (response: Response, header: string, now: number): {
+  expires: number,
+  lifetime: number
+} | null {
   const expires = Number(response.headers.get(header))
   // The lifetime is measured on the server's clock (its Date header), so a wrong clock in the browser does not
   // shift the schedule; without the header (a cross-origin route), the browser's clock.
@@ -111,7 +117,9 @@ function announcedExpiry (response: Response, header: string, now: number): { ex
   return !Number.isSafeInteger(expires) || expires <= 0 || lifetime <= 0 ? null : { expires, lifetime }
 }
 
-/** Asks again when the page wakes (visible, resumed, restored from the back-forward cache, online); returns the undo. */
+/**
+ * Asks again when the page wakes (visible, resumed, restored from the back-forward cache, online); returns the undo.
+ */
 function onPageWake (refresh: () => unknown): () => void {
   const onVisible = (): void => { if (document.visibilityState === 'visible') refresh() }
   const onPageShow = (event: PageTransitionEvent): void => { if (event.persisted) refresh() }

@@ -2,7 +2,8 @@ import { FST_ERR_CF_COOKIE_TOO_LARGE, FST_ERR_CF_INVALID_OPTION } from './errors
 import type { CloudFrontCookies } from './signer.js'
 
 /** The names CloudFront reads. */
-export const CLOUDFRONT_COOKIE_NAMES = ['CloudFront-Policy', 'CloudFront-Expires', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id', 'CloudFront-Hash-Algorithm'] as const
+export const CLOUDFRONT_COOKIE_NAMES = ['CloudFront-Policy', 'CloudFront-Expires', 'CloudFront-Signature',
+  'CloudFront-Key-Pair-Id', 'CloudFront-Hash-Algorithm'] as const
 export type CloudFrontCookieName = typeof CLOUDFRONT_COOKIE_NAMES[number]
 
 /** Browsers keep at most 4,096 bytes per cookie (name, value and attributes). */
@@ -34,7 +35,10 @@ export function readCloudFrontCookies (header: string | undefined): Map<string, 
 export type SameSite = 'Strict' | 'Lax' | 'None'
 
 export interface CookieAttributes {
-  /** Domain shared by the app and the CDN (e.g. `example.com` for `app.example.com` and `media.example.com`); host-only when absent. */
+  /**
+   * Domain shared by the app and the CDN (e.g. `example.com` for `app.example.com` and `media.example.com`); host-only
+   * when absent.
+   */
   domain?: string | undefined
   /** The cookie Path: the granted prefix. */
   path: string
@@ -65,7 +69,8 @@ export function checkCookieDomain (domain: unknown, option: string): string | un
     throw new FST_ERR_CF_INVALID_OPTION(option, 'expected a domain such as "example.com"')
   }
   if (/(^|\.)cloudfront\.net$/i.test(domain)) {
-    throw new FST_ERR_CF_INVALID_OPTION(option, 'cookies cannot be set for cloudfront.net: use an alternate domain name (CNAME) shared with the app')
+    throw new FST_ERR_CF_INVALID_OPTION(option,
+      'cookies cannot be set for cloudfront.net: use an alternate domain name (CNAME) shared with the app')
   }
   return domain
 }
@@ -74,17 +79,21 @@ export function checkCookieDomain (domain: unknown, option: string): string | un
  * Serialises a cookie set into `Set-Cookie` strings, once per set. Refuses a set a browser would
  * drop: a cookie over 4,096 bytes, or a Path over 1,024 bytes.
  */
-export function serializeCookieSet (cookies: CloudFrontCookies | Record<string, string>, attrs: CookieAttributes): string[] {
+export function serializeCookieSet (cookies: CloudFrontCookies | Record<string, string>,
+  attrs: CookieAttributes): string[] {
   if (Buffer.byteLength(attrs.path) > MAX_COOKIE_PATH_BYTES) {
     throw new FST_ERR_CF_COOKIE_TOO_LARGE(`the cookie Path is longer than ${MAX_COOKIE_PATH_BYTES} bytes`)
   }
-  const suffix = attributeSuffix(attrs, attrs.expires === undefined ? '' : `; Expires=${new Date(attrs.expires * 1000).toUTCString()}`)
+  const suffix = attributeSuffix(attrs, attrs.expires === undefined
+    ? ''
+    : `; Expires=${new Date(attrs.expires * 1000).toUTCString()}`)
   const out: string[] = []
   for (const [name, value] of Object.entries(cookies)) {
     if (value === undefined) continue
     const line = `${name}=${value}${suffix}`
     if (Buffer.byteLength(line) > MAX_COOKIE_BYTES) {
-      throw new FST_ERR_CF_COOKIE_TOO_LARGE(`${name} would be ${Buffer.byteLength(line)} bytes, over the ${MAX_COOKIE_BYTES} bytes browsers keep (shorten the resource or drop conditions)`)
+      throw new FST_ERR_CF_COOKIE_TOO_LARGE(`${name} would be ${Buffer.byteLength(line)} bytes, over the ` +
+        `${MAX_COOKIE_BYTES} bytes browsers keep (shorten the resource or drop conditions)`)
     }
     out.push(flat(line))
   }
@@ -103,14 +112,16 @@ export function flat (text: string): string {
 export function grantCookieNames (hashAlgorithm: 'SHA1' | 'SHA256'): readonly CloudFrontCookieName[] {
   return hashAlgorithm === 'SHA256' ? SHA256_SET : SHA1_SET
 }
-const SHA1_SET: readonly CloudFrontCookieName[] = ['CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id']
+const SHA1_SET: readonly CloudFrontCookieName[] = ['CloudFront-Policy', 'CloudFront-Signature',
+  'CloudFront-Key-Pair-Id']
 const SHA256_SET: readonly CloudFrontCookieName[] = [...SHA1_SET, 'CloudFront-Hash-Algorithm']
 
 /**
  * `Set-Cookie` strings that delete a cookie set at a Path: the names given (those the set had; clearing others
  * makes some cookie engines, curl's, drop real cookies of the same Path), by default every CloudFront name.
  */
-export function serializeClearCookies (attrs: Omit<CookieAttributes, 'expires'>, names: readonly CloudFrontCookieName[] = CLOUDFRONT_COOKIE_NAMES): string[] {
+export function serializeClearCookies (attrs: Omit<CookieAttributes, 'expires'>,
+  names: readonly CloudFrontCookieName[] = CLOUDFRONT_COOKIE_NAMES): string[] {
   const suffix = attributeSuffix(attrs, '; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0')
   return names.map((name) => `${name}=${suffix}`)
 }

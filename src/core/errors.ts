@@ -16,7 +16,9 @@ export interface OptionNamed {
 }
 
 const InvalidKey = createError('FST_ERR_CF_INVALID_KEY', 'Invalid CloudFront key: %s', 500)
-/** A private or public key could not be used (wrong type, curve, size, passphrase, or a public key given as private). */
+/**
+ * A private or public key could not be used (wrong type, curve, size, passphrase, or a public key given as private).
+ */
 export class FST_ERR_CF_INVALID_KEY extends InvalidKey implements OptionNamed {
   option: string | undefined
   readonly reason: string
@@ -66,11 +68,14 @@ export class FST_ERR_CF_INVALID_IP extends InvalidIp implements OptionNamed {
 /** A raw policy given to sign is not a policy CloudFront accepts. */
 export const FST_ERR_CF_INVALID_POLICY = createError('FST_ERR_CF_INVALID_POLICY', 'Invalid policy: %s', 500)
 /** A route parameter that would be pasted into a resource is not a safe path segment. */
-export const FST_ERR_CF_INVALID_PARAM = createError('FST_ERR_CF_INVALID_PARAM', 'Route parameter "%s" is not allowed in a CloudFront resource: %s', 400)
+export const FST_ERR_CF_INVALID_PARAM = createError('FST_ERR_CF_INVALID_PARAM',
+  'Route parameter "%s" is not allowed in a CloudFront resource: %s', 400)
 /** A cookie set would be larger than browsers keep, or its Path too long. */
-export const FST_ERR_CF_COOKIE_TOO_LARGE = createError('FST_ERR_CF_COOKIE_TOO_LARGE', 'CloudFront cookie set too large: %s', 500)
+export const FST_ERR_CF_COOKIE_TOO_LARGE = createError('FST_ERR_CF_COOKIE_TOO_LARGE',
+  'CloudFront cookie set too large: %s', 500)
 /** Two rules grant prefixes that overlap, so a browser would send two cookie sets. */
-export const FST_ERR_CF_OVERLAPPING_RULES = createError('FST_ERR_CF_OVERLAPPING_RULES', 'CloudFront rules overlap: %s', 500)
+export const FST_ERR_CF_OVERLAPPING_RULES = createError('FST_ERR_CF_OVERLAPPING_RULES', 'CloudFront rules overlap: %s',
+  500)
 /** The signing function failed (custom signer, HSM, KMS). */
 export const FST_ERR_CF_SIGN_FAILED = createError('FST_ERR_CF_SIGN_FAILED', 'Signing failed: %s', 500)
 /** The command line was given wrong or missing arguments (the CLI exits with status 2). */
@@ -78,26 +83,39 @@ export const FST_ERR_CF_CLI_USAGE = createError('FST_ERR_CF_CLI_USAGE', '%s', 50
 /** A playlist cannot be mirrored: not an HLS playlist, or a line the rewrite cannot read safely. */
 export const FST_ERR_CF_INVALID_PLAYLIST = createError('FST_ERR_CF_INVALID_PLAYLIST', 'Invalid HLS playlist: %s', 502)
 /** A playlist URI leaves the granted prefix, and the mirror is set to refuse such playlists. */
-export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTSIDE', 'HLS playlist URI outside the grant: %s', 502)
-/** A playlist is too large to mirror: more URIs than playlists.maxUris, or a rendering over playlists.maxRenderedBytes. */
-export const FST_ERR_CF_PLAYLIST_TOO_LARGE = createError('FST_ERR_CF_PLAYLIST_TOO_LARGE', 'HLS playlist too large to mirror: %s', 502)
+export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTSIDE',
+  'HLS playlist URI outside the grant: %s', 502)
+/**
+ * A playlist is too large to mirror: more URIs than playlists.maxUris, or a rendering over playlists.maxRenderedBytes.
+ */
+export const FST_ERR_CF_PLAYLIST_TOO_LARGE = createError('FST_ERR_CF_PLAYLIST_TOO_LARGE',
+  'HLS playlist too large to mirror: %s', 502)
 /** More playlists are being loaded from the origin at once than playlists.maxLoads allows. */
 export const FST_ERR_CF_PLAYLIST_BUSY = createError('FST_ERR_CF_PLAYLIST_BUSY', 'HLS playlist origin busy: %s', 503)
 /** The playlist origin has no playlist at this path. */
-export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s', 404)
+export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s',
+  404)
 /** The playlist origin failed (a network error, an HTTP error status, a load function that threw). */
-export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN', 'HLS playlist origin failed: %s', 502)
+export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN', 'HLS playlist origin failed: %s',
+  502)
 /** A mirrored playlist was asked for without a signed-in user. */
-export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist', 401)
+export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist',
+  401)
 /** The signed-in user may not have this playlist (`authorize` did not return true). */
-export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN', 'This playlist is not granted to the user', 403)
+export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN',
+  'This playlist is not granted to the user', 403)
 /** An MPD cannot be mirrored: not well-formed XML, not an MPD, or something the rewrite refuses to read (a DOCTYPE). */
 export const FST_ERR_CF_INVALID_MPD = createError('FST_ERR_CF_INVALID_MPD', 'Invalid DASH MPD: %s', 502)
 /** An MPD URL leaves the granted prefix, and the mirror is set to refuse such MPDs. */
 export const FST_ERR_CF_MPD_OUTSIDE = createError('FST_ERR_CF_MPD_OUTSIDE', 'DASH MPD URL outside the grant: %s', 502)
-/** A manifest cannot be templated for static signed URLs safely (a URI out of the folder or on another host, a CloudFront name defined already). */
-export const FST_ERR_CF_MANIFEST_TEMPLATE = createError('FST_ERR_CF_MANIFEST_TEMPLATE', 'Cannot template manifest: %s', 500)
+/**
+ * A manifest cannot be templated for static signed URLs safely (a URI out of the folder or on another host, a
+ * CloudFront name defined already).
+ */
+export const FST_ERR_CF_MANIFEST_TEMPLATE = createError('FST_ERR_CF_MANIFEST_TEMPLATE',
+  'Cannot template manifest: %s', 500)
 /** A manifest URL was asked for a path the grant does not cover, or spelt so that a CDN could read it otherwise. */
 export const FST_ERR_CF_MANIFEST_PATH = createError('FST_ERR_CF_MANIFEST_PATH', 'Manifest path refused: %s', 400)
-/** The templated manifests name another key pair ID (or hash algorithm) than the signer's: they must be templated again. */
-export const FST_ERR_CF_MANIFEST_KEY = createError('FST_ERR_CF_MANIFEST_KEY', 'Templated manifests do not match the signer: %s', 500)
+/** The templated manifests name another key pair ID (or hash algorithm) than the signer's: template them again. */
+export const FST_ERR_CF_MANIFEST_KEY = createError('FST_ERR_CF_MANIFEST_KEY',
+  'Templated manifests do not match the signer: %s', 500)

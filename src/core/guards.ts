@@ -70,7 +70,9 @@ export function refuseUnknownKeys (options: object, valid: readonly string[], wh
     if (valid.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue
     const guess = closestName(key, valid)
     const name = where === '' ? key : `${where}.${key}`
-    throw new FST_ERR_CF_INVALID_OPTION(name, `is not an option${guess === undefined ? '' : ` (did you mean "${guess}"?)`}; valid ${where === '' ? 'options' : `keys of ${where}`}: ${valid.join(', ')}`)
+    throw new FST_ERR_CF_INVALID_OPTION(name, `is not an option${guess === undefined
+? ''
+      : ` (did you mean "${guess}"?)`}; valid ${where === '' ? 'options' : `keys of ${where}`}: ${valid.join(', ')}`)
   }
 }
 
@@ -116,7 +118,9 @@ export function isPublicSuffix (domain: string): boolean {
   return !domain.includes('.') || SHARED_SUFFIXES.has(domain) || SECOND_LEVEL.test(domain)
 }
 
-/** The registrable domain of a host: an IP or a single label is its own; otherwise one label under its public suffix. */
+/**
+ * The registrable domain of a host: an IP or a single label is its own; otherwise one label under its public suffix.
+ */
 export function registrableDomain (host: string): string {
   if (isIpHost(host) || !host.includes('.')) return host
   const labels = host.split('.')

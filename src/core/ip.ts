@@ -8,7 +8,9 @@ const IPV6_LIKE_RE = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?(\/\d{1,3
 
 export interface Cidr { text: string, base: number, bits: number }
 
-/** Parses an IPv4 address into an unsigned 32-bit number, or returns null. Leading zeros are refused (octal ambiguity). */
+/**
+ * Parses an IPv4 address into an unsigned 32-bit number, or returns null. Leading zeros are refused (octal ambiguity).
+ */
 export function parseIPv4 (ip: string): number | null {
   const m = IPV4_RE.exec(ip)
   if (!m) return null
@@ -27,15 +29,20 @@ export function tryParseCidr (value: string): Cidr | null {
 
 /** The `AWS:SourceIp` value for an option, as CloudFront wants it (`a.b.c.d/nn`), or a coded error. */
 export function parseCidrOption (value: unknown, option = 'ipAddress'): Cidr {
-  if (typeof value !== 'string') throw new FST_ERR_CF_INVALID_IP('expected a string such as "203.0.113.7" or "203.0.113.0/24"', option)
+  if (typeof value !== 'string') {
+    throw new FST_ERR_CF_INVALID_IP('expected a string such as "203.0.113.7" or ' +
+    '"203.0.113.0/24"', option)
+  }
   const cidr = tryParseCidr(value)
   if (cidr) return cidr
   // Only what could be an IPv6 address is called one: quotes or braces around a `:` are an injection attempt.
   if (IPV6_LIKE_RE.test(value)) {
-    throw new FST_ERR_CF_INVALID_IP(`"${value}" is IPv6: CloudFront policies support IPv4 addresses and CIDR ranges only`, option)
+    throw new FST_ERR_CF_INVALID_IP(`"${value}" is IPv6: CloudFront policies support IPv4 addresses and CIDR ranges ` +
+      'only', option)
   }
   if (!/^[0-9./]*$/.test(value)) {
-    throw new FST_ERR_CF_INVALID_IP(`${JSON.stringify(value)} contains characters that are not part of an IPv4 address or CIDR: give one such as "203.0.113.0/24"`, option)
+    throw new FST_ERR_CF_INVALID_IP(`${JSON.stringify(value)} contains characters that are not part of an IPv4 ` +
+      'address or CIDR: give one such as "203.0.113.0/24"', option)
   }
   throw new FST_ERR_CF_INVALID_IP(`"${value}" is not an IPv4 address or CIDR such as "203.0.113.0/24"`, option)
 }

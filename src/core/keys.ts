@@ -5,7 +5,10 @@ import { shown } from './guards.js'
 /** A CloudFront public key ID (or key pair ID): letters, digits, `_` and `-`, at most 128. */
 export const KEY_ID_RE = /^[A-Za-z0-9_-]{1,128}$/
 
-/** A key as users hold it: a PEM string or Buffer (PKCS#1, PKCS#8, SPKI; encrypted PEM with a passphrase), or a `KeyObject`. */
+/**
+ * A key as users hold it: a PEM string or Buffer (PKCS#1, PKCS#8, SPKI; encrypted PEM with a passphrase), or a
+ * `KeyObject`.
+ */
 export type KeyInput = string | Buffer | KeyObject
 
 export type KeyType = 'rsa' | 'ec'
@@ -22,18 +25,21 @@ function describe (key: KeyObject, want: 'private' | 'public'): LoadedKey {
   if (type === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
     if (bits < 1024 || bits > 4096) {
-      throw new FST_ERR_CF_INVALID_KEY(`RSA keys must have 1024 to 4096 bits (CloudFront key groups use 2048); this ${want} key has ${bits}`)
+      throw new FST_ERR_CF_INVALID_KEY('RSA keys must have 1024 to 4096 bits (CloudFront key groups use 2048); this ' +
+        `${want} key has ${bits}`)
     }
     return { key, type, bits }
   }
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve
     if (curve !== 'prime256v1') {
-      throw new FST_ERR_CF_INVALID_KEY(`ECDSA keys must use the P-256 curve (prime256v1); this ${want} key uses ${curve ?? 'an unknown curve'}`)
+      throw new FST_ERR_CF_INVALID_KEY('ECDSA keys must use the P-256 curve (prime256v1); ' +
+        `this ${want} key uses ${curve ?? 'an unknown curve'}`)
     }
     return { key, type, bits: 256 }
   }
-  throw new FST_ERR_CF_INVALID_KEY(`CloudFront signs with RSA (PKCS#1 v1.5) or ECDSA P-256 keys; this ${want} key is ${type ?? 'of an unknown type'}`)
+  throw new FST_ERR_CF_INVALID_KEY('CloudFront signs with RSA (PKCS#1 v1.5) or ECDSA P-256 keys; ' +
+    `this ${want} key is ${type ?? 'of an unknown type'}`)
 }
 
 /**
@@ -44,9 +50,12 @@ export function checkKeyId (id: unknown, name: string): string {
   if (typeof id === 'string' && KEY_ID_RE.test(id)) return id
   const received = shown(id)
   if (typeof id === 'string' && id.trim() !== id && KEY_ID_RE.test(id.trim())) {
-    throw new FST_ERR_CF_INVALID_OPTION(name, `${received} has whitespace around it (a value copied into a .env file often has): trim it to ${shown(id.trim())}`)
+    throw new FST_ERR_CF_INVALID_OPTION(name,
+      `${received} has whitespace around it (a value copied into a .env file often has): ` +
+      `trim it to ${shown(id.trim())}`)
   }
-  throw new FST_ERR_CF_INVALID_OPTION(name, `${received} is not a CloudFront key ID: expected letters, digits, "_" and "-" only, such as "K2JCJMDEHXQW5F"`)
+  throw new FST_ERR_CF_INVALID_OPTION(name,
+    `${received} is not a CloudFront key ID: expected letters, digits, "_" and "-" only, such as "K2JCJMDEHXQW5F"`)
 }
 
 // CloudFront's public key IDs are `K` and 13 upper-case letters and digits (K2JCJMDEHXQW5F); the
@@ -64,10 +73,20 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function keyIdConcern (id: string): string | null {
   if (PUBLIC_KEY_ID_RE.test(id) || KEY_PAIR_ID_RE.test(id)) return null
   const what = `The key ID ${shown(id)}`
-  const cloudfront = 'CloudFront will refuse every grant signed with it (403). A CloudFront public key ID is "K" and 13 upper-case letters and digits, such as K2JCJMDEHXQW5F (console: CloudFront, Key management, Public keys, the ID column)'
-  if (UUID_RE.test(id)) return `${what} is a UUID, the shape of a key group's ID, not of a public key's: sign with the ID of a public key in the group. ${cloudfront}`
-  if (PUBLIC_KEY_ID_RE.test(id.toUpperCase()) || KEY_PAIR_ID_RE.test(id.toUpperCase())) return `${what} has lower-case letters: CloudFront's key IDs are upper case (${shown(id.toUpperCase())}). ${cloudfront}`
-  return `${what} cannot be a CloudFront key ID: ${cloudfront}, or a legacy key pair ID "APKA…" (20 characters). A name of your own works only with the local edge.`
+  const cloudfront = 'CloudFront will refuse every grant signed with it (403). A CloudFront public key ID is "K" and ' +
+    '13 upper-case letters and digits, such as K2JCJMDEHXQW5F (console: CloudFront, Key management, Public keys, the ' +
+      'ID column)'
+  if (UUID_RE.test(id)) {
+    return `${what} is a UUID, the shape of a key group's ID, not of a public key's: sign with ` +
+    `the ID of a public key in the group. ${cloudfront}`
+  }
+  if (PUBLIC_KEY_ID_RE.test(id.toUpperCase()) ||
+    KEY_PAIR_ID_RE.test(id.toUpperCase())) {
+    return `${what} has lower-case letters: CloudFront's key IDs are upper ` +
+      `case (${shown(id.toUpperCase())}). ${cloudfront}`
+  }
+  return `${what} cannot be a CloudFront key ID: ${cloudfront}, or a legacy key pair ID "APKA…" (20 characters). A ` +
+    'name of your own works only with the local edge.'
 }
 
 // What a key that is not PEM usually is, with the command that converts it. Checked before
@@ -77,22 +96,33 @@ export function keyIdConcern (id: string): string | null {
 function keyFormatHint (input: string | Buffer, want: 'private' | 'public'): string | null {
   const text = typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))
   if (text.includes('-----BEGIN ') && text.includes('\\n') && !text.includes('\n')) {
-    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): turn them back into line breaks in code (key.replace(/\\\\n/g, '\\n')), or save the text as ${want}.pem and write a clean copy with \`awk '{ gsub(/\\\\n/, "\\n"); print }' ${want}.pem > ${want}-clean.pem\` (${want}.pem is kept) to read instead`
+    return `the ${want} key's PEM has literal "\\n" escapes instead of line breaks (as read from a .env file): ` +
+      "turn them back into line breaks in code (key.replace(/\\\\n/g, '\\n')), " +
+      `or save the text as ${want}.pem and write a clean copy with ` +
+      `\`awk '{ gsub(/\\\\n/, "\\n"); print }' ${want}.pem > ${want}-clean.pem\` (${want}.pem is kept) to read instead`
   }
   if (text.includes('-----BEGIN OPENSSH PRIVATE KEY-----')) {
-    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `cp id_rsa id_rsa.pem && chmod 600 id_rsa.pem && ssh-keygen -p -m PEM -N \'\' -f id_rsa.pem` (id_rsa is kept; -N sets the copy\'s passphrase, \'\' for none), or make a CloudFront key with `cloudfront-cookies keygen`'
+    return 'this is an OpenSSH private key, which Node cannot read: convert a copy to PEM with `cp id_rsa id_rsa.pem ' +
+      '&& chmod 600 id_rsa.pem && ssh-keygen -p -m PEM -N \'\' -f id_rsa.pem` (id_rsa is kept; -N sets the copy\'s ' +
+        'passphrase, \'\' for none), or make a CloudFront key with `cloudfront-cookies keygen`'
   }
   if (/^(ssh-rsa|ecdsa-sha2-nistp256) AAAA/.test(text.trim())) {
-    return 'this is an OpenSSH public key: write it as PEM with `ssh-keygen -e -m PKCS8 -f id_rsa.pub > public.pem` (id_rsa.pub is kept)'
+    return 'this is an OpenSSH public key: write it as PEM with `ssh-keygen -e -m PKCS8 -f id_rsa.pub > public.pem` ' +
+      '(id_rsa.pub is kept)'
   }
   if (Buffer.isBuffer(input) && input[0] === 0x30 && !text.includes('-----BEGIN ')) {
-    return `the ${want} key is DER bytes, not PEM text: write it as PEM with \`openssl pkey -inform DER${want === 'public' ? ' -pubin' : ''} -in ${want}.der -out ${want}.pem\` (${want}.der is kept)`
+    const pubin = want === 'public' ? ' -pubin' : ''
+    return `the ${want} key is DER bytes, not PEM text: write it as PEM with ` +
+      `\`openssl pkey -inform DER${pubin} -in ${want}.der -out ${want}.pem\` (${want}.der is kept)`
   }
   return null
 }
 
 function looksLikePem (input: string | Buffer): boolean {
-  return (typeof input === 'string' ? input : input.toString('latin1', 0, Math.min(input.length, 4096))).includes('-----BEGIN ')
+  return (typeof input === 'string'
+    ? input
+    : input.toString('latin1', 0, Math.min(input.length,
+      4096))).includes('-----BEGIN ')
 }
 
 /**
@@ -112,11 +142,13 @@ export function loadPrivateKey (input: unknown, passphrase?: string | Buffer): L
   const hint = keyFormatHint(input, 'private')
   if (hint !== null) throw new FST_ERR_CF_INVALID_KEY(hint)
   if (!looksLikePem(input)) {
-    throw new FST_ERR_CF_INVALID_KEY('privateKey is not PEM text (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----"): did you pass a file path instead of the file contents?')
+    throw new FST_ERR_CF_INVALID_KEY('privateKey is not PEM text (expected "-----BEGIN PRIVATE KEY-----" or ' +
+      '"-----BEGIN RSA PRIVATE KEY-----"): did you pass a file path instead of the file contents?')
   }
   const text = typeof input === 'string' ? input : input.toString('latin1')
   if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text) && !/PRIVATE KEY-----/.test(text)) {
-    throw new FST_ERR_CF_INVALID_KEY('a public key was given where the private key is needed (CloudFront keeps the public key; you sign with the private one)')
+    throw new FST_ERR_CF_INVALID_KEY('a public key was given where the private key is needed (CloudFront keeps the ' +
+      'public key; you sign with the private one)')
   }
   const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)
   // OpenSSL 3 reports a missing passphrase as an interrupted read, not as ERR_MISSING_PASSPHRASE: check first.
@@ -125,7 +157,9 @@ export function loadPrivateKey (input: unknown, passphrase?: string | Buffer): L
   }
   let key: KeyObject
   try {
-    key = createPrivateKey(passphrase === undefined ? { key: input, format: 'pem' } : { key: input, format: 'pem', passphrase })
+    key = createPrivateKey(passphrase === undefined
+      ? { key: input, format: 'pem' }
+      : { key: input, format: 'pem', passphrase })
   } catch (err) {
     const code = (err as { code?: string }).code ?? ''
     if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
@@ -148,7 +182,8 @@ export function loadPublicKey (input: unknown): LoadedKey {
   const hint = typeof input === 'string' || Buffer.isBuffer(input) ? keyFormatHint(input, 'public') : null
   if (hint !== null) throw new FST_ERR_CF_INVALID_KEY(hint)
   if ((typeof input !== 'string' && !Buffer.isBuffer(input)) || !looksLikePem(input)) {
-    throw new FST_ERR_CF_INVALID_KEY('a public key must be PEM text ("-----BEGIN PUBLIC KEY-----"), a Buffer of it, or a KeyObject')
+    throw new FST_ERR_CF_INVALID_KEY('a public key must be PEM text ("-----BEGIN PUBLIC KEY-----"), a Buffer of it, ' +
+      'or a KeyObject')
   }
   let key: KeyObject
   try {

@@ -18,7 +18,8 @@ const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/
  * from serving course 43 for it.
  */
 export function isSafeOriginPath (rawPath: string): boolean {
-  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('\\') && !CONTROL_RE.test(rawPath)) return true
+  if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('\\') &&
+    !CONTROL_RE.test(rawPath)) return true
   let decoded: string
   try {
     decoded = decodeURIComponent(rawPath)
@@ -56,7 +57,8 @@ export function isCdnPath (rawPath: string): boolean {
  */
 export function checkOriginPath (rawPath: string): string {
   if (!isCdnPath(rawPath)) {
-    throw new FST_ERR_CF_INVALID_PARAM('path', 'it has a dot segment (also percent-encoded or after "\\"), a backslash, "#", a control character, ' +
+    throw new FST_ERR_CF_INVALID_PARAM('path',
+      'it has a dot segment (also percent-encoded or after "\\"), a backslash, "#", a control character, ' +
       'an escape of a character that needs none (such as %6F for "o") or a character a URL path cannot hold')
   }
   return rawPath

@@ -17,17 +17,25 @@ export interface PolicyStatement {
 
 /** The canned policy CloudFront rebuilds from a URL and its `Expires`, byte for byte. */
 export function cannedPolicy (resource: string, expires: number): string {
-  return `{"Statement":[{"Resource":${JSON.stringify(resource)},"Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`
+  return `{"Statement":[{"Resource":${JSON.stringify(resource)},` +
+    `"Condition":{"DateLessThan":{"AWS:EpochTime":${expires}}}}]}`
 }
 
 /**
  * A custom policy, with the key order the AWS SDKs emit (Resource, then DateLessThan,
  * DateGreaterThan, IpAddress), so the same input signs the same bytes.
  */
-export function customPolicy (statement: { resource: string, expires: number, notBefore?: number | undefined, ipAddress?: string | undefined }): string {
+export function customPolicy (statement: {
+  resource: string,
+  expires: number,
+  notBefore?: number | undefined,
+  ipAddress?: string | undefined
+}): string {
   let condition = `"DateLessThan":{"AWS:EpochTime":${statement.expires}}`
   if (statement.notBefore !== undefined) condition += `,"DateGreaterThan":{"AWS:EpochTime":${statement.notBefore}}`
-  if (statement.ipAddress !== undefined) condition += `,"IpAddress":{"AWS:SourceIp":${JSON.stringify(statement.ipAddress)}}`
+  if (statement.ipAddress !== undefined) {
+    condition += `,"IpAddress":{"AWS:SourceIp":${JSON.stringify(statement.ipAddress)}}`
+  }
   return `{"Statement":[{"Resource":${JSON.stringify(statement.resource)},"Condition":{${condition}}}]}`
 }
 

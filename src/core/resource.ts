@@ -28,12 +28,15 @@ export function checkResource (resource: unknown, what = 'resource', pattern = t
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} is longer than ${MAX_URL_BYTES} bytes`)
   }
   if (/[^\x21-\x7e]/.test(resource)) {
-    throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains whitespace, control or non-ASCII characters: percent-encode it as the browser sends it (a space is %20)`)
+    throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains whitespace, control or non-ASCII characters: ` +
+      'percent-encode it as the browser sends it (a space is %20)')
   }
   // CloudFront documents `*` alone as "every URL": as wide as a missing Resource, but written down.
   if (pattern && resource === '*') return resource
   const parts = splitUrl(resource)
-  if (!parts || !['https', 'http', '*'].includes(parts.scheme) || !resource.startsWith(parts.scheme === '*' ? '*://' : parts.scheme)) {
+  if (!parts || !['https', 'http', '*'].includes(parts.scheme) || !resource.startsWith(parts.scheme === '*'
+    ? '*://'
+    : parts.scheme)) {
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} must start with https://, http:// or *://`)
   }
   if (!HOST_RE.test(parts.host)) {
@@ -48,7 +51,8 @@ export function checkResource (resource: unknown, what = 'resource', pattern = t
     throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains "#": a fragment is never sent to CloudFront`)
   }
   if (!PATH_RE.test(parts.path) || (parts.query !== null && !QUERY_RE.test(parts.query))) {
-    throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains characters a browser would percent-encode (or a bad %-escape): give it exactly as the browser will send it`)
+    throw new FST_ERR_CF_INVALID_RESOURCE(`the ${what} contains characters a browser would percent-encode (or a bad ` +
+      '%-escape): give it exactly as the browser will send it')
   }
   return resource
 }
@@ -58,12 +62,16 @@ export function checkUrlToSign (url: unknown): string {
   checkResource(url, 'URL', false)
   const u = url as string
   const parts = splitUrl(u)
-  if (parts?.scheme === '*') throw new FST_ERR_CF_INVALID_RESOURCE('the URL to sign must start with https:// or http://')
+  if (parts?.scheme === '*') {
+    throw new FST_ERR_CF_INVALID_RESOURCE('the URL to sign must start with https:// or ' +
+    'http://')
+  }
   if (parts?.query) {
     for (const pair of parts.query.split('&')) {
       const name = queryPairName(pair)
       if (RESERVED_LOWER.has(name.toLowerCase())) {
-        throw new FST_ERR_CF_INVALID_RESOURCE(`the URL already carries the reserved parameter "${name}" (Expires, Policy, Signature, Key-Pair-Id and Hash-Algorithm are CloudFront's)`)
+        throw new FST_ERR_CF_INVALID_RESOURCE(`the URL already carries the reserved parameter "${name}" (Expires, ` +
+          'Policy, Signature, Key-Pair-Id and Hash-Algorithm are CloudFront\'s)')
       }
     }
   }

@@ -1,5 +1,8 @@
 import { sign as cryptoSign, type KeyObject } from 'node:crypto'
-import { FST_ERR_CF_INVALID_KEY, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME, FST_ERR_CF_SIGN_FAILED } from './errors.js'
+import {
+  FST_ERR_CF_INVALID_KEY, FST_ERR_CF_INVALID_RESOURCE, FST_ERR_CF_INVALID_TIME,
+  FST_ERR_CF_SIGN_FAILED
+} from './errors.js'
 import { encodeBase64 } from './encoding.js'
 import { parseCidrOption } from './ip.js'
 import { checkKeyId, keyIdConcern, loadPrivateKey, type KeyInput, type KeyType } from './keys.js'
@@ -11,9 +14,11 @@ import { toEpochSeconds, parseDuration, nowSeconds, type TimeInput, type Duratio
 export type HashAlgorithm = 'SHA1' | 'SHA256'
 
 /** Signs `data` with a key kept elsewhere (KMS, an HSM). Returns the raw signature bytes (DER for ECDSA). */
-export type CustomSignFunction = (data: Buffer, algorithm: HashAlgorithm) => Buffer | Uint8Array | Promise<Buffer | Uint8Array>
+export type CustomSignFunction = (data: Buffer,
+  algorithm: HashAlgorithm) => Buffer | Uint8Array | Promise<Buffer | Uint8Array>
 
-const SIGNER_OPTION_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'hashAlgorithm', 'now', 'onWarning'] as const
+const SIGNER_OPTION_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'hashAlgorithm', 'now',
+  'onWarning'] as const
 
 export interface SignerOptions {
   /** The CloudFront public key ID (key group key), e.g. `K2JCJMDEHXQW5F`. */
@@ -30,7 +35,9 @@ export interface SignerOptions {
   hashAlgorithm?: HashAlgorithm
   /** Clock in milliseconds, like `Date.now` (injected by tests). */
   now?: () => number
-  /** Receives warnings: a weak key, a key ID CloudFront cannot know (default: `process.emitWarning`, once per key ID). */
+  /**
+   * Receives warnings: a weak key, a key ID CloudFront cannot know (default: `process.emitWarning`, once per key ID).
+   */
   onWarning?: (message: string) => void
 }
 
@@ -119,7 +126,8 @@ interface SigningKey {
 export function createSigner (options: SignerOptions): Signer {
   const k = resolveSigningKey(options)
   const signPolicySync = (json: string): string => encodeBase64(signBytesSync(k, Buffer.from(json, 'utf8')))
-  const signPolicy = async (json: string): Promise<string> => encodeBase64(await signBytes(k, Buffer.from(json, 'utf8')))
+  const signPolicy = async (json: string): Promise<string> => encodeBase64(await signBytes(k,
+    Buffer.from(json, 'utf8')))
   const prepare = (resource: string | undefined, opts: SignCookiesOptions, exactUrl?: string): PreparedPolicy =>
     preparePolicy(k.now, resource, opts, exactUrl)
   return {
@@ -167,7 +175,8 @@ function resolveSigningKey (options: SignerOptions): SigningKey {
   }
   const loaded = loadSignerPrivateKey(options)
   if (loaded.type === 'rsa' && loaded.bits < 2048) {
-    const message = `The CloudFront RSA key ${keyPairId} has ${loaded.bits} bits; CloudFront key groups require 2048-bit keys.`
+    const message = `The CloudFront RSA key ${keyPairId} has ${loaded.bits} bits; CloudFront key groups require ` +
+      '2048-bit keys.'
     if (options.onWarning !== undefined) options.onWarning(message)
     else process.emitWarning(message, { code: 'FST_CF_WEAK_KEY' })
   }
@@ -186,7 +195,10 @@ function warnAboutKeyId (keyPairId: string, onWarning: ((message: string) => voi
 }
 
 function loadSignerPrivateKey (options: SignerOptions): ReturnType<typeof loadPrivateKey> {
-  if (options.privateKey === undefined) invalid('privateKey', 'a private key (PEM or KeyObject) or a sign function is required')
+  if (options.privateKey === undefined) {
+    invalid('privateKey',
+      'a private key (PEM or KeyObject) or a sign function is required')
+  }
   try {
     return loadPrivateKey(options.privateKey, options.passphrase)
   } catch (err) {
@@ -246,8 +258,10 @@ function expiryOf (opts: TimeOptions, nowSec: number): number {
 
 /** A raw policy given to sign as it is: checked, never rewritten. */
 function rawPolicy (opts: SignCookiesOptions & { policy: string }): PreparedPolicy {
-  if (opts.expires !== undefined || opts.expiresIn !== undefined || opts.notBefore !== undefined || opts.ipAddress !== undefined) {
-    invalid('policy', 'a raw policy carries its own conditions: do not also give expires, expiresIn, notBefore or ipAddress')
+  if (opts.expires !== undefined || opts.expiresIn !== undefined || opts.notBefore !== undefined ||
+    opts.ipAddress !== undefined) {
+    invalid('policy', 'a raw policy carries its own conditions: do not also give expires, expiresIn, notBefore or ' +
+      'ipAddress')
   }
   const st = checkPolicy(opts.policy)
   // A Resource no request can match (relative, another scheme) would sign a set that opens nothing.
@@ -255,7 +269,8 @@ function rawPolicy (opts: SignCookiesOptions & { policy: string }): PreparedPoli
   return { json: opts.policy, canned: false, expires: st.expires, resource: st.resource as string }
 }
 
-function preparePolicy (now: () => number, resource: string | undefined, opts: SignCookiesOptions, exactUrl?: string): PreparedPolicy {
+function preparePolicy (now: () => number, resource: string | undefined, opts: SignCookiesOptions,
+  exactUrl?: string): PreparedPolicy {
   if (typeof opts !== 'object' || opts === null) invalid('sign options', 'expected an object')
   if (opts.policy !== undefined) return rawPolicy(opts as SignCookiesOptions & { policy: string })
   const res = checkResource(resource)
@@ -265,7 +280,10 @@ function preparePolicy (now: () => number, resource: string | undefined, opts: S
   if (opts.notBefore !== undefined) {
     // 0 is a valid DateGreaterThan (always passed): kept as given, as the PHP SDK signs it.
     notBefore = toEpochSeconds(opts.notBefore, 'notBefore', 0)
-    if (notBefore >= expires) throw new FST_ERR_CF_INVALID_TIME('notBefore', `${notBefore} is not before expires (${expires})`)
+    if (notBefore >= expires) {
+      throw new FST_ERR_CF_INVALID_TIME('notBefore',
+      `${notBefore} is not before expires (${expires})`)
+    }
   }
   const ipAddress = opts.ipAddress === undefined ? undefined : parseCidrOption(opts.ipAddress).text
   const exact = exactUrl === undefined ? !hasWildcard(res) : res === exactUrl
@@ -299,15 +317,26 @@ function urlFrom (k: SigningKey, url: string, p: PreparedPolicy, signature: stri
 
 function cookiesFrom (k: SigningKey, p: PreparedPolicy, signature: string): CloudFrontCookies {
   const cookies: CloudFrontCookies = p.canned
-    ? { 'CloudFront-Expires': String(p.expires), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': k.keyPairId }
-    : { 'CloudFront-Policy': encodeBase64(p.json), 'CloudFront-Signature': signature, 'CloudFront-Key-Pair-Id': k.keyPairId }
+    ? {
+        'CloudFront-Expires': String(p.expires),
+        'CloudFront-Signature': signature,
+        'CloudFront-Key-Pair-Id': k.keyPairId
+      }
+    : {
+        'CloudFront-Policy': encodeBase64(p.json),
+        'CloudFront-Signature': signature,
+        'CloudFront-Key-Pair-Id': k.keyPairId
+      }
   if (k.hashAlgorithm === 'SHA256') cookies['CloudFront-Hash-Algorithm'] = 'SHA256'
   return cookies
 }
 
 function cookieArgs (a: string | SignCookiesOptions, b?: SignCookiesOptions): [string | undefined, SignCookiesOptions] {
   if (typeof a === 'object' && a !== null && b === undefined) {
-    if (a.policy === undefined) throw new FST_ERR_CF_INVALID_RESOURCE('give a resource, or { policy } with a raw policy')
+    if (a.policy === undefined) {
+      throw new FST_ERR_CF_INVALID_RESOURCE('give a resource, or { policy } with a raw ' +
+      'policy')
+    }
     return [undefined, a]
   }
   return [a as string, b as SignCookiesOptions]

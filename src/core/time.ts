@@ -38,7 +38,11 @@ function checkRange (seconds: number, name: string, min: number): number {
     const hint = seconds >= 1e11 ? ' (it looks like milliseconds: divide by 1000)' : ''
     throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is past ${MAX_EPOCH_SECONDS}${hint}`)
   }
-  if (seconds < min) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is ${min === 0 ? 'before the epoch (1970-01-01)' : 'not a positive epoch time'}`)
+  if (seconds < min) {
+    throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} is ${min === 0
+    ? 'before the epoch (1970-01-01)'
+: 'not a positive epoch time'}`)
+  }
   return seconds
 }
 
@@ -55,13 +59,20 @@ export function looksLikeMilliseconds (seconds: number): boolean {
 
 /** A number of seconds in the largest unit that keeps it readable: `16.7 hours`, `1000 days`. */
 export function readableSeconds (seconds: number): string {
-  const [unit, size] = seconds >= 2 * 86400 ? ['days', 86400] : seconds >= 2 * 3600 ? ['hours', 3600] : seconds >= 120 ? ['minutes', 60] : ['seconds', 1]
+  const [unit, size] = seconds >= 2 * 86400
+    ? ['days', 86400]
+    : seconds >= 2 * 3600
+      ? ['hours', 3600]
+      : seconds >= 120
+        ? ['minutes', 60]
+        : ['seconds', 1]
   return `${Math.round((seconds / (size as number)) * 10) / 10} ${unit as string}`
 }
 
 /** Why a bare duration is refused as milliseconds, with the value it most likely meant. */
 export function millisecondsHint (seconds: number): string {
-  return `${seconds} reads as milliseconds: durations are seconds, so did you mean "${seconds / 1000}s"? If you mean ${readableSeconds(seconds)}, write the unit ("${seconds}s")`
+  return `${seconds} reads as milliseconds: durations are seconds, so did you mean "${seconds / 1000}s"? If you mean ` +
+    `${readableSeconds(seconds)}, write the unit ("${seconds}s")`
 }
 
 /**
@@ -86,7 +97,10 @@ export function parseDuration (value: unknown, name: string): number {
   }
   if (bare && looksLikeMilliseconds(seconds)) throw new FST_ERR_CF_INVALID_TIME(name, millisecondsHint(seconds))
   if (seconds <= 0) throw new FST_ERR_CF_INVALID_TIME(name, 'a duration must be more than 0 seconds')
-  if (seconds > MAX_EPOCH_SECONDS) throw new FST_ERR_CF_INVALID_TIME(name, `${seconds} seconds is too long (it looks like milliseconds?)`)
+  if (seconds > MAX_EPOCH_SECONDS) {
+    throw new FST_ERR_CF_INVALID_TIME(name,
+    `${seconds} seconds is too long (it looks like milliseconds?)`)
+  }
   return seconds
 }
 

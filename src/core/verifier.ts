@@ -137,7 +137,8 @@ export function fromCookies (header: string | undefined, url: string): SigningPa
  */
 function credentialKey (creds: SigningParameters): string {
   let key = ''
-  for (const part of [creds.keyPairId, creds.hashAlgorithm, creds.signature, creds.policy, creds.expires, creds.policy === undefined ? creds.resourceUrl : undefined]) {
+  for (const part of [creds.keyPairId, creds.hashAlgorithm, creds.signature, creds.policy, creds.expires,
+    creds.policy === undefined ? creds.resourceUrl : undefined]) {
     key += part === undefined ? '-|' : `${part.length}:${part}|`
   }
   return key
@@ -248,7 +249,10 @@ export function createVerifier (options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now
   if (typeof now !== 'function') invalid('now', 'expected a function returning milliseconds')
   const cacheSize = options.cacheSize ?? 10_000
-  if (!Number.isInteger(cacheSize) || cacheSize < 0) invalid('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+    invalid('cacheSize',
+      'expected a whole number of entries (0 turns the cache off)')
+  }
   // Verified signatures, keyed by everything the signature covers, with their decoded policy; kept
   // until the grant expires. A hit skips decoding and verifying, never the time, resource and IP checks.
   const verified = cacheSize > 0 ? new LRUCache<string, PolicyStatement>({ max: cacheSize, ttlAutopurge: false }) : null

@@ -68,7 +68,10 @@ export interface CloudFrontEdgeOptions {
   host?: string
   /** Clock in milliseconds, like `Date.now`. */
   now?: () => number
-  /** Add the refusal reason in an `x-cloudfront-edge-reason` header. Off by default: CloudFront tells viewers only the code. */
+  /**
+   * Add the refusal reason in an `x-cloudfront-edge-reason` header. Off by default: CloudFront tells viewers only the
+   * code.
+   */
   debug?: boolean
   /** How many verified signatures to remember until they expire. Default 10,000. */
   cacheSize?: number
@@ -98,7 +101,8 @@ const PATTERN_BAD_RE = /[\x00-\x20\x7f]/
 const ORIGIN_RE = /^https?:\/\/[^/?#\s]+$/
 
 // The edge's options, and the register options Fastify passes to every plugin.
-const EDGE_OPTION_KEYS = ['keys', 'origin', 'behaviors', 'cors', 'scheme', 'host', 'now', 'debug', 'cacheSize', 'onDeny', 'prefix', 'logLevel', 'logSerializers'] as const
+const EDGE_OPTION_KEYS = ['keys', 'origin', 'behaviors', 'cors', 'scheme', 'host', 'now', 'debug', 'cacheSize',
+  'onDeny', 'prefix', 'logLevel', 'logSerializers'] as const
 
 function resolveOrigin (origin: unknown): ResolvedEdgeOptions['origin'] {
   if (!isObject(origin)) invalid('origin', 'expected { root: "/path/to/dir" } or { upstream: "http://host:port" }')
@@ -138,15 +142,25 @@ function resolveCors (cors: unknown): ResolvedEdgeOptions['cors'] {
   refuseUnknownKeys(cors, ['origins', 'maxAge'], 'cors')
   const origins = new Set<string>()
   for (const o of cors.origins) {
-    if (o === '*') invalid('cors.origins', 'credentials cannot be shared with "*": list the origins of your player pages')
+    if (o === '*') {
+      invalid('cors.origins',
+        'credentials cannot be shared with "*": list the origins of your player pages')
+    }
     if (typeof o !== 'string' || !ORIGIN_RE.test(o)) {
-      invalid('cors.origins', `${JSON.stringify(o)} is not an origin such as "https://app.example.com" (scheme and host, no path)`)
+      invalid('cors.origins',
+        `${JSON.stringify(o)} is not an origin such as "https://app.example.com" (scheme and host, no path)`)
     }
     origins.add(o)
   }
   const maxAge = cors.maxAge ?? 600
-  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) invalid('cors.maxAge', 'expected whole seconds')
-  if (looksLikeMilliseconds(maxAge)) invalid('cors.maxAge', `${maxAge} reads as milliseconds: it is seconds, so did you mean ${maxAge / 1000}?`)
+  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0) {
+    invalid('cors.maxAge',
+      'expected whole seconds')
+  }
+  if (looksLikeMilliseconds(maxAge)) {
+    invalid('cors.maxAge',
+    `${maxAge} reads as milliseconds: it is seconds, so did you mean ${maxAge / 1000}?`)
+  }
   return { origins, maxAge }
 }
 
@@ -184,10 +198,16 @@ function resolveKeys (keys: unknown): Map<string, KeyObject> {
 
 /** The options that are one value each: the clock, the cache, the flags and the URL the edge judges. */
 function checkEdgeSettings (options: Record<string, unknown>): {
-  now: (() => number) | undefined, cacheSize: number | undefined, scheme: 'http' | 'https' | undefined, host: string | undefined
+  now: (() => number) | undefined
+  cacheSize: number | undefined
+  scheme: 'http' | 'https' | undefined
+  host: string | undefined
 } {
   const now = options.now
-  if (now !== undefined && typeof now !== 'function') invalid('now', 'expected a function returning milliseconds, like Date.now')
+  if (now !== undefined && typeof now !== 'function') {
+    invalid('now',
+      'expected a function returning milliseconds, like Date.now')
+  }
   const cacheSize = options.cacheSize
   if (cacheSize !== undefined && (typeof cacheSize !== 'number' || !Number.isInteger(cacheSize) || cacheSize < 0)) {
     invalid('cacheSize', 'expected a whole number of entries (0 turns the cache off)')
@@ -208,7 +228,8 @@ function checkEdgeSettings (options: Record<string, unknown>): {
 /** Behaviours trusting the same keys share one verifier, so they share its cache too. */
 class VerifierPool {
   readonly #byKeys = new Map<string, Verifier>()
-  constructor (readonly keys: Map<string, KeyObject>, readonly now: (() => number) | undefined, readonly cacheSize: number | undefined) {}
+  constructor (readonly keys: Map<string, KeyObject>, readonly now: (() => number) | undefined,
+    readonly cacheSize: number | undefined) {}
 
   for (ids: string[]): Verifier {
     const id = [...ids].sort().join('\n')
@@ -244,7 +265,8 @@ function resolveBehaviors (option: unknown, verifiers: VerifierPool): ResolvedBe
   return behaviors
 }
 
-function resolveBehavior (b: unknown, name: string, last: boolean, seen: Set<string>, verifiers: VerifierPool): ResolvedBehavior {
+function resolveBehavior (b: unknown, name: string, last: boolean, seen: Set<string>,
+  verifiers: VerifierPool): ResolvedBehavior {
   if (!isObject(b)) invalid(name, `expected ${BEHAVIOR_SHAPE}`)
   refuseUnknownKeys(b, ['pathPattern', 'trustedKeyIds', 'public'], name)
   const p = b.pathPattern
@@ -253,11 +275,17 @@ function resolveBehavior (b: unknown, name: string, last: boolean, seen: Set<str
   }
   const pattern = p.startsWith('/') || p.startsWith('*') ? p : '/' + p
   if (seen.has(pattern)) invalid(`${name}.pathPattern`, `"${p}" is listed twice`)
-  if (pattern === '*' && !last) invalid(`${name}.pathPattern`, '"*" matches every path: only the last behaviour may use it')
+  if (pattern === '*' && !last) {
+    invalid(`${name}.pathPattern`,
+      '"*" matches every path: only the last behaviour may use it')
+  }
   seen.add(pattern)
   if (b.public !== undefined && typeof b.public !== 'boolean') invalid(`${name}.public`, 'expected a boolean')
   if (b.public === true) {
-    if (b.trustedKeyIds !== undefined) invalid(name, 'a public behaviour trusts no keys: give public or trustedKeyIds, not both')
+    if (b.trustedKeyIds !== undefined) {
+      invalid(name,
+        'a public behaviour trusts no keys: give public or trustedKeyIds, not both')
+    }
     return { pattern, verifier: null }
   }
   if (b.trustedKeyIds === undefined) return { pattern, verifier: verifiers.for([...verifiers.keys.keys()]) }
@@ -265,7 +293,10 @@ function resolveBehavior (b: unknown, name: string, last: boolean, seen: Set<str
     invalid(`${name}.trustedKeyIds`, 'expected a non-empty array of key IDs (or public: true)')
   }
   for (const id of b.trustedKeyIds) {
-    if (typeof id !== 'string' || !verifiers.keys.has(id)) invalid(`${name}.trustedKeyIds`, `${JSON.stringify(id)} is not one of the keys`)
+    if (typeof id !== 'string' || !verifiers.keys.has(id)) {
+      invalid(`${name}.trustedKeyIds`,
+      `${JSON.stringify(id)} is not one of the keys`)
+    }
   }
   return { pattern, verifier: verifiers.for(b.trustedKeyIds as string[]) }
 }

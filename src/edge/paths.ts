@@ -37,7 +37,10 @@ export function normalisePath (rawPath: string): string {
   if (!rawPath.includes('%') && !rawPath.includes('/.') && !rawPath.includes('//')) return rawPath
   const decoded = rawPath.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => {
     const code = parseInt(hex, 16)
-    return isUnreserved(code) ? String.fromCharCode(code) : '%' + (HEX[code >> 4] as string) + (HEX[code & 15] as string)
+    return isUnreserved(code)
+      ? String.fromCharCode(code)
+      : '%' + (HEX[code >> 4] as string) +
+      (HEX[code & 15] as string)
   })
   return removeDotSegments(decoded.startsWith('/') ? decoded : '/' + decoded)
 }

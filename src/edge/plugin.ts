@@ -83,7 +83,8 @@ function edgeStats (config: ResolvedEdgeOptions): { verifications: number, cache
 /** The onRequest hook: CORS, then the behaviour's signature check, then the path's safety for the origin. */
 function judgeEachRequest (config: ResolvedEdgeOptions) {
   const { behaviors, cors } = config
-  return function cloudfrontEdgeOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  return function cloudfrontEdgeOnRequest (request: FastifyRequest, reply: FastifyReply,
+    done: HookHandlerDoneFunction): void {
     if (cors && applyCors(cors, request, reply)) return
     const rawUrl = request.raw.url ?? '/'
     const q = rawUrl.indexOf('?')
@@ -196,7 +197,8 @@ function withoutCloudFrontCookies (_request: unknown, headers: IncomingHttpHeade
   return headers
 }
 
-// The edge's CORS answer wins over the origin's, as with a CloudFront response headers policy that overrides the origin.
+// The edge's CORS answer wins over the origin's, as with a CloudFront response headers policy that overrides the
+// origin.
 function withEdgeCors (headers: IncomingHttpHeaders): IncomingHttpHeaders {
   for (const name of Object.keys(headers)) {
     if (name.startsWith('access-control-')) delete headers[name]

@@ -61,7 +61,8 @@ function xmlEscape (text: string): string {
 
 /** S3's error document for an unsatisfiable range; the range is the viewer's, so it is escaped. */
 export function invalidRangeXml (range: string, size: number | undefined): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message>' +
+  return '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRange</Code><Message>The requested range is ' +
+    'not satisfiable</Message>' +
     `<RangeRequested>${xmlEscape(range.slice(0, 256))}</RangeRequested>` +
     (size !== undefined ? `<ActualObjectSize>${size}</ActualObjectSize>` : '') + '</Error>'
 }

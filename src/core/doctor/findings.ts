@@ -9,8 +9,10 @@ export type DoctorCode =
   | 'URL_PARAMS_OVERRIDE_COOKIES' | 'MALFORMED_POLICY' | 'MALFORMED_SIGNATURE' | 'EXPIRES_IN_MILLISECONDS'
   | 'EXPIRED' | 'NOT_YET_VALID' | 'CANNED_POLICY_FOR_PREFIX' | 'RESOURCE_MISMATCH' | 'POLICY_WITHOUT_RESOURCE'
   | 'IP_MISMATCH' | 'IP_NOT_CHECKED' | 'IPV6_CLIENT' | 'UNKNOWN_KEY' | 'SIGNATURE_INVALID' | 'SIGNATURE_NOT_CHECKED'
-  | 'HASH_ALGORITHM' | 'REFUSED' | 'CORS_CREDENTIALS' | 'HAR_WITHOUT_COOKIES' | 'NO_CLOUDFRONT_REQUEST' | 'NO_REFUSED_REQUEST'
-  | `CLOUDFRONT_${'MISSING_KEY' | 'INVALID_KEY' | 'MALFORMED_SIGNATURE' | 'MALFORMED_POLICY' | 'ACCESS_DENIED' | 'REFUSED'}`
+  | 'HASH_ALGORITHM' | 'REFUSED' | 'CORS_CREDENTIALS' | 'HAR_WITHOUT_COOKIES'
+  | 'NO_CLOUDFRONT_REQUEST' | 'NO_REFUSED_REQUEST'
+  | `CLOUDFRONT_${'MISSING_KEY' | 'INVALID_KEY' | 'MALFORMED_SIGNATURE' | 'MALFORMED_POLICY' | 'ACCESS_DENIED'}`
+  | 'CLOUDFRONT_REFUSED'
 
 export interface Finding {
   code: DoctorCode
@@ -46,7 +48,11 @@ export function report (findings: Finding[]): DoctorReport {
   }
   const kept = [...merged.values()].map(({ first, names }) => names.length < 2
     ? first
-    : { ...first, message: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] as string}${first.message.slice((names[0] as string).length)}` })
+    : {
+        ...first,
+        message: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] as string}` +
+          first.message.slice((names[0] as string).length)
+      })
   return { ok: !kept.some((f) => f.severity === 'error'), findings: kept }
 }
 

@@ -10,7 +10,7 @@ import { originOf, splitUrl } from '../url.js'
 import { finding, report, type DoctorCode, type DoctorReport, type Finding } from './findings.js'
 import { deletedBy, judgeRequest } from './request.js'
 import { cookieHeaderOf, parseSetCookie, storeCookie, whyNotSent, type StoredCookie } from './jar.js'
-import { loadDoctorKeys } from './signature.js'
+import { loadDoctorKeys, type DoctorKeys } from './signature.js'
 
 export interface HarOptions {
   keys?: Record<string, KeyInput> | undefined
@@ -104,7 +104,8 @@ function readEntry (value: unknown, path: string): Entry | null {
   const text = optionalString(content.text, `${path}.response.content.text`) ?? ''
   const encoding = optionalString(content.encoding, `${path}.response.content.encoding`)
   // Playwright writes _failureText, Chromium's devtools _error.
-  const failureText = optionalString(response._failureText, `${path}.response._failureText`) ?? optionalString(response._error, `${path}.response._error`)
+  const failureText = optionalString(response._failureText, `${path}.response._failureText`) ??
+    optionalString(response._error, `${path}.response._error`)
   // data:, blob: and extension URLs say nothing about the CDN.
   if (!splitUrl(url)) return null
   return {
@@ -140,7 +141,8 @@ function header (list: Header[], name: string): string | undefined {
 }
 
 function fromCloudFront (e: Entry): boolean {
-  return /cloudfront/i.test(header(e.response, 'x-cache') ?? '') || /cloudfront/i.test(header(e.response, 'server') ?? '')
+  return /cloudfront/i.test(header(e.response, 'x-cache') ?? '') ||
+    /cloudfront/i.test(header(e.response, 'server') ?? '')
 }
 
 function cloudFrontCode (e: Entry): string | null {
@@ -162,14 +164,19 @@ function initiatorOf (e: Entry): string | undefined {
 }
 
 function corsFix (origin: string): string {
-  return `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the local edge: cors: { origins: ['${origin}'] }.`
+  return `Answer CORS for ${origin} with credentials: a response headers policy (or the origin) sending ` +
+    `Access-Control-Allow-Origin: ${origin} (never *), Access-Control-Allow-Credentials: true and Vary: Origin; the ` +
+      `local edge: cors: { origins: ['${origin}'] }.`
 }
 
 /** A response the browser withheld from a page on another origin: what a CORS refusal looks like in a HAR. */
 function blocked (e: Entry, initiator: string | undefined): Finding | null {
   if (initiator === undefined || originOf(initiator) === originOf(e.url)) return null
   const origin = originOf(initiator)
-  return finding('CORS_CREDENTIALS', 'error', `the browser withheld the answer to GET ${e.url.split('?')[0] as string} from the page at ${origin} (${e.failure ?? ''}; the HAR holds no response): most likely CORS, the CDN not allowing ${origin} to read it with credentials`, corsFix(origin))
+  return finding('CORS_CREDENTIALS', 'error',
+    `the browser withheld the answer to GET ${e.url.split('?')[0] as string} from the page at ${origin} ` +
+    `(${e.failure ?? ''}; the HAR holds no response): most likely CORS, the CDN not allowing ${origin} to read it ` +
+    'with credentials', corsFix(origin))
 }
 
 function corsProblem (e: Entry): Finding | null {
@@ -178,8 +185,14 @@ function corsProblem (e: Entry): Finding | null {
   const allowOrigin = header(e.response, 'access-control-allow-origin')
   const allowCredentials = header(e.response, 'access-control-allow-credentials')
   if (allowOrigin === origin && allowCredentials === 'true') return null
-  const got = allowOrigin === undefined ? 'no Access-Control-Allow-Origin' : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
-  return finding('CORS_CREDENTIALS', 'error', `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true' ? '' : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`, corsFix(origin))
+  const got = allowOrigin === undefined
+    ? 'no Access-Control-Allow-Origin'
+    : `Access-Control-Allow-Origin: ${allowOrigin.slice(0, 80)}`
+  return finding('CORS_CREDENTIALS', 'error',
+    `${e.url.split('?')[0] as string} answered ${origin} with ${got}${allowCredentials === 'true'
+? ''
+      : ' and without Access-Control-Allow-Credentials: true'}: the page cannot read a credentialed response`,
+    corsFix(origin))
 }
 
 function jarKey (c: StoredCookie): string {
@@ -195,7 +208,11 @@ function policyOrigins (entries: Entry[]): string[] {
       const json = m ? decodeBase64(m[1] as string)?.toString('utf8') : undefined
       const parsed = json === undefined ? null : parsePolicy(json, true)
       const r = parsed !== null && typeof parsed !== 'string' ? splitUrl(parsed.resource as string) : null
-      if (r && !/[*?]/.test(r.host)) out.push(...(r.scheme === '*' ? ['http', 'https'] : [r.scheme]).map((scheme) => `${scheme}://${r.host.toLowerCase()}`))
+      if (r && !/[*?]/.test(r.host)) {
+        out.push(...(r.scheme === '*'
+          ? ['http', 'https']
+          : [r.scheme]).map((scheme) => `${scheme}://${r.host.toLowerCase()}`))
+      }
     }
   }
   return out
@@ -205,67 +222,117 @@ function policyOrigins (entries: Entry[]): string[] {
 export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorReport {
   const entries = entriesOf(har)
   if (options.now !== undefined && !Number.isFinite(options.now)) invalid('now', 'expected epoch milliseconds')
-  if (options.clientIp !== undefined && typeof options.clientIp !== 'string') invalid('clientIp', 'expected an IP address as a string')
+  if (options.clientIp !== undefined && typeof options.clientIp !== 'string') {
+    invalid('clientIp', 'expected an IP address as a string')
+  }
   const keys = options.keys === undefined ? null : loadDoctorKeys(options.keys)
-  const jar = new Map<string, StoredCookie>()
-  const deleted = new Map<string, StoredCookie>()
+  const replay = new HarReplay(mediaOrigins(entries), keys, options)
+  for (const e of entries) replay.request(e)
+  return report(replay.conclude())
+}
+
+/**
+ * The CDN: where CloudFront answered, where the policies point, or where CloudFront cookies go that no
+ * response there sets (the app that sets them gets them back too, on its own host).
+ */
+function mediaOrigins (entries: Entry[]): Set<string> {
+  const setsCloudFrontCookies = (e: Entry): boolean =>
+    e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))
+  const setters = new Set(entries.filter(setsCloudFrontCookies).map((e) => originOf(e.url)))
+  const sentTo = (e: Entry): boolean => readCloudFrontCookies(header(e.request, 'cookie')).size > 0 &&
+    !setters.has(originOf(e.url))
+  const cdn = entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null || sentTo(e))
+  return new Set([...policyOrigins(entries), ...cdn.map((e) => originOf(e.url))])
+}
+
+/** The HAR's requests in order, with the cookie jar a browser would have kept between them. */
+class HarReplay {
+  readonly findings: Finding[] = []
+  readonly #jar = new Map<string, StoredCookie>()
+  readonly #deleted = new Map<string, StoredCookie>()
   // Each cause the browser had to refuse a cookie, once, in the order met (a session renewing its
   // cookies meets the same ones again and again); the first `refusalsReported` are among the
   // findings already, where a repetition would add nothing. Kept this way, each refused request
   // costs what the jar holds, not what the HAR held before it.
-  const refusedAtStore: Finding[] = []
-  const refusalKeys = new Set<string>()
-  let refusalsReported = 0
-  // The CDN: where CloudFront answered, where the policies point, or where CloudFront cookies go
-  // that no response there sets (the app that sets them gets them back too, on its own host).
-  const setters = new Set(entries.filter((e) => e.response.some((h) => h.name.toLowerCase() === 'set-cookie' && h.value.includes('CloudFront-'))).map((e) => originOf(e.url)))
-  const media = new Set([...policyOrigins(entries), ...entries.filter((e) => fromCloudFront(e) || cloudFrontCode(e) !== null ||
-    (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 && !setters.has(originOf(e.url)))).map((e) => originOf(e.url))])
-  let lastServed: Entry | null = null
-  const findings: Finding[] = []
-  const judged = new Set<string>()
-  let refused = 0
-  let served = 0
-  let cookiesSeen = false
-  for (const e of entries) {
-    const now = options.now ?? e.time
+  readonly #refusedAtStore: Finding[] = []
+  readonly #refusalKeys = new Set<string>()
+  #refusalsReported = 0
+  readonly #judged = new Set<string>()
+  #refused = 0
+  #served = 0
+  #cookiesSeen = false
+  #lastServed: Entry | null = null
+
+  constructor (readonly media: Set<string>, readonly keys: DoctorKeys | null, readonly options: HarOptions) {}
+
+  request (e: Entry): void {
+    const now = this.options.now ?? e.time
     const code = cloudFrontCode(e)
     const initiator = initiatorOf(e)
-    const toMedia = media.has(originOf(e.url))
-    if (header(e.request, 'cookie') !== undefined || e.response.some((h) => h.name.toLowerCase() === 'set-cookie')) cookiesSeen = true
+    const toMedia = this.media.has(originOf(e.url))
+    if (header(e.request, 'cookie') !== undefined || e.response.some((h) => h.name.toLowerCase() === 'set-cookie')) {
+      this.#cookiesSeen = true
+    }
     // Chromium records a response it withheld from the page (CORS) as net::ERR_FAILED; a request
     // cancelled by leaving the page (net::ERR_ABORTED) or a network error says nothing about the CDN.
     const withheld = e.failure !== undefined && /ERR_FAILED|CORS/i.test(e.failure)
     const cors = !toMedia ? null : withheld ? blocked(e, initiator) : e.failure === undefined ? corsProblem(e) : null
-    if (cors) findings.push(cors)
+    if (cors) this.findings.push(cors)
     if (code !== null || (toMedia && withheld)) {
-      refused++
-      // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
-      const cookieHeader = e.failure === undefined ? header(e.request, 'cookie') : cookieHeaderOf([...jar.values()].filter((c) => whyNotSent(c, e.url, initiator, now) === null))
-      // Requests refused for the same reason are judged once: the CloudFront cookies alone count
-      // (CloudFront reads no other), so an app cookie that changes on every request changes nothing.
-      const key = `${originOf(e.url)}\n${JSON.stringify([...readCloudFrontCookies(cookieHeader)])}\n${initiator === undefined ? '' : originOf(initiator)}`
-      if (judged.has(key)) continue
-      judged.add(key)
-      const pending = refusedAtStore.slice(refusalsReported)
-      const notSent: Finding[] = [...pending]
-      for (const cookie of jar.values()) {
-        const why = whyNotSent(cookie, e.url, initiator, now)
-        if (why) notSent.push(why)
-      }
-      for (const cookie of deleted.values()) notSent.push(deletedBy(cookie))
-      if (code !== null) {
-        findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
-          `CloudFront refused ${e.method} ${e.url.split('?')[0] as string} with 403${code === '' ? '' : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
-      }
-      const judgedHere = judgeRequest({ url: e.url, cookieHeader, notSent, keys, now, clientIp: options.clientIp })
-      // The cookies held but not sent are told only when they are the cause (no set arrived).
-      if (pending.length > 0 && judgedHere.includes(pending[0] as Finding)) refusalsReported = refusedAtStore.length
-      findings.push(...judgedHere)
+      this.#refused++
+      // Requests refused for the same reason are judged once.
+      if (!this.#judgeRefused(e, code, initiator, now)) return
     } else if (toMedia && e.status >= 200 && e.status < 400) {
-      served++
-      if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 || /[?&]Signature=/.test(e.url)) lastServed = e
+      this.#served++
+      if (readCloudFrontCookies(header(e.request, 'cookie')).size > 0 ||
+        /[?&]Signature=/.test(e.url)) this.#lastServed = e
     }
+    this.#store(e, now)
+  }
+
+  /** Judges a refused request, unless one refused for the same reason was; false when it was. */
+  #judgeRefused (e: Entry, code: string | null, initiator: string | undefined, now: number): boolean {
+    // A request the browser got no answer to is recorded without the headers it sent: the jar tells.
+    const cookieHeader = e.failure === undefined
+      ? header(e.request, 'cookie')
+      : cookieHeaderOf([...this.#jar.values()].filter((c) => whyNotSent(c, e.url, initiator, now) === null))
+    // The CloudFront cookies alone count (CloudFront reads no other), so an app cookie that changes on
+    // every request changes nothing.
+    const cloudFrontCookies = JSON.stringify([...readCloudFrontCookies(cookieHeader)])
+    const key = `${originOf(e.url)}\n${cloudFrontCookies}\n${initiator === undefined ? '' : originOf(initiator)}`
+    if (this.#judged.has(key)) return false
+    this.#judged.add(key)
+    const pending = this.#refusedAtStore.slice(this.#refusalsReported)
+    const notSent: Finding[] = [...pending]
+    for (const cookie of this.#jar.values()) {
+      const why = whyNotSent(cookie, e.url, initiator, now)
+      if (why) notSent.push(why)
+    }
+    for (const cookie of this.#deleted.values()) notSent.push(deletedBy(cookie))
+    if (code !== null) {
+      const what = `${e.method} ${e.url.split('?')[0] as string}`
+      this.findings.push(finding(code === '' ? 'CLOUDFRONT_REFUSED' : CODES[code] as DoctorCode, 'error',
+        `CloudFront refused ${what} with 403${code === ''
+? ''
+          : ` ${code}`}${edgeReason(e)}`, 'See the findings that follow for why.'))
+    }
+    const judgedHere = judgeRequest({
+      url: e.url,
+      cookieHeader,
+      notSent,
+      keys: this.keys,
+      now,
+      clientIp: this.options.clientIp
+    })
+    // The cookies held but not sent are told only when they are the cause (no set arrived).
+    if (pending.length > 0 &&
+      judgedHere.includes(pending[0] as Finding)) this.#refusalsReported = this.#refusedAtStore.length
+    this.findings.push(...judgedHere)
+    return true
+  }
+
+  /** Keeps, deletes or refuses each CloudFront cookie the response sets, as a browser would. */
+  #store (e: Entry, now: number): void {
     for (const h of e.response) {
       if (h.name.toLowerCase() !== 'set-cookie') continue
       for (const line of h.value.split('\n')) {
@@ -274,33 +341,54 @@ export function diagnoseHar (har: unknown, options: HarOptions = {}): DoctorRepo
         const result = storeCookie(parsed, e.url, now)
         if ('refused' in result) {
           const key = `${result.refused.code}\n${result.refused.message}`
-          if (!refusalKeys.has(key)) {
-            refusalKeys.add(key)
-            refusedAtStore.push(result.refused)
+          if (!this.#refusalKeys.has(key)) {
+            this.#refusalKeys.add(key)
+            this.#refusedAtStore.push(result.refused)
           }
         } else if ('deleted' in result) {
-          if (jar.delete(jarKey(result.deleted))) deleted.set(jarKey(result.deleted), result.deleted)
+          if (this.#jar.delete(jarKey(result.deleted))) this.#deleted.set(jarKey(result.deleted), result.deleted)
         } else {
-          jar.set(jarKey(result.stored), result.stored)
-          deleted.delete(jarKey(result.stored))
+          this.#jar.set(jarKey(result.stored), result.stored)
+          this.#deleted.delete(jarKey(result.stored))
         }
       }
     }
   }
-  if (!cookiesSeen) {
-    findings.push(finding('HAR_WITHOUT_COOKIES', 'warning', 'the HAR holds no Cookie or Set-Cookie header: it was exported without them', 'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or --set-cookie.'))
-  }
-  if (refused === 0) {
-    // Nothing refused: the last served request's credentials, checked as a refused one would be.
-    if (lastServed !== null) {
-      const e: Entry = lastServed
-      findings.push(...judgeRequest({ url: e.url, cookieHeader: header(e.request, 'cookie'), notSent: [], keys, now: options.now ?? e.time, clientIp: options.clientIp }))
+
+  /** The findings, with what the HAR as a whole says: no cookies recorded, nothing refused. */
+  conclude (): Finding[] {
+    const findings = this.findings
+    if (!this.#cookiesSeen) {
+      findings.push(finding('HAR_WITHOUT_COOKIES', 'warning',
+        'the HAR holds no Cookie or Set-Cookie header: it was exported without them',
+        'Export the HAR with sensitive data (devtools: "Export HAR (with sensitive data)"), or use --cookie or ' +
+          '--set-cookie.'))
     }
+    if (this.#refused > 0) return findings
+    // Nothing refused: the last served request's credentials, checked as a refused one would be.
+    const e = this.#lastServed
+    if (e !== null) {
+      const cookieHeader = header(e.request, 'cookie')
+      findings.push(...judgeRequest({
+        url: e.url,
+        cookieHeader,
+        notSent: [],
+        keys: this.keys,
+        now: this.options.now ?? e.time,
+        clientIp: this.options.clientIp
+      }))
+    }
+    const served = this.#served
     findings.push(served > 0
-      ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1 ? '' : 's'} in this HAR and refused none`, 'Record the HAR while the player fails.')
-      : finding('NO_CLOUDFRONT_REQUEST', 'warning', 'no request in this HAR went to CloudFront (none carries X-Cache, a CloudFront error or CloudFront cookies)', 'Record the HAR while the player requests the media.'))
+      ? finding('NO_REFUSED_REQUEST', 'info', `CloudFront served ${served} request${served === 1
+? ''
+        : 's'} in this HAR and refused none`,
+      'Record the HAR while the player fails.')
+      : finding('NO_CLOUDFRONT_REQUEST', 'warning',
+        'no request in this HAR went to CloudFront (none carries X-Cache, a CloudFront error or CloudFront cookies)',
+        'Record the HAR while the player requests the media.'))
+    return findings
   }
-  return report(findings)
 }
 
 function edgeReason (e: Entry): string {

@@ -34,13 +34,20 @@ export function explainMismatch (resource: string, url: string): string {
     return `letter case: the Resource path ${difference(r.path, u.path)} (paths are compared case-sensitively)`
   }
   if (r.path !== decoded(r.path) || u.path !== decoded(u.path)) {
-    if (globMatch(decoded(r.path), decoded(u.path)) || globMatch(r.path, decoded(u.path)) || globMatch(decoded(r.path), u.path)) {
-      return `encoding: the Resource has ${difference(r.path, u.path)}; CloudFront compares the percent-encoded URL as sent`
+    if (globMatch(decoded(r.path), decoded(u.path)) || globMatch(r.path, decoded(u.path)) ||
+      globMatch(decoded(r.path), u.path)) {
+      return `encoding: the Resource has ${difference(r.path, u.path)}; ` +
+        'CloudFront compares the percent-encoded URL as sent'
     }
   }
   if (globMatch(r.path, u.path)) {
-    if (r.query === null) return `query string: the request has ?${u.query ?? ''} and the Resource, without a trailing *, allows none`
-    return `query string: the Resource wants ?${r.query} and the request has ${u.query === null ? 'none' : `?${u.query}`}`
+    if (r.query === null) {
+      return `query string: the request has ?${u.query ?? ''} and the Resource, without a ` +
+      'trailing *, allows none'
+    }
+    return `query string: the Resource wants ?${r.query} and the request has ${u.query === null
+? 'none'
+      : `?${u.query}`}`
   }
   if (!hasWildcard(resource) && u.path.startsWith(r.path)) {
     return `no wildcard: the Resource is the one URL ${resource}; a folder needs a trailing /*`

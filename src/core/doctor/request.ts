@@ -35,20 +35,36 @@ export interface RequestCase {
 /** The findings for one request, as judged at the CDN. */
 export function judgeRequest (c: RequestCase): Finding[] {
   const wire = onTheWire(c.url)
-  const grant = checkGrant({ url: wire.url, cookieHeader: c.cookieHeader, keys: c.keys, now: c.now, clientIp: c.clientIp, givenUrl: wire.given })
+  const grant = checkGrant({
+    url: wire.url,
+    cookieHeader: c.cookieHeader,
+    keys: c.keys,
+    now: c.now,
+    clientIp: c.clientIp,
+    givenUrl: wire.given
+  })
   const out = grant.some((f) => f.code === 'MISSING_COOKIES') ? [...c.notSent, ...grant] : grant
   const failing = out.some((f) => f.severity === 'error')
   if (c.keys === null) {
-    if (!failing) out.push(finding('SIGNATURE_NOT_CHECKED', 'info', 'no public key was given: everything but the signature was checked', 'Give the public key (--key ID=public.pem) to check the signature too.'))
+    if (!failing) {
+      out.push(finding('SIGNATURE_NOT_CHECKED', 'info',
+        'no public key was given: everything but the signature was checked', 'Give the public key (--key ' +
+        'ID=public.pem) to check the signature too.'))
+    }
   } else if (!failing) {
     const verdict = c.keys.verdict(wire.url, c.cookieHeader, c.clientIp, c.now)
-    if (!verdict.ok) out.push(finding('REFUSED', 'error', `the verifier refuses it: ${verdict.code}, ${verdict.reason}`, 'Compare the grant with the request URL, time and address above.'))
+    if (!verdict.ok) {
+      out.push(finding('REFUSED', 'error',
+      `the verifier refuses it: ${verdict.code}, ${verdict.reason}`, 'Compare the grant with the request URL, time ' +
+        'and address above.'))
+    }
   }
   return out
 }
 
 /** Decides, as a browser, which Set-Cookie lines are kept and which of those are sent to `url`. */
-export function browserCookies (lines: string[], from: string, url: string, initiator: string | undefined, now: number): { sent: StoredCookie[], notSent: Finding[] } {
+export function browserCookies (lines: string[], from: string, url: string, initiator: string | undefined,
+  now: number): { sent: StoredCookie[], notSent: Finding[] } {
   const jar = new Map<string, StoredCookie>()
   const notSent: Finding[] = []
   for (const line of lines) {
@@ -71,6 +87,9 @@ export function browserCookies (lines: string[], from: string, url: string, init
 }
 
 export function deletedBy (cookie: StoredCookie): Finding {
-  return finding('COOKIE_DELETED', 'error', `${cookie.name} (Path=${cookie.path}): deleted by the response of ${cookie.setBy} (an expiry in the past: a sign-out or a revoke)`,
-    'Expected after sign-out or a revoke; otherwise grant the prefix again (sign in, reopen the page) before the player requests media.')
+  return finding('COOKIE_DELETED', 'error',
+    `${cookie.name} (Path=${cookie.path}): deleted by the response of ${cookie.setBy} (an expiry in the past: a ` +
+      'sign-out or a revoke)',
+    'Expected after sign-out or a revoke; otherwise grant the prefix again (sign in, reopen the page) before the ' +
+      'player requests media.')
 }

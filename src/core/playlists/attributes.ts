@@ -5,7 +5,8 @@
  * Where the quoted value of attribute `name` sits in `text[from, stop)`: `[start, end)` inside
  * the quotes, null when the list has no such attribute, or a message when the list is malformed.
  */
-export function findAttribute (text: string, from: number, stop: number, name: string): [number, number] | null | string {
+export function findAttribute (text: string, from: number, stop: number, name: string): [number,
+  number] | null | string {
   let found: [number, number] | null = null
   // Players differ on a list that names an attribute twice (hls.js keeps the last, this reader
   // the first) or pads a name with spaces (hls.js trims it): such a list is refused, not guessed at.
@@ -13,9 +14,15 @@ export function findAttribute (text: string, from: number, stop: number, name: s
   let i = from
   while (i < stop) {
     const eq = text.indexOf('=', i)
-    if (eq === -1 || eq >= stop || eq === i) return `the attribute list has a name without "=value" at column ${i + 1 - lineStart(text, i)}`
+    if (eq === -1 || eq >= stop || eq === i) {
+      return `the attribute list has a name without "=value" at column ${i +
+      1 - lineStart(text, i)}`
+    }
     const attribute = text.slice(i, eq)
-    if (!NAME_RE.test(attribute)) return `the attribute name ${JSON.stringify(attribute)} is not letters, digits and "-" (RFC 8216: no spaces in an attribute list)`
+    if (!NAME_RE.test(attribute)) {
+      return `the attribute name ${JSON.stringify(attribute)} is not letters, digits and ` +
+      '"-" (RFC 8216: no spaces in an attribute list)'
+    }
     if (seen.has(attribute)) return `the attribute list names ${attribute} twice`
     seen.add(attribute)
     const isName = attribute === name

@@ -17,7 +17,12 @@ export const MIN_COMPRESS_BYTES = 1024
 // Quality 10 in variables mode, whose bodies are as small as the source: 1.51x the unsigned
 // playlist's bytes at quality 5, 1.44x at 10, in 16 ms on the thread pool, once per user and
 // playlist (bench:playlists, variables mode, compressed bytes).
-const brotliOptions = (quality: number): object => ({ params: { [constants.BROTLI_PARAM_QUALITY]: quality, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT } })
+const brotliOptions = (quality: number): object => ({
+  params: {
+    [constants.BROTLI_PARAM_QUALITY]: quality,
+    [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT
+  }
+})
 const BROTLI = brotliOptions(5)
 const BROTLI_COMPACT = brotliOptions(10)
 

@@ -37,22 +37,29 @@ const MIRROR_RE = new RegExp(`^(?:/${SEGMENT})+$`)
 
 /** Checks a context once; a resolved one is returned as it is. */
 export function resolveContext (ctx: PlaylistContext | ResolvedContext): ResolvedContext {
-  if (typeof ctx !== 'object' || ctx === null) invalid('playlist context', 'expected { playlistPath, distribution, prefix, mirror }')
+  if (typeof ctx !== 'object' || ctx === null) {
+    invalid('playlist context',
+      'expected { playlistPath, distribution, prefix, mirror }')
+  }
   if ((ctx as ResolvedContext)[kResolved] === true) return ctx as ResolvedContext
   const c = ctx as PlaylistContext
   let dist: URL | null = null
   try {
     if (typeof c.distribution === 'string') dist = new URL(c.distribution)
   } catch {}
-  if (dist === null || (dist.protocol !== 'https:' && dist.protocol !== 'http:') || dist.pathname !== '/' || dist.search !== '' ||
+  if (dist === null || (dist.protocol !== 'https:' && dist.protocol !== 'http:') || dist.pathname !== '/' ||
+    dist.search !== '' ||
     dist.username !== '' || /\/./.test(c.distribution.slice(dist.protocol.length + 2))) {
     invalid('distribution', 'expected the CDN base URL, such as "https://media.example.com" (no path)')
   }
-  if (typeof c.prefix !== 'string' || !PREFIX_RE.test(c.prefix) || c.prefix.split('/').some((s) => s === '.' || s === '..')) {
+  if (typeof c.prefix !== 'string' || !PREFIX_RE.test(c.prefix) || c.prefix.split('/').some((s) => s === '.' ||
+    s === '..')) {
     invalid('prefix', 'expected the granted CDN prefix, starting and ending with "/", such as "/courses/42/"')
   }
-  if (typeof c.mirror !== 'string' || !MIRROR_RE.test(c.mirror) || c.mirror.split('/').some((s) => s === '.' || s === '..')) {
-    invalid('mirror', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no trailing "/")')
+  if (typeof c.mirror !== 'string' || !MIRROR_RE.test(c.mirror) || c.mirror.split('/').some((s) => s === '.' ||
+    s === '..')) {
+    invalid('mirror', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no ' +
+      'trailing "/")')
   }
   if (typeof c.playlistPath !== 'string' || !RAW_PATH_RE.test(c.playlistPath)) {
     invalid('playlistPath', 'expected the raw CDN path of the playlist, such as "/courses/42/index.m3u8"')

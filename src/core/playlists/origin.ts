@@ -48,7 +48,8 @@ export function fileFor (root: string, cdnPath: string): string | null {
     } catch {
       return null
     }
-    if (seg === '' || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\\') || seg.includes('\u0000')) return null
+    if (seg === '' || seg === '.' || seg === '..' || seg.includes('/') || seg.includes('\\') ||
+      seg.includes('\u0000')) return null
     parts.push(seg)
   }
   const file = resolve(root, ...parts)
@@ -131,7 +132,9 @@ const YIELD_BYTES = 1024 * 1024
 function originFailed (cdnPath: string, err: unknown): InstanceType<typeof FST_ERR_CF_PLAYLIST_ORIGIN> {
   const name = (err as Error | null)?.name
   const timedOut = name === 'TimeoutError' || name === 'AbortError'
-  return new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: ${timedOut ? 'the origin did not answer in time' : 'the request failed'}`, { cause: err })
+  return new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: ${timedOut
+? 'the origin did not answer in time'
+    : 'the request failed'}`, { cause: err })
 }
 
 function fromUrl (base: string, settings: LoaderSettings): PlaylistLoader {
@@ -186,7 +189,8 @@ function fromUrl (base: string, settings: LoaderSettings): PlaylistLoader {
 function withinTimeout<T> (work: PromiseLike<T>, ms: number, cdnPath: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the origin did not answer in time`)), ms)
+    timer = setTimeout(() => reject(new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the origin did not answer in time`)),
+      ms)
   })
   return Promise.race([work, late]).finally(() => clearTimeout(timer))
 }
@@ -206,8 +210,14 @@ function fromFunction (load: (cdnPath: string) => unknown, settings: LoaderSetti
       if (text.length > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
       return text.toString('utf8')
     }
-    if (typeof text !== 'string') throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function must return a string, a Buffer or null`)
-    if (text.length > settings.maxBytes || Buffer.byteLength(text) > settings.maxBytes) tooLarge(cdnPath, settings.maxBytes)
+    if (typeof text !== 'string') {
+      throw new FST_ERR_CF_PLAYLIST_ORIGIN(`${cdnPath}: the load function must return a ` +
+      'string, a Buffer or null')
+    }
+    if (text.length > settings.maxBytes || Buffer.byteLength(text) > settings.maxBytes) {
+      tooLarge(cdnPath,
+        settings.maxBytes)
+    }
     return text
   }
 }
@@ -216,10 +226,16 @@ function fromFunction (load: (cdnPath: string) => unknown, settings: LoaderSetti
 export function createLoader (origin: unknown, settings: LoaderSettings, name = 'playlists.origin'): PlaylistLoader {
   const o = origin as Record<string, unknown> | null
   const keys = typeof o === 'object' && o !== null ? Object.keys(o) : []
-  if (keys.length !== 1) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected one of { root: dir }, { url: "https://origin" } or { load: async (cdnPath) => text }')
+  if (keys.length !== 1) {
+    throw new FST_ERR_CF_INVALID_OPTION(name,
+      'expected one of { root: dir }, { url: "https://origin" } or { load: async (cdnPath) => text }')
+  }
   const value = (o as Record<string, unknown>)[keys[0] as string]
   if (keys[0] === 'root') {
-    if (typeof value !== 'string' || value === '') throw new FST_ERR_CF_INVALID_OPTION(`${name}.root`, 'expected the folder holding the playlists')
+    if (typeof value !== 'string' || value === '') {
+      throw new FST_ERR_CF_INVALID_OPTION(`${name}.root`,
+        'expected the folder holding the playlists')
+    }
     return fromRoot(value, settings)
   }
   if (keys[0] === 'url') {
@@ -227,13 +243,18 @@ export function createLoader (origin: unknown, settings: LoaderSettings, name = 
     try {
       if (typeof value === 'string') url = new URL(value)
     } catch {}
-    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
-      throw new FST_ERR_CF_INVALID_OPTION(`${name}.url`, 'expected an http:// or https:// base URL without query, such as "https://origin.example.com"')
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' ||
+      url.hash !== '') {
+      throw new FST_ERR_CF_INVALID_OPTION(`${name}.url`,
+        'expected an http:// or https:// base URL without query, such as "https://origin.example.com"')
     }
     return fromUrl(value as string, settings)
   }
   if (keys[0] === 'load') {
-    if (typeof value !== 'function') throw new FST_ERR_CF_INVALID_OPTION(`${name}.load`, 'expected a function (cdnPath) => text, Buffer or null')
+    if (typeof value !== 'function') {
+      throw new FST_ERR_CF_INVALID_OPTION(`${name}.load`,
+        'expected a function (cdnPath) => text, Buffer or null')
+    }
     return fromFunction(value as (cdnPath: string) => unknown, settings)
   }
   throw new FST_ERR_CF_INVALID_OPTION(name, `unknown origin "${String(keys[0])}": expected root, url or load`)

@@ -1,4 +1,7 @@
-import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE, FST_ERR_CF_PLAYLIST_TOO_LARGE } from '../errors.js'
+import {
+  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PLAYLIST, FST_ERR_CF_PLAYLIST_OUTSIDE,
+  FST_ERR_CF_PLAYLIST_TOO_LARGE
+} from '../errors.js'
 import { resolveContext, type PlaylistContext, type ResolvedContext } from './context.js'
 import { findAttribute } from './attributes.js'
 import { variableName, withVariable } from './variables.js'
@@ -160,7 +163,9 @@ export abstract class PlaylistReader {
         if (text.startsWith('#EXT', start)) {
           const kind = this.tag(start, stop)
           if (kind === STREAM_INF) {
-            if (this.variantLine !== 0) this.fail(`EXT-X-STREAM-INF follows the one on line ${this.variantLine} before its URI line`)
+            if (this.variantLine !== 0) {
+              this.fail(`EXT-X-STREAM-INF follows the one on line ${this.variantLine} before its URI line`)
+            }
             this.variantLine = this.line
           }
         }
@@ -200,7 +205,9 @@ export abstract class PlaylistReader {
     for (let i = this.text.indexOf('\n'); i !== -1 && i < at; i = this.text.indexOf('\n', i + 1)) line++
     this.line = line
     const code = this.text.charCodeAt(at)
-    this.fail(`the line holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${code === 13 ? ' (a CR that does not end the line)' : ''}: the mirror refuses playlists a player could read differently`)
+    this.fail(`the line holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${code === 13
+      ? ' (a CR that does not end the line)'
+: ''}: the mirror refuses playlists a player could read differently`)
   }
 
   /** Reads one tag line; returns its kind (0 for a tag the pass does not look into). */
@@ -269,7 +276,10 @@ export abstract class PlaylistReader {
     if (defined === null) this.fail('EXT-X-DEFINE needs NAME, IMPORT or QUERYPARAM')
     const [attribute, name] = defined
     // The spec allows one definition per name; players differ on which of two they keep.
-    if (this.variables.has(name)) this.fail(`EXT-X-DEFINE defines "${name}" again (RFC 8216bis allows one definition per name)`)
+    if (this.variables.has(name)) {
+      this.fail(`EXT-X-DEFINE defines "${name}" again (RFC 8216bis allows one definition ` +
+      'per name)')
+    }
     let value: string | null = null
     if (attribute === 'NAME') {
       const v = findAttribute(this.text, from, stop, 'VALUE')
@@ -290,7 +300,8 @@ export abstract class PlaylistReader {
     return raw.replace(REFERENCE_RE, (reference: string, name: string) => {
       const value = this.variables.get(name)
       if (value === undefined || value === null) {
-        this.fail(`${quote(raw)} uses ${reference}, which no EXT-X-DEFINE:NAME="${name}",VALUE="…" above it defines (an IMPORT or QUERYPARAM value is not known to the mirror)`)
+        this.fail(`${quote(raw)} uses ${reference}, which no EXT-X-DEFINE:NAME="${name}",VALUE="…" above it defines ` +
+          '(an IMPORT or QUERYPARAM value is not known to the mirror)')
       }
       return value
     })
@@ -378,7 +389,8 @@ class Compiler extends PlaylistReader {
         signs = true
       }
     } else if (this.ctx.outside === 'refuse') {
-      throw new FST_ERR_CF_PLAYLIST_OUTSIDE(`line ${this.line}: ${quote(raw)} is not under ${this.ctx.origin}${this.ctx.prefix} ` +
+      const under = `${this.ctx.origin}${this.ctx.prefix}`
+      throw new FST_ERR_CF_PLAYLIST_OUTSIDE(`line ${this.line}: ${quote(raw)} is not under ${under} ` +
         '(set the playlists option outside: \'keep\' to leave such URIs unsigned)')
     } else if (scheme !== '') {
       return // an absolute URI elsewhere: kept byte for byte
@@ -410,7 +422,10 @@ class Compiler extends PlaylistReader {
       ? raw
       : expanded.startsWith('//')
         ? null
-        : expanded.startsWith('/') ? this.ctx.origin + raw : this.ctx.origin + base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1) + raw
+        : expanded.startsWith('/')
+          ? this.ctx.origin + raw
+          : this.ctx.origin +
+          base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1) + raw
     if (absolute === null || this.expand(absolute) !== url.href) return null
     for (const [, name] of absolute.matchAll(REFERENCE_RE)) {
       if (/[?#]/.test(this.variables.get(name as string) ?? '')) return null
@@ -428,7 +443,8 @@ class Compiler extends PlaylistReader {
  * the signed query goes. Throws FST_ERR_CF_INVALID_PLAYLIST for text it cannot read safely and
  * FST_ERR_CF_PLAYLIST_OUTSIDE for a URI out of the grant when `outside` is `'refuse'`.
  */
-export function compilePlaylist (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): CompiledPlaylist {
+export function compilePlaylist (text: string, context: PlaylistContext | ResolvedContext,
+  limits: PlaylistLimits = {}): CompiledPlaylist {
   if (typeof text !== 'string') throw new FST_ERR_CF_INVALID_PLAYLIST('the playlist must be a string')
   return new Compiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).run()
 }
@@ -437,7 +453,8 @@ export function compilePlaylist (text: string, context: PlaylistContext | Resolv
  * The same, for a server: the lines are read in slices of a few milliseconds, the event loop
  * turning between them, so a long playlist never holds other requests for long (bench:hostile).
  */
-export function compilePlaylistInSlices (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): Promise<CompiledPlaylist> {
+export function compilePlaylistInSlices (text: string, context: PlaylistContext | ResolvedContext,
+  limits: PlaylistLimits = {}): Promise<CompiledPlaylist> {
   if (typeof text !== 'string') return Promise.reject(new FST_ERR_CF_INVALID_PLAYLIST('the playlist must be a string'))
   return new Compiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).runInSlices()
 }
@@ -521,7 +538,10 @@ export interface RewritePlaylistOptions extends PlaylistContext {
    * `Policy=…&Signature=…&Key-Pair-Id=…` (with `&Hash-Algorithm=SHA256` when signing with SHA-256).
    */
   query: string
-  /** Write the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the query's variable name (default off). */
+  /**
+   * Write the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the query's variable name (default
+   * off).
+   */
   variables?: boolean | string
 }
 
@@ -538,7 +558,8 @@ export const QUERY_RE = /^[A-Za-z0-9\-_~.=&%]+$/
 export function rewritePlaylist (text: string, options: RewritePlaylistOptions): string {
   const query = options?.query
   if (typeof query !== 'string' || !QUERY_RE.test(query)) {
-    throw new FST_ERR_CF_INVALID_OPTION('query', 'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
+    throw new FST_ERR_CF_INVALID_OPTION('query',
+      'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
   }
   const name = variableName(options.variables, 'variables')
   const compiled = compilePlaylist(text, options)

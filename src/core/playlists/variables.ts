@@ -33,7 +33,8 @@ function lineEnd (text: string, from: number): [number, number] {
 /**
  * The compiled playlist in variables mode: `chunks` becomes the text before and after the query,
  * in the VALUE of the second EXT-X-DEFINE, so `renderPlaylist` still joins it with the query.
- * A playlist with nothing to sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already uses either name.
+ * A playlist with nothing to sign is returned as it is. Throws FST_ERR_CF_INVALID_PLAYLIST when the playlist already
+ * uses either name.
  */
 export function withVariable (compiled: CompiledPlaylist, name: string): CompiledPlaylist {
   if (compiled.signed === 0) return compiled
@@ -48,7 +49,8 @@ export function withVariable (compiled: CompiledPlaylist, name: string): Compile
     for (let at = source.indexOf(r); at !== -1; at = source.indexOf(r, at + 1)) n++
     return n
   }
-  const clash = `the playlist already uses the variable "${name}" or "${base}" (set the variables option to another name)`
+  const clash = `the playlist already uses the variable "${name}" or "${base}" (set the variables option to another ` +
+    'name)'
   if (uses(reference) !== compiled.signed || uses(baseReference) !== 0) throw new FST_ERR_CF_INVALID_PLAYLIST(clash)
   const [chunks, start, end] = factorUrls(compiled.chunks, compiled.starts, baseReference)
   const text = chunks.join(reference)
@@ -60,7 +62,8 @@ export function withVariable (compiled: CompiledPlaylist, name: string): Compile
       for (const attribute of ['NAME', 'IMPORT', 'QUERYPARAM']) {
         const found = findAttribute(text, at + 14, stop, attribute)
         if (typeof found === 'string') throw new FST_ERR_CF_INVALID_PLAYLIST(`EXT-X-DEFINE: ${found}`)
-        if (found !== null && [name, base].includes(text.slice(found[0], found[1]))) throw new FST_ERR_CF_INVALID_PLAYLIST(clash)
+        if (found !== null && [name, base].includes(text.slice(found[0],
+          found[1]))) throw new FST_ERR_CF_INVALID_PLAYLIST(clash)
       }
     } else if (version === null && text.startsWith('#EXT-X-VERSION:', at)) {
       version = [at + 15, stop]
@@ -87,7 +90,8 @@ export function withVariable (compiled: CompiledPlaylist, name: string): Compile
  * the URLs' common start replaced by a reference to the base variable and their common end cut
  * (it is written before the query, in the query's variable), with that start and end.
  */
-function factorUrls (chunks: readonly string[], starts: readonly number[], baseReference: string): [string[], string, string] {
+function factorUrls (chunks: readonly string[], starts: readonly number[], baseReference: string): [string[], string,
+  string] {
   // The positions the rewrite wrote each URL at: searching the text for the origin could find it on
   // another line (a URI kept with a reference of its own does not start with it).
   const urls = starts
@@ -108,7 +112,8 @@ function factorUrls (chunks: readonly string[], starts: readonly number[], baseR
   // Nor a line break: a URL is on one line, and the values must stay on theirs.
   const cut = start.search(/["{\r\n]/)
   if (cut !== -1) start = start.slice(0, cut)
-  end = end.slice(Math.max(end.lastIndexOf('"'), end.lastIndexOf('}'), end.lastIndexOf('\n'), end.lastIndexOf('\r')) + 1)
+  end = end.slice(Math.max(end.lastIndexOf('"'), end.lastIndexOf('}'), end.lastIndexOf('\n'), end.lastIndexOf('\r')) +
+    1)
   const out = chunks.map((chunk, i) => {
     if (i === chunks.length - 1) return chunk
     const at = urls[i] as number

@@ -21,7 +21,9 @@ export interface CloudFormationTemplate {
 /** Route 53's hosted zone for every CloudFront distribution, the target zone of an alias record. */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2'
 
-/** The logical IDs of the template's fixed resources (public keys are `PublicKey` + 8 hex digits of their fingerprint). */
+/**
+ * The logical IDs of the template's fixed resources (public keys are `PublicKey` + 8 hex digits of their fingerprint).
+ */
 export const LOGICAL_IDS = {
   keyGroup: 'MediaKeyGroup',
   originAccessControl: 'MediaOriginAccessControl',
@@ -37,10 +39,16 @@ const ORIGIN_ID = 'media-bucket'
 
 const getAtt = (resource: string, attribute: string): Json => ({ 'Fn::GetAtt': [resource, attribute] })
 
-/** Names are unique per account: derived from the domain (itself unique to one distribution), at most 64 characters with a suffix. */
+/**
+ * Names are unique per account: derived from the domain (itself unique to one distribution), at most 64 characters with
+ * a suffix.
+ */
 function baseName (domain: string): string {
   const name = domain.replace(/\./g, '-')
-  return name.length <= 48 ? name : `${name.slice(0, 39)}-${createHash('sha256').update(domain).digest('hex').slice(0, 8)}`
+  return name.length <= 48
+    ? name
+    : `${name.slice(0, 39)}-${createHash('sha256').update(domain).digest('hex').slice(0,
+    8)}`
 }
 
 function cut (text: string, max: number): string {
@@ -51,7 +59,7 @@ export function publicKeyLogicalId (fingerprint: string): string {
   return `PublicKey${fingerprint.slice(0, 8).toUpperCase()}`
 }
 
-function cacheBehavior (s: ResolvedSetup): Record<string, Json> {
+function cacheBehavior (): Record<string, Json> {
   return {
     TargetOriginId: ORIGIN_ID,
     // Secure cookies are never sent over http: a viewer that starts there is sent to https first.
@@ -87,7 +95,8 @@ export function templateFor (s: ResolvedSetup): CloudFormationTemplate {
       }
     }
     outputs[s.publicKeys.length === 1 ? 'KeyPairId' : `KeyPairId${key.fingerprint.slice(0, 8).toUpperCase()}`] = {
-      Description: `The app's keyPairId (the CloudFront-Key-Pair-Id cookie) for the ${key.type} key ${key.fingerprint.slice(0, 8)}`,
+      Description: 'The app\'s keyPairId (the CloudFront-Key-Pair-Id cookie) ' +
+        `for the ${key.type} key ${key.fingerprint.slice(0, 8)}`,
       Value: getAtt(id, 'Id')
     }
   }
@@ -180,9 +189,9 @@ export function templateFor (s: ResolvedSetup): CloudFormationTemplate {
       S3OriginConfig: { OriginAccessIdentity: '' }
     }],
     // The default behaviour trusts the key group too: a path outside the prefix is never public by accident.
-    DefaultCacheBehavior: cacheBehavior(s)
+    DefaultCacheBehavior: cacheBehavior()
   }
-  if (s.prefix !== '/') distributionConfig.CacheBehaviors = [{ PathPattern: `${s.prefix}*`, ...cacheBehavior(s) }]
+  if (s.prefix !== '/') distributionConfig.CacheBehaviors = [{ PathPattern: `${s.prefix}*`, ...cacheBehavior() }]
   resources[LOGICAL_IDS.distribution] = {
     Type: 'AWS::CloudFront::Distribution',
     Properties: { DistributionConfig: distributionConfig }
@@ -201,7 +210,13 @@ export function templateFor (s: ResolvedSetup): CloudFormationTemplate {
           Action: 's3:GetObject',
           Resource: `arn:aws:s3:::${s.bucket}${s.prefix}*`,
           // Only this distribution: any other one, in any account, is refused.
-          Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': `arn:aws:cloudfront::\${AWS::AccountId}:distribution/\${${LOGICAL_IDS.distribution}}` } } }
+          Condition: {
+            StringEquals: {
+              'AWS:SourceArn': {
+                'Fn::Sub': `arn:aws:cloudfront::\${AWS::AccountId}:distribution/\${${LOGICAL_IDS.distribution}}`
+              }
+            }
+          }
         }]
       }
     }
@@ -215,22 +230,37 @@ export function templateFor (s: ResolvedSetup): CloudFormationTemplate {
           HostedZoneId: s.hostedZoneId,
           Name: s.domain,
           Type: type,
-          AliasTarget: { DNSName: getAtt(LOGICAL_IDS.distribution, 'DomainName'), HostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID, EvaluateTargetHealth: false }
+          AliasTarget: {
+            DNSName: getAtt(LOGICAL_IDS.distribution, 'DomainName'),
+            HostedZoneId: CLOUDFRONT_HOSTED_ZONE_ID,
+            EvaluateTargetHealth: false
+          }
         }
       }
     }
   }
 
-  outputs.KeyGroupId = { Description: 'The key group the media behaviour trusts', Value: getAtt(LOGICAL_IDS.keyGroup, 'Id') }
-  outputs.DistributionId = { Description: 'The distribution (for invalidations and get-distribution-config)', Value: { Ref: LOGICAL_IDS.distribution } }
+  outputs.KeyGroupId = {
+    Description: 'The key group the media behaviour trusts',
+    Value: getAtt(LOGICAL_IDS.keyGroup, 'Id')
+  }
+  outputs.DistributionId = {
+    Description: 'The distribution (for invalidations and get-distribution-config)',
+    Value: { Ref: LOGICAL_IDS.distribution }
+  }
   outputs.DistributionDomainName = {
     Description: s.hostedZoneId === undefined
-      ? `Point ${s.domain} at this name (a CNAME, or an alias record in Route 53); never give it to viewers, the app's cookies do not reach it`
+      ? `Point ${s.domain} at this name (a CNAME, or an alias record in Route 53); never give it to viewers, the ` +
+        'app\'s cookies do not reach it'
       : `The target of the alias records for ${s.domain}; never give it to viewers, the app's cookies do not reach it`,
     Value: getAtt(LOGICAL_IDS.distribution, 'DomainName')
   }
   outputs.MediaUrl = { Description: 'Where the player requests the media', Value: `https://${s.domain}${s.prefix}` }
-  outputs.CookieDomain = { Description: 'The app\'s cookie Domain (cookie: { domain }), shared by the app and the media host', Value: s.cookieDomain }
+  outputs.CookieDomain = {
+    Description: 'The app\'s cookie Domain (cookie: { domain }), shared by the app and the ' +
+    'media host',
+    Value: s.cookieDomain
+  }
 
   return {
     AWSTemplateFormatVersion: '2010-09-09',
