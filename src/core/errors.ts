@@ -41,3 +41,7 @@ export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGI
 export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist', 401)
 /** The signed-in user may not have this playlist (`authorize` did not return true). */
 export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN', 'This playlist is not granted to the user', 403)
+/** An MPD cannot be mirrored: not well-formed XML, not an MPD, or something the rewrite refuses to read (a DOCTYPE). */
+export const FST_ERR_CF_INVALID_MPD = createError('FST_ERR_CF_INVALID_MPD', 'Invalid DASH MPD: %s', 502)
+/** An MPD URL leaves the granted prefix, and the mirror is set to refuse such MPDs. */
+export const FST_ERR_CF_MPD_OUTSIDE = createError('FST_ERR_CF_MPD_OUTSIDE', 'DASH MPD URL outside the grant: %s', 502)

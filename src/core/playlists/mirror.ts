@@ -3,6 +3,7 @@ import {
   FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER, FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
+import { compileMpdInSlices, xmlQuery } from './mpd/rewrite.js'
 import { compilePlaylistInSlices, renderPlaylistBody, renderPlaylistBodyInSlices, renderedSize, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
 import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
@@ -14,7 +15,7 @@ import { compressBody, negotiateEncoding, MIN_COMPRESS_BYTES, type PlaylistEncod
 import { refuseUnknownKeys } from '../guards.js'
 
 // The playlist mirror: `GET <prefix>/courses/42/720p/index.m3u8` answers the CDN's
-// `/courses/42/720p/index.m3u8`, rewritten for the signed-in user. Who may have it and the signed
+// `/courses/42/720p/index.m3u8`, rewritten for the signed-in user; a DASH MPD (`.mpd`) likewise. Who may have it and the signed
 // query come from the grant engine (through PlaylistAccess); the rest is here, so that the
 // Fastify plugin and the Express middleware only copy a PlaylistResponse onto their response.
 
@@ -98,7 +99,23 @@ export interface MirrorStats extends SourceStats {
   compressions: number
 }
 
-const CONTENT_TYPE = 'application/vnd.apple.mpegurl'
+const HLS_TYPE = 'application/vnd.apple.mpegurl'
+const DASH_TYPE = 'application/dash+xml'
+
+/**
+ * Whether a source is a DASH MPD (or a remote element of one): a `.mpd` path, or text that starts
+ * as XML does. Anything else is read as HLS, which starts with "#EXTM3U" (and refused otherwise).
+ */
+export function isMpd (cdnPath: string, text: string): boolean {
+  if (cdnPath.toLowerCase().endsWith('.mpd')) return true
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    // A byte order mark, then XML white space.
+    if (c === 0xfeff || c === 32 || c === 9 || c === 10 || c === 13) continue
+    return c === 60 /* < */
+  }
+  return false
+}
 
 /** Bodies up to this size are rendered at once (about a millisecond); larger ones in slices. */
 const SYNC_RENDER_BYTES = 1024 * 1024
@@ -179,7 +196,10 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     this.compact = variable !== null
     const limits = { maxUris: count(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
     this.sources = new PlaylistSources(load, async (playlistPath, text, granted) => {
-      const compiled = await compilePlaylistInSlices(text, { playlistPath, distribution, prefix: granted, mirror, outside }, limits)
+      const context = { playlistPath, distribution, prefix: granted, mirror, outside }
+      // The same grant, bounds and refusals for both formats; variables are HLS's own.
+      if (isMpd(playlistPath, text)) return await compileMpdInSlices(text, context, limits)
+      const compiled = await compilePlaylistInSlices(text, context, limits)
       return variable === null ? compiled : withVariable(compiled, variable)
     }, {
       max: count(options.cache?.max, 'playlists.cache.max', 1000),
@@ -245,23 +265,25 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const rendered = this.responses.get(key)
     if (rendered !== undefined && rendered.compiled === compiled) return this.encoded(key, rendered, encoding)
     // Known before the work is done: the chunks and a copy of the query between each two.
-    const size = renderedSize(compiled, Buffer.byteLength(signed.query))
+    // An MPD carries the query XML-escaped ("&amp;").
+    const query = compiled.xml === true && signed.query !== '' ? xmlQuery(signed.query) : signed.query
+    const size = renderedSize(compiled, Buffer.byteLength(query))
     if (size > this.maxRenderedBytes) {
       throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
     }
-    const headers: Record<string, string> = { 'content-type': CONTENT_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
+    const headers: Record<string, string> = { 'content-type': compiled.xml === true ? DASH_TYPE : HLS_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
     if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
     // A large body is copied in slices, the event loop turning between them; concurrent requests share it.
     if (size > SYNC_RENDER_BYTES) {
       let running = this.rendering.get(key)
       if (running === undefined) {
-        running = renderPlaylistBodyInSlices(compiled, signed.query).then((body) => this.keep(key, compiled, body, headers))
+        running = renderPlaylistBodyInSlices(compiled, query).then((body) => this.keep(key, compiled, body, headers))
           .finally(() => this.rendering.delete(key))
         this.rendering.set(key, running)
       }
       return running.then((r) => this.encoded(key, r, encoding))
     }
-    return this.encoded(key, this.keep(key, compiled, renderPlaylistBody(compiled, signed.query), headers), encoding)
+    return this.encoded(key, this.keep(key, compiled, renderPlaylistBody(compiled, query), headers), encoding)
   }
 
   private keep (key: string, compiled: CompiledPlaylist, body: Buffer, headers: Record<string, string>): Rendered {

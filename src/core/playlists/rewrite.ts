@@ -27,6 +27,8 @@ export interface CompiledPlaylist {
   readonly master: boolean
   /** It will not change: VOD (EXT-X-ENDLIST or EXT-X-PLAYLIST-TYPE:VOD) or a master playlist. */
   readonly immutable: boolean
+  /** An XML document (a DASH MPD): the query is joined XML-escaped (`xmlQuery`), served as `application/dash+xml`. */
+  readonly xml?: boolean
 }
 
 // What a tag's URI points to: media the CDN serves (signed), or another playlist (the mirror).
@@ -71,11 +73,11 @@ const RESERVED = ['expires=', 'policy=', 'signature=', 'key-pair-id=', 'hash-alg
 /** Longest part of a URI quoted in an error message (it comes from the origin, not the request). */
 const QUOTE = 120
 
-function quote (uri: string): string {
+export function quote (uri: string): string {
   return JSON.stringify(uri.length > QUOTE ? uri.slice(0, QUOTE) + '…' : uri)
 }
 
-function alreadySigned (query: string): boolean {
+export function alreadySigned (query: string): boolean {
   // query starts with "?"; names are compared as CloudFront reads them, case-insensitively here
   // to be safe: such a URI is left unsigned rather than given a second, conflicting signature.
   const lower = query.toLowerCase()
@@ -91,7 +93,7 @@ function isSpace (c: number): boolean {
 }
 
 /** The scheme of an absolute URI (lower case), or '' for a relative reference. */
-function schemeOf (uri: string): string {
+export function schemeOf (uri: string): string {
   for (let i = 0; i < uri.length; i++) {
     const c = uri.charCodeAt(i)
     if (c === 58 /* : */) return i === 0 ? '' : uri.slice(0, i).toLowerCase()
@@ -494,7 +496,7 @@ export interface RewritePlaylistOptions extends PlaylistContext {
   variables?: boolean | string
 }
 
-const QUERY_RE = /^[A-Za-z0-9\-_~.=&%]+$/
+export const QUERY_RE = /^[A-Za-z0-9\-_~.=&%]+$/
 
 /**
  * Rewrites an HLS playlist for a player without cookies. Every media URI under the granted prefix

@@ -4,8 +4,8 @@ import type { CompiledPlaylist } from './rewrite.js'
 import type { PlaylistLoader } from './origin.js'
 
 // The source playlists, compiled, by CDN path. A VOD or master playlist never changes, so it is
-// kept until evicted; a live one is loaded again once its target duration has passed, which is
-// how often players reload it. Concurrent requests for a playlist being loaded share the load.
+// kept until evicted; a live one is loaded again once its target duration has passed (a dynamic
+// MPD: its minimumUpdatePeriod), which is how often players reload it. Concurrent requests for a playlist being loaded share the load.
 
 export interface SourceSettings {
   /** Most playlists kept. */
