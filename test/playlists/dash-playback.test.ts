@@ -201,10 +201,20 @@ if (BROWSER.path === undefined) {
           })
         }
 
+        // What ffmpeg 5.1 cannot play, whatever the mirror does; the players above play the same MPDs. If one
+        // of these starts to pass, ffmpeg has changed: the player table in the README says what it plays.
         await t.test('ffmpeg cannot play the other shapes, even with every URL signed', async (t) => {
-          for (const shape of ['list', 'single', 'webm'] as const) {
+          const causes: Record<'list' | 'single' | 'webm', [RegExp, string]> = {
+            // It skips a SegmentURL longer than about 128 characters: a signed one is some 650.
+            list: [/Error when loading first fragment/, 'skips the long SegmentURLs, then has no first segment'],
+            // It reads a BaseURL's text unescaped and hands it to libxml2 again: &amp; becomes a bare &.
+            single: [/unterminated entity reference/, 'fails on the BaseURL holding the query'],
+            webm: [/unterminated entity reference/, 'fails on the BaseURL holding the query']
+          }
+          for (const [shape, [cause, what]] of Object.entries(causes) as Array<[DashShape, [RegExp, string]]>) {
             const mirrored = await frames(`${app.url}/hls${course.mpds[shape]}`, 'x-user: alice\r\n')
-            t.ok(mirrored.failed !== null || mirrored.frames.length < DASH_SECONDS * 10, `${DASH_SHAPES[shape]}: ${mirrored.frames.length} frames, ${mirrored.failed ?? 'no error'}`)
+            t.equal(mirrored.frames.length, 0, `${DASH_SHAPES[shape]}: no frame decoded`)
+            t.match(mirrored.failed, cause, `ffmpeg ${what} (${mirrored.failed?.slice(0, 120)})`)
           }
         })
       })
