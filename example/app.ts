@@ -16,6 +16,7 @@ import { courses, findCourse, owns, ownsPrefix, users, type User } from './catal
 import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
 import { whyRoutes } from './why.js'
 import { MIRROR, registerCookieless } from './cookieless.js'
+import { registerDash } from './dash.js'
 
 export interface AppOptions {
   /** The edge's base URL, which grants are signed for: `http://localhost:3001`. */
@@ -76,6 +77,7 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     ...(options.now ? { now: options.now } : {})
   })
   registerCookieless(app, currentUser)
+  registerDash(app, currentUser, options.edgeUrl)
 
   app.addHook('onSend', async (request, reply, payload) => {
     const expires = reply.getHeader('cloudfront-grant-expires')

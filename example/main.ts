@@ -40,6 +40,7 @@ What to try:
      further segment, and a page still playing the course stops and says so.
   6. Without cookies: ${appUrl}/courses/hls-basics/cookieless plays the course through the
      app's playlist mirror (/hls/...), every segment a signed URL.
+     In MPEG-DASH: ${appUrl}/courses/hls-basics/dash plays it with the same cookies.
   7. Open ${appUrl.replace('localhost', '127.0.0.1')} instead: cookies are kept per host name, so those
      set there never reach the edge on localhost, and the course page says so. When a player fails,
      the page says why; for a HAR of it: npx cloudfront-cookies doctor --har <file>

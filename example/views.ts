@@ -120,7 +120,8 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Segments</dt><dd id="segments">none loaded yet</dd>
       <dt>Player</dt><dd><span id="player">loading…</span>${playerDetails}</dd>
     </dl>
-    <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror.</p>
+    <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror;
+    <a href="/courses/${escape(course.id)}/dash">play it in MPEG-DASH</a>, with the same cookies.</p>
     <script type="importmap">{ "imports": { "fastify-cloudfront-cookies/client": "/vendor/fastify-cloudfront-cookies/client/index.js" } }</script>
     <script src="/vendor/hls.min.js"></script>
     <script type="module" src="/player.js"></script>

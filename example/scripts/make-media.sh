@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes the example's HLS streams: one short, small stream per course, with a visible test
-# pattern, the course title and a tone, so it is plain which course is playing.
+# Makes the example's streams: one short, small stream per course, with a visible test pattern,
+# the course title and a tone, so it is plain which course is playing; in HLS (index.m3u8) and,
+# the same pictures and sound, in MPEG-DASH (dash/manifest.mpd: fMP4 segments, SegmentTemplate).
 #
 #   sudo apt-get install -y ffmpeg fonts-dejavu-core   # Debian's ffmpeg has libx264
 #   example/scripts/make-media.sh
@@ -41,6 +42,17 @@ make () {
     -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact \
     -f hls -hls_time "$SEGMENT" -hls_playlist_type vod -hls_segment_filename "$out/segment-%02d.ts" \
     "$out/index.m3u8"
+  mkdir -p "$out/dash"
+  ffmpeg -hide_banner -loglevel error -y \
+    -f lavfi -i "$pattern=size=320x180:rate=$FPS" \
+    -f lavfi -i "sine=frequency=$tone:sample_rate=44100" \
+    -t "$SECONDS_LONG" \
+    -vf "format=yuv420p$text" \
+    -c:v libx264 -profile:v baseline -level 3.0 -preset veryfast -crf 30 -maxrate 160k -bufsize 320k \
+    -g $((FPS * SEGMENT)) -keyint_min $((FPS * SEGMENT)) -sc_threshold 0 \
+    -c:a aac -b:a 48k -ac 1 \
+    -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact \
+    -f dash -seg_duration "$SEGMENT" -use_timeline 0 "$out/dash/manifest.mpd"
   echo "$out: $(ls "$out" | wc -l) files, $(du -sk "$out" | cut -f1) KB"
 }
 

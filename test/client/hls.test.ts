@@ -2,12 +2,9 @@
 // the local edge with the real plugin's cookies; a segment the edge answers 403 costs one refresh and one retry.
 import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core'
-import { createEdgeServer } from '../../src/edge/index.js'
-import { BROWSER, ROOT, KEY_PAIR_ID, keepAliveApp, launch, until, type KeepAliveApp } from './serve.js'
+import { BROWSER, ROOT, cookieStack, launch, until, type KeepAliveApp } from './serve.js'
 
 const OWNED = '/courses/hls-basics/'
 const hlsScript = readFileSync(require.resolve('hls.js/dist/hls.min.js'))
@@ -16,34 +13,15 @@ interface Hit { path: string, status: number }
 interface Change { state: string, expires: number | null, status: number }
 interface HlsError { details: string, fatal: boolean, code: number | undefined, url: string | undefined }
 
-async function stack (t: Test): Promise<{ server: KeepAliveApp, edgeUrl: string }> {
-  // The app signs for the edge's URL and the edge lets the app's page read it: the edge's port comes first.
-  const socket = createServer()
-  await new Promise<void>((resolve) => socket.listen(0, 'localhost', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { socket.close(() => resolve()); socket.closeAllConnections() }))
-  const edgeUrl = `http://localhost:${(socket.address() as AddressInfo).port}`
-  const server = await keepAliveApp({
-    ttl: 600, // no scheduled refresh during the test: every refresh seen comes from a 403
-    distribution: edgeUrl,
-    extra: (app) => {
+function stack (t: Test): Promise<{ server: KeepAliveApp, edgeUrl: string }> {
+  return cookieStack(t, {
+    root: join(ROOT, 'example', 'media'),
+    owned: OWNED,
+    extra: (app, edgeUrl) => {
       app.get('/vendor/hls.min.js', async (_request, reply) => reply.type('text/javascript').send(hlsScript))
       app.get('/player', async (_request, reply) => reply.type('text/html').send(playerPage(`${edgeUrl}${OWNED}index.m3u8`)))
     }
   })
-  t.teardown(() => server.app.close())
-  server.control.prefix = OWNED
-  server.clock.now = Date.now()
-  // The plugin's clock is the test's; here it follows the real one.
-  const ticking = setInterval(() => { server.clock.now = Date.now() }, 50)
-  t.teardown(() => clearInterval(ticking))
-  const edge = await createEdgeServer({
-    keys: { [KEY_PAIR_ID]: server.publicKey },
-    origin: { root: join(ROOT, 'example', 'media') },
-    cors: { origins: [server.url] }
-  }, { serverFactory: (handler) => socket.on('request', handler) })
-  t.teardown(() => edge.close())
-  await edge.ready()
-  return { server, edgeUrl }
 }
 
 function playerPage (playlist: string): string {

@@ -2,12 +2,16 @@
 // browsers load it, and an app with the real plugin whose clock the test moves with the page's fake one.
 import { generateKeyPairSync } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import ts from 'typescript'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Test } from 'tap'
 import fastifyCloudfrontCookies from '../../src/index.js'
+import { createEdgeServer } from '../../src/edge/index.js'
 import { findBrowser } from '../helpers/browser.js'
 
 /** The browser the client tests drive (CHROMIUM_PATH, then the usual names). */
@@ -15,13 +19,13 @@ export const BROWSER = findBrowser()
 export const ROOT = resolve(__dirname, '..', '..')
 export const KEY_PAIR_ID = 'K2JCJMDEHXQW5F'
 
-export function launch (): Promise<Browser> {
+export function launch (extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: BROWSER.path,
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs
     ],
     timeout: 60_000
   })
@@ -170,4 +174,35 @@ export function setVisibility (page: Page, state: 'visible' | 'hidden'): Promise
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${state === 'hidden'} })
     document.dispatchEvent(new Event('visibilitychange'))
   })()`)
+}
+
+/**
+ * The app with the real plugin and the local edge in front of `root`, each knowing the other: the app signs
+ * for the edge's URL and the edge lets the app's pages read it (credentialed CORS), so the edge's port comes
+ * first. The app grants `owned`; its clock follows the real one. `extra` adds the test's pages to the app.
+ */
+export async function cookieStack (t: Test, options: { root: string, owned: string, extra?: (app: FastifyInstance, edgeUrl: string) => void }): Promise<{ server: KeepAliveApp, edgeUrl: string }> {
+  const socket = createServer()
+  await new Promise<void>((resolve) => socket.listen(0, 'localhost', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { socket.close(() => resolve()); socket.closeAllConnections() }))
+  const edgeUrl = `http://localhost:${(socket.address() as AddressInfo).port}`
+  const server = await keepAliveApp({
+    ttl: 600, // no scheduled refresh during the test: every refresh seen comes from a 403
+    distribution: edgeUrl,
+    extra: (app) => options.extra?.(app, edgeUrl)
+  })
+  t.teardown(() => server.app.close())
+  server.control.prefix = options.owned
+  server.clock.now = Date.now()
+  // The plugin's clock is the test's; here it follows the real one.
+  const ticking = setInterval(() => { server.clock.now = Date.now() }, 50)
+  t.teardown(() => clearInterval(ticking))
+  const edge = await createEdgeServer({
+    keys: { [KEY_PAIR_ID]: server.publicKey },
+    origin: { root: options.root },
+    cors: { origins: [server.url] }
+  }, { serverFactory: (handler) => socket.on('request', handler) })
+  t.teardown(() => edge.close())
+  await edge.ready()
+  return { server, edgeUrl }
 }

@@ -154,6 +154,23 @@ if (browser.path === undefined) {
       t.same(progress, { sent: progress.sent, finished: progress.sent, failed: 0 }, 'each one completed, none pending or failed')
     })
 
+    await t.test('the DASH rendition: dash.js plays the course\'s MPD and its segments with the same cookies', async (t) => {
+      const from = edgeHits.length
+      await page.goto(`${appUrl}/courses/hls-basics/dash`)
+      await page.waitForFunction('document.getElementById("video").currentTime >= 3', null, { timeout: 60_000 })
+      const seen = edgeHits.slice(from)
+      t.ok(seen.some((h) => h.path === `${OWNED}dash/manifest.mpd` && h.status === 200), 'the MPD answered 200 at the edge')
+      t.ok(seen.filter((h) => h.path.startsWith(`${OWNED}dash/`) && h.path.endsWith('.m4s') && h.status === 200).length >= 4, 'its segments answered 200')
+      t.same(seen.filter((h) => h.status !== 200 && h.status !== 304), [], 'nothing refused')
+      t.equal(await page.textContent('#player'), 'playing', 'the page says it plays')
+
+      const [other] = await Promise.all([page.waitForResponse(`${appUrl}/courses/edge-caching/dash`), page.goto(`${appUrl}/courses/edge-caching/dash`)])
+      t.equal(await other.headerValue('cloudfront-grant-expires'), null, "Bob's course: the page opens without a grant")
+      await page.waitForSelector('#player.refused')
+      t.match(await page.textContent('#player'), /refused/, 'the page says the edge refused it')
+      t.ok(hits(`${OTHER}dash/manifest.mpd`, 403).length >= 1, 'the edge answered 403 for its MPD')
+    })
+
     await t.test('at phone width (390 px) the course page fits, and plays', async (t) => {
       const phone = await context.newPage()
       t.teardown(() => phone.close())
