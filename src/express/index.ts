@@ -2,10 +2,11 @@ import {
   STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse
 } from 'node:http'
 import { createGrantServices, type Playlists } from '../core/grants/compose.js'
+import { isThenable } from '../core/guards.js'
 import type { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
+  type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
   type GrantResult, type ManifestGrantOptions
 } from '../core/grants/types.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'

@@ -1,5 +1,6 @@
 import { grantCookieNames, serializeClearCookies } from '../cookies.js'
 import { normaliseClientIp } from '../ip.js'
+import { isThenable } from '../guards.js'
 import type { CloudFrontCookies, SignCookiesOptions, SignUrlOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
 import { pathOf } from '../url.js'
@@ -11,7 +12,7 @@ import type { ResolvedGrantOptions, ResolvedManifests } from './options.js'
 import { RuleBook, checkPrefix, slotOf, type CompiledRule, type PendingGrant } from './rule-book.js'
 import { heldValuesOf } from './signed-values.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
+  type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
   type GrantRuleSettings, type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
@@ -105,7 +106,7 @@ export class GrantEngine<Req = unknown> {
     const rules = this.rules
     if (config !== undefined) {
       const rule = rules.compile(config, where, routeParams(url))
-      return (rawUrl, params) => rules.pending(rule, params)
+      return (_rawUrl, params) => rules.pending(rule, params)
     }
     const candidates = rules.rulesForRoute(url)
     if (candidates.length === 0) return null

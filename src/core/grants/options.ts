@@ -1,7 +1,7 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
-import { closestName, domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
+import { closestName, domainCovers, isLocalHost, positive, refuseUnknownKeys } from '../guards.js'
 import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
 import type { PlaylistsOptions } from '../playlists/mirror.js'
@@ -103,15 +103,6 @@ export function resolveLifetime (
     throw new FST_ERR_CF_INVALID_OPTION(name, `must be shorter than ttl (${ttl}s)`)
   }
   return { ttl, refreshBefore }
-}
-
-export function positive (value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) <= 0) {
-    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a ' +
-    'positive whole number')
-  }
-  return value as number
 }
 
 export function optionalFunction (value: unknown, name: string): void {

@@ -1,9 +1,10 @@
 import { signedManifestUrl } from '../manifests/url.js'
 import type { GrantEngine, PipelineResult } from './engine.js'
+import { isThenable } from '../guards.js'
 import { manifestGrant } from './manifest-grant.js'
 import type { PendingGrant } from './rule-book.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary,
+  type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary,
   type Issued, type ManifestGrantOptions, type MaybePromise, type NoGrantReason
 } from './types.js'
 

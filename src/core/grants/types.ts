@@ -274,7 +274,3 @@ export interface Issued {
   /** The set's values as a `Cookie` header (kept when it was signed). */
   cookieHeader: string
 }
-
-export function isThenable<T> (v: unknown): v is PromiseLike<T> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
-}
