@@ -105,9 +105,13 @@ const DASH_TYPE = 'application/dash+xml'
 /**
  * Whether a source is a DASH MPD (or a remote element of one): a `.mpd` path, or text that starts
  * as XML does. Anything else is read as HLS, which starts with "#EXTM3U" (and refused otherwise).
+ * A `.m3u8` or `.m3u` path is always HLS: a player that asked for it reads it as HLS, so XML in it
+ * is refused rather than served as an MPD.
  */
 export function isMpd (cdnPath: string, text: string): boolean {
-  if (cdnPath.toLowerCase().endsWith('.mpd')) return true
+  const path = cdnPath.toLowerCase()
+  if (path.endsWith('.mpd')) return true
+  if (path.endsWith('.m3u8') || path.endsWith('.m3u')) return false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     // A byte order mark, then XML white space.
