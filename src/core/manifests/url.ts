@@ -45,7 +45,8 @@ export function signedManifestUrl (grant: SignedPrefix, path: string, options: M
   }
   const templates = options.templates
   if (typeof templates !== 'object' || templates === null || typeof templates.keyPairId !== 'string') {
-    throw new FST_ERR_CF_INVALID_OPTION('templates', 'expected what the manifests were templated for: readManifestTemplates(folder)')
+    throw new FST_ERR_CF_INVALID_OPTION('templates',
+      'expected what the manifests were templated for: readManifestTemplates(folder)')
   }
   const prefix = grant?.prefix
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
@@ -53,7 +54,8 @@ export function signedManifestUrl (grant: SignedPrefix, path: string, options: M
   }
   checkManifestPath(path, prefix)
   const query = grant.signedQuery()
-  if (typeof query !== 'string' || queryValue(query, 'Policy') === undefined || queryValue(query, 'Signature') === undefined) {
+  if (typeof query !== 'string' || queryValue(query, 'Policy') === undefined ||
+    queryValue(query, 'Signature') === undefined) {
     throw new FST_ERR_CF_MANIFEST_KEY('the grant holds no signed prefix policy (Policy and Signature)')
   }
   checkTemplatesKey(templates, queryValue(query, 'Key-Pair-Id'), queryValue(query, 'Hash-Algorithm') ?? 'SHA1')
