@@ -14,6 +14,5 @@ export { playlistLifetime, type Lifetime, type PlaylistLifetimeSettings } from '
 export { createLoader, fileFor, type PlaylistOrigin, type PlaylistLoader } from './origin.js'
 export { negotiateEncoding, type PlaylistEncoding } from './compress.js'
 export {
-  PlaylistMirror, type PlaylistsOptions, type PlaylistAccess, type CoveredPath, type SignedQuery, type PlaylistResponse,
-  type MirrorStats
+  PlaylistMirror, type PlaylistsOptions, type PlaylistAccess, type CoveredPath, type SignedQuery, type PlaylistResponse
 } from './mirror.js'

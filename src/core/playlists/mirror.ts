@@ -13,10 +13,10 @@ import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
 import { variableName, withVariable } from './variables.js'
 import { createLoader, type PlaylistOrigin } from './origin.js'
-import { PlaylistSources, type SourceStats } from './sources.js'
+import { PlaylistSources } from './sources.js'
 import { playlistLifetime, type Lifetime } from './lifetime.js'
 import { compressBody, negotiateEncoding, MIN_COMPRESS_BYTES, type PlaylistEncoding } from './compress.js'
-import { refuseUnknownKeys } from '../guards.js'
+import { isThenable, positive, refuseUnknownKeys } from '../guards.js'
 
 // The playlist mirror: `GET <prefix>/courses/42/720p/index.m3u8` answers the CDN's
 // `/courses/42/720p/index.m3u8`, rewritten for the signed-in user; a DASH MPD (`.mpd`) likewise.
@@ -106,13 +106,6 @@ export interface PlaylistResponse {
   body: Buffer
 }
 
-export interface MirrorStats extends SourceStats {
-  /** Responses built (rendered for a new query or a new source). */
-  renders: number
-  /** Bodies compressed. */
-  compressions: number
-}
-
 const HLS_TYPE = 'application/vnd.apple.mpegurl'
 const DASH_TYPE = 'application/dash+xml'
 
@@ -160,18 +153,6 @@ class Rendered {
   }
 }
 
-function isThenable<T> (v: unknown): v is PromiseLike<T> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
-}
-
-function count (value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) <= 0) {
-    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
-  }
-  return value as number
-}
-
 const PLAYLISTS_KEYS = [
   'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'maxLoads', 'timeout',
   'cache', 'responseCacheBytes', 'compress', 'variables'
@@ -187,10 +168,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private readonly compact: boolean
   private readonly lifetimes: { margin: number, maxTtl: number }
   private readonly maxRenderedBytes: number
-  private renders = 0
   /** Large renderings in progress, shared by concurrent requests. */
   private readonly rendering = new Map<string, Promise<Rendered>>()
-  private compressions = 0
 
   constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
     if (typeof options !== 'object' || options === null) {
@@ -221,15 +200,15 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const load = createLoader(options.origin, {
       distribution: access.distribution,
       signUrl: access.signUrl,
-      maxBytes: count(options.maxBytes, 'playlists.maxBytes', 4 * 1024 * 1024),
-      timeout: count(options.timeout, 'playlists.timeout', 10_000)
+      maxBytes: positive(options.maxBytes, 'playlists.maxBytes', 4 * 1024 * 1024),
+      timeout: positive(options.timeout, 'playlists.timeout', 10_000)
     })
     const outside = options.outside ?? 'refuse'
     const mirror = prefix
     const distribution = access.distribution
     const variable = variableName(options.variables, 'playlists.variables')
     this.compact = variable !== null
-    const limits = { maxUris: count(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
+    const limits = { maxUris: positive(options.maxUris, 'playlists.maxUris', DEFAULT_MAX_URIS) }
     this.sources = new PlaylistSources(load, async (playlistPath, text, granted) => {
       const context = { playlistPath, distribution, prefix: granted, mirror, outside }
       // The same grant, bounds and refusals for both formats; variables are HLS's own.
@@ -237,13 +216,13 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
       const compiled = await compilePlaylistInSlices(text, context, limits)
       return variable === null ? compiled : withVariable(compiled, variable)
     }, {
-      max: count(options.cache?.max, 'playlists.cache.max', 1000),
-      maxBytes: count(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
-      maxLoads: count(options.maxLoads, 'playlists.maxLoads', 32),
+      max: positive(options.cache?.max, 'playlists.cache.max', 1000),
+      maxBytes: positive(options.cache?.maxBytes, 'playlists.cache.maxBytes', 32 * 1024 * 1024),
+      maxLoads: positive(options.maxLoads, 'playlists.maxLoads', 32),
       now: access.now
     })
-    const responseCacheBytes = count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)
-    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes',
+    const responseCacheBytes = positive(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)
+    this.maxRenderedBytes = positive(options.maxRenderedBytes, 'playlists.maxRenderedBytes',
       Math.min(8 * 1024 * 1024, responseCacheBytes))
     // A rendering the response cache cannot keep would be rendered again on every request.
     if (this.maxRenderedBytes > responseCacheBytes) {
@@ -362,7 +341,6 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   }
 
   private keep (key: string, compiled: CompiledPlaylist, body: Buffer, headers: Record<string, string>): Rendered {
-    this.renders++
     const rendered = new Rendered(compiled, body, headers)
     this.responses.set(key, rendered)
     return rendered
@@ -381,7 +359,6 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     if (body !== undefined) return { headers: rendered.headers.get(encoding) as Record<string, string>, body }
     const r = rendered
     return compressBody(r.identity, encoding, this.compact).then((out) => {
-      this.compressions++
       if (!r.bodies.has(encoding)) {
         r.add(encoding, out)
         // Stored again so that the cache counts the new size.
@@ -389,9 +366,5 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
       }
       return { headers: r.headers.get(encoding) as Record<string, string>, body: out }
     })
-  }
-
-  stats (): MirrorStats {
-    return { ...this.sources.stats(), renders: this.renders, compressions: this.compressions }
   }
 }
