@@ -26,5 +26,8 @@ export type { DurationInput, TimeInput } from './core/time.js'
 export type { SameSite } from './core/cookies.js'
 export { rewritePlaylist, type RewritePlaylistOptions } from './core/playlists/rewrite.js'
 export { rewriteMpd, type RewriteMpdOptions } from './core/playlists/mpd/rewrite.js'
+export {
+  templateManifests, type TemplateReport, type TemplatedManifest, type TemplateSettings
+} from './core/manifests/index.js'
 export type { PlaylistsOptions } from './core/playlists/mirror.js'
 export type { PlaylistOrigin } from './core/playlists/origin.js'
