@@ -25,7 +25,7 @@ export type { KeyInput, KeyType } from './core/keys.js'
 export type { DurationInput, TimeInput } from './core/time.js'
 export type { SameSite } from './core/cookies.js'
 export { rewritePlaylist, type RewritePlaylistOptions } from './core/playlists/rewrite.js'
-export { rewriteMpd, type RewriteMpdOptions } from './core/playlists/mpd/rewrite.js'
+export { rewriteMpd, type RewriteMpdOptions } from './core/playlists/mpd-rewrite.js'
 export {
   templateManifests, type TemplateReport, type TemplatedManifest, type TemplateSettings
 } from './core/manifests/index.js'

@@ -4,7 +4,8 @@ import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { main } from '../../src/cli/main.js'
+import { main, nameTheFlag } from '../../src/cli/main.js'
+import { COMMANDS } from '../../src/cli/commands.js'
 import { errorCode, rawGet, tempDir } from '../edge/helpers.js'
 import { inProcess } from './helpers.js'
 
@@ -171,8 +172,6 @@ t.test('no output ever contains the private key', async (t) => {
 })
 
 t.test('the flag is named from the error\'s option property, never from its message', async (t) => {
-  const { nameTheFlag } = await import('../../src/cli/main.js')
-  const { COMMANDS } = await import('../../src/cli/commands.js')
   const signUrl = COMMANDS['sign-url'] as NonNullable<typeof COMMANDS[string]>
   const argv = ['https://media.example.com/a.ts', '--ip', '10.0.0.300', '--expires-in', '5x']
   // A message that names another option: the property decides.

@@ -6,6 +6,8 @@ import {
 } from '../../src/core/guards.js'
 import { originOf, pathCharSource, RAW_PATH_RE } from '../../src/core/url.js'
 import { parseSetCookie, storeCookie, whyNotSent } from '../../src/core/doctor/jar.js'
+import { createSigner } from '../../src/core/signer.js'
+import { rsaKey } from '../helpers/keys.js'
 
 t.test('originOf compares hosts as browsers do: case-insensitively', async (t) => {
   t.equal(originOf('https://Media.Example.COM/courses/42/index.m3u8'), 'https://media.example.com')
@@ -73,8 +75,6 @@ t.test('one path-character rule: * and ; only where allowed', async (t) => {
 })
 
 t.test('coded errors carry the option they are about', async (t) => {
-  const { createSigner } = await import('../../src/core/signer.js')
-  const { rsaKey } = await import('../helpers/keys.js')
   const signer = createSigner({ keyPairId: rsaKey.keyPairId, privateKey: rsaKey.privatePem })
   const url = 'https://media.example.com/a.ts'
   t.throws(() => signer.signUrlSync(url, { expiresIn: '5x' }), { code: 'FST_ERR_CF_INVALID_TIME', option: 'expiresIn' })

@@ -1,5 +1,5 @@
 import { FST_ERR_CF_MANIFEST_TEMPLATE } from '../errors.js'
-import { readMpd, XLINK_NAMESPACE, type MpdElement } from '../playlists/mpd/parse.js'
+import { readMpd, XLINK_NAMESPACE, type MpdElement } from '../playlists/mpd-reader.js'
 import { schemeOf } from '../playlists/rewrite.js'
 import { checkReference, resolveSettings, type ResolvedSettings, type TemplateSettings } from './reference.js'
 

@@ -4,11 +4,11 @@ export {
   rewritePlaylist, compilePlaylist, renderPlaylist, type RewritePlaylistOptions,
   type CompiledPlaylist
 } from './rewrite.js'
-export { rewriteMpd, compileMpd, renderMpd, xmlQuery, type RewriteMpdOptions } from './mpd/rewrite.js'
+export { rewriteMpd, compileMpd, renderMpd, xmlQuery, type RewriteMpdOptions } from './mpd-rewrite.js'
 export {
   readMpd, MpdReader, isDashNamespace, DASH_NAMESPACE, type MpdElement, type MpdAttribute, type MpdContent,
   type MpdHandlers
-} from './mpd/parse.js'
+} from './mpd-reader.js'
 export type { PlaylistContext } from './context.js'
 export { playlistLifetime, type Lifetime, type PlaylistLifetimeSettings } from './lifetime.js'
 export { createLoader, fileFor, type PlaylistOrigin, type PlaylistLoader } from './origin.js'

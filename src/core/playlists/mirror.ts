@@ -4,7 +4,7 @@ import {
   FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
-import { compileMpdInSlices, xmlQuery } from './mpd/rewrite.js'
+import { compileMpdInSlices, xmlQuery } from './mpd-rewrite.js'
 import {
   compilePlaylistInSlices, renderPlaylistBody, renderPlaylistBodyInSlices, renderedSize, DEFAULT_MAX_URIS,
   type CompiledPlaylist

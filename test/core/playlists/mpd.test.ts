@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { SaxesParser, type SaxesTagNS } from 'saxes'
 import { rewriteMpd, compileMpd, renderMpd, xmlQuery, readMpd } from '../../../src/core/playlists/index.js'
-import { compileMpdInSlices } from '../../../src/core/playlists/mpd/rewrite.js'
+import { compileMpdInSlices } from '../../../src/core/playlists/mpd-rewrite.js'
 import { renderPlaylistBody } from '../../../src/core/playlists/rewrite.js'
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'mpd')

@@ -1,11 +1,11 @@
 import {
   FST_ERR_CF_INVALID_MPD, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_MPD_OUTSIDE, FST_ERR_CF_PLAYLIST_TOO_LARGE
-} from '../../errors.js'
-import { resolveContext, type PlaylistContext, type ResolvedContext } from '../context.js'
+} from '../errors.js'
+import { resolveContext, type PlaylistContext, type ResolvedContext } from './context.js'
 import {
   alreadySigned, encode, quote, schemeOf, DEFAULT_MAX_URIS, QUERY_RE, type CompiledPlaylist, type PlaylistLimits
-} from '../rewrite.js'
-import { MpdReader, XLINK_NAMESPACE, type MpdContent, type MpdElement } from './parse.js'
+} from './rewrite.js'
+import { MpdReader, XLINK_NAMESPACE, type MpdContent, type MpdElement } from './mpd-reader.js'
 
 // The MPD rewrite (ISO/IEC 23009-1), compiled once per source like the HLS one: the text around
 // the places where the signed query goes, so a user's MPD is a join with their query, XML-escaped.

@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesAttributeNS, type SaxesTagNS } from 'saxes'
-import { FST_ERR_CF_INVALID_MPD } from '../../errors.js'
+import { FST_ERR_CF_INVALID_MPD } from '../errors.js'
 
 // One reader of MPD text for every tool that needs it (the mirror's rewrite, a publish-time
 // check): saxes, a strict streaming XML parser, reports where each element and attribute value
