@@ -12,6 +12,8 @@
 //    where every request signs.
 //   npm run bench:plugin   (BENCH_DURATION=seconds per row, default 2; BENCH_ROUNDS, default 5;
 //                           BENCH_PAIR_ROUNDS, default 7; BENCH_ONLY=rows,to,run)
+// BENCH_BASE=<another checkout, built> measures only this build against that one, as pairs: the cached
+// and fresh-client rows of both served at the same time (the other build's own bench/plugin.mjs serves its side).
 import { execFileSync, fork } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -128,8 +130,12 @@ async function sample () {
 }
 const SAMPLE = process.argv[2] === 'serve' ? null : await sample()
 
+const BASE = process.env.BENCH_BASE
+
 async function start (name, load, cpus) {
-  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_SAMPLE: SAMPLE } })
+  const [scenario, other] = name.split('@')
+  const script = other === 'base' ? `${BASE}/bench/plugin.mjs` : fileURLToPath(import.meta.url)
+  const child = fork(script, ['serve', scenario], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, BENCH_SAMPLE: SAMPLE } })
   const { port, cookie } = await new Promise((resolve) => child.once('message', resolve))
   pin(child.pid, cpus)
   return { name, child, load: load(cookie), url: `http://127.0.0.1:${port}/courses/42/player` }
@@ -199,7 +205,25 @@ async function memoryPerSet (count) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
+async function againstBase () {
+  const load = { 'plugin-cached': () => ({ headers: { 'x-user': 'alice' } }), 'plugin-fresh-client': (cookie) => ({ headers: { 'x-user': 'alice', cookie } }) }
+  pin(process.pid, '1')
+  const pairs = new Map(Object.keys(load).map((name) => [name, []]))
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const name of Object.keys(load)) {
+      const [b, r] = await measure([await start(`${name}@base`, load[name], '0'), await start(name, load[name], '0')])
+      pairs.get(name).push(r.rps / b.rps)
+    }
+  }
+  console.log('\nThis build against %s, pairs served at the same time on one core (%d rounds of %d s)\n', BASE, PAIR_ROUNDS, DURATION)
+  console.log('| row | median ratio (this / base) | range | rounds |\n|---|---:|---|---|')
+  for (const [name, list] of pairs) {
+    console.log(`| ${name} | ${median(list).toFixed(3)} | ${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)} | ${list.map((x) => x.toFixed(2)).join(' ')} |`)
+  }
+}
+
 async function main () {
+  if (BASE) return againstBase()
   const specs = [
     // The bare route gets the same request as the fresh client (a Cookie header with a full set).
     ['bare', (cookie) => ({ headers: { 'x-user': 'alice', cookie } })],
