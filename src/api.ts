@@ -18,7 +18,7 @@ export {
 } from './core/doctor/index.js'
 export type {
   GrantOptions, GrantRule, GrantRuleSettings, SigningKey, CookieOptions, GetUserFunction, AuthorizeFunction, UserId,
-  GrantResult, ExplicitGrantOptions, GrantStats
+  GrantResult, ExplicitGrantOptions, ManifestGrantOptions, ManifestsOptions, GrantStats
 } from './core/grants/types.js'
 export type { ParamCheck } from './core/grants/patterns.js'
 export type { KeyInput, KeyType } from './core/keys.js'

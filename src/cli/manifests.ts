@@ -22,7 +22,13 @@ Exit status: 0 templated, 1 a manifest refused (nothing written), 2 bad argument
 export const manifests: Command = {
   summary: 'template HLS playlists and DASH MPDs for static signed URLs (cookie-less, no app in the media path)',
   help: HELP,
-  flags: { keyPairId: '--key-pair-id', hashAlgorithm: '--hash-algorithm', baseUrl: '--base-url', inDir: '<in-dir>', outDir: '<out-dir>' },
+  flags: {
+    keyPairId: '--key-pair-id',
+    hashAlgorithm: '--hash-algorithm',
+    baseUrl: '--base-url',
+    inDir: '<in-dir>',
+    outDir: '<out-dir>'
+  },
   async run (args, io) {
     const p = parse(args, {
       'key-pair-id': { type: 'string' },
@@ -30,11 +36,19 @@ export const manifests: Command = {
       'base-url': { type: 'string' }
     }, 3)
     const [action, inDir, outDir] = p.positionals
-    if (action !== 'template') usage(action === undefined ? 'give an action: manifests template <in-dir> <out-dir>' : `unknown action "${action}": the action is template`)
-    if (inDir === undefined || outDir === undefined) usage('give the folder to template and the folder to write: manifests template <in-dir> <out-dir>')
+    if (action !== 'template') {
+      usage(action === undefined
+        ? 'give an action: manifests template <in-dir> <out-dir>'
+        : `unknown action "${action}": the action is template`)
+    }
+    if (inDir === undefined || outDir === undefined) {
+      usage('give the folder to template and the folder to write: manifests template <in-dir> <out-dir>')
+    }
     const keyPairId = required(p, 'key-pair-id')
     const hashAlgorithm = str(p, 'hash-algorithm')
-    if (hashAlgorithm !== undefined && hashAlgorithm !== 'SHA1' && hashAlgorithm !== 'SHA256') usage(`--hash-algorithm ${hashAlgorithm}: expected SHA1 or SHA256`)
+    if (hashAlgorithm !== undefined && hashAlgorithm !== 'SHA1' && hashAlgorithm !== 'SHA256') {
+      usage(`--hash-algorithm ${hashAlgorithm}: expected SHA1 or SHA256`)
+    }
     const baseUrl = str(p, 'base-url')
     const { templateManifests } = await import('../core/manifests/folder.js')
     const report = await templateManifests(inDir, outDir, {
@@ -43,12 +57,15 @@ export const manifests: Command = {
       ...(baseUrl !== undefined ? { baseUrl } : {})
     })
     const count = (status: string): number => report.manifests.filter((m) => m.status === status).length
+    const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`
     const width = Math.max(0, ...report.manifests.map((m) => m.path.length))
     for (const m of report.manifests) {
-      io.out(`${m.status.padEnd(11)}  ${m.path.padEnd(width)}  ${m.format === 'hls' ? `${m.uris} URI${m.uris === 1 ? '' : 's'}` : 'Annex I URL parameters'}`)
+      const signed = m.format === 'hls' ? plural(m.uris, 'URI') : 'Annex I URL parameters'
+      io.out(`${m.status.padEnd(11)}  ${m.path.padEnd(width)}  ${signed}`)
     }
-    io.out(`${report.manifests.length} manifest${report.manifests.length === 1 ? '' : 's'} for key ${report.keyPairId} (${report.hashAlgorithm}): ` +
-      `${count('templated')} templated, ${count('retemplated')} templated again for this key, ${count('unchanged')} unchanged; ${report.copied} other file${report.copied === 1 ? '' : 's'} copied`)
+    io.out(`${plural(report.manifests.length, 'manifest')} for key ${report.keyPairId} (${report.hashAlgorithm}): ` +
+      `${count('templated')} templated, ${count('retemplated')} templated again for this key, ` +
+      `${count('unchanged')} unchanged; ${plural(report.copied, 'other file')} copied`)
     io.out(`sidecar: ${report.sidecar}`)
     if (report.manifests.length === 0) io.err('warning: no .m3u8, .m3u or .mpd file in the folder')
     return 0

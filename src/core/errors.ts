@@ -89,21 +89,21 @@ export const FST_ERR_CF_PLAYLIST_OUTSIDE = createError('FST_ERR_CF_PLAYLIST_OUTS
  * A playlist is too large to mirror: more URIs than playlists.maxUris, or a rendering over playlists.maxRenderedBytes.
  */
 export const FST_ERR_CF_PLAYLIST_TOO_LARGE = createError('FST_ERR_CF_PLAYLIST_TOO_LARGE',
-  'HLS playlist too large to mirror: %s', 502)
+  'Playlist or MPD too large to mirror: %s', 502)
 /** More playlists are being loaded from the origin at once than playlists.maxLoads allows. */
-export const FST_ERR_CF_PLAYLIST_BUSY = createError('FST_ERR_CF_PLAYLIST_BUSY', 'HLS playlist origin busy: %s', 503)
+export const FST_ERR_CF_PLAYLIST_BUSY = createError('FST_ERR_CF_PLAYLIST_BUSY', 'Manifest origin busy: %s', 503)
 /** The playlist origin has no playlist at this path. */
-export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND', 'HLS playlist not found: %s',
-  404)
+export const FST_ERR_CF_PLAYLIST_NOT_FOUND = createError('FST_ERR_CF_PLAYLIST_NOT_FOUND',
+  'Playlist or MPD not found: %s', 404)
 /** The playlist origin failed (a network error, an HTTP error status, a load function that threw). */
-export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN', 'HLS playlist origin failed: %s',
-  502)
+export const FST_ERR_CF_PLAYLIST_ORIGIN = createError('FST_ERR_CF_PLAYLIST_ORIGIN',
+  'Manifest origin failed: %s', 502)
 /** A mirrored playlist was asked for without a signed-in user. */
-export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER', 'Sign in to get this playlist',
-  401)
+export const FST_ERR_CF_PLAYLIST_NO_USER = createError('FST_ERR_CF_PLAYLIST_NO_USER',
+  'Sign in to get this playlist or MPD', 401)
 /** The signed-in user may not have this playlist (`authorize` did not return true). */
 export const FST_ERR_CF_PLAYLIST_FORBIDDEN = createError('FST_ERR_CF_PLAYLIST_FORBIDDEN',
-  'This playlist is not granted to the user', 403)
+  'This playlist or MPD is not granted to the user', 403)
 /** An MPD cannot be mirrored: not well-formed XML, not an MPD, or something the rewrite refuses to read (a DOCTYPE). */
 export const FST_ERR_CF_INVALID_MPD = createError('FST_ERR_CF_INVALID_MPD', 'Invalid DASH MPD: %s', 502)
 /** An MPD URL leaves the granted prefix, and the mirror is set to refuse such MPDs. */

@@ -2,11 +2,12 @@ import {
   STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type ServerResponse
 } from 'node:http'
 import { createGrantServices, type Playlists } from '../core/grants/compose.js'
+import { isThenable } from '../core/guards.js'
 import type { GrantEngine } from '../core/grants/engine.js'
 import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
-  type GrantResult
+  type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
+  type GrantResult, type ManifestGrantOptions
 } from '../core/grants/types.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'
 import type { SignUrlOptions } from '../core/signer.js'
@@ -21,7 +22,7 @@ import { pathOf } from '../core/url.js'
  */
 export type ExpressCloudfrontCookiesOptions<Req = IncomingMessage> = GrantOptions<Req>
 
-export type { GrantResult, ExplicitGrantOptions }
+export type { GrantResult, ExplicitGrantOptions, ManifestGrantOptions }
 
 /** `req.cloudfront`: explicit grants, revocation and URL signing from a handler. Await `grant()` and
  * `revoke()` before responding: the cookies are added when the response headers are written. */
@@ -334,6 +335,11 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
   override grant (prefix: string, options?: ExplicitGrantOptions): Promise<GrantResult | null> {
     this.hook()
     return super.grant(prefix, options)
+  }
+
+  override manifestUrl (path: string, options?: ManifestGrantOptions): Promise<string | null> {
+    this.hook()
+    return super.manifestUrl(path, options)
   }
 
   override revoke (prefix?: string): Promise<void> {

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest, onSendHookHandler } from 'fastify'
+import { isThenable } from '../core/guards.js'
 import { createGrantServices, type GrantServices, type Playlists } from '../core/grants/compose.js'
 import type { GrantEngine } from '../core/grants/engine.js'
 import {
@@ -7,7 +8,7 @@ import {
 } from '../core/grants/response.js'
 import type { PendingGrant } from '../core/grants/rule-book.js'
 import {
-  isThenable, type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings,
+  type ClientInfo, type GrantApi, type GrantInstanceApi, type GrantOptions, type GrantRuleSettings,
   type MaybePromise
 } from '../core/grants/types.js'
 import { pathOf } from '../core/url.js'
@@ -66,8 +67,8 @@ class FastifyClient implements ClientInfo {
 }
 
 const replyHeaders: HeaderAccess<FastifyReply, undefined> = {
-  get: (reply, arg, name) => reply.getHeader(name),
-  set: (reply, arg, name, value) => {
+  get: (reply, _arg, name) => reply.getHeader(name),
+  set: (reply, _arg, name, value) => {
     // Fastify appends to set-cookie on reply.header(), so the merged list replaces the old one.
     if (name === 'set-cookie' && reply.hasHeader(name)) reply.removeHeader(name)
     reply.header(name, value)
@@ -147,7 +148,7 @@ function written (
 /** The hooks that finish each response: a failing handler marks its response; onSend writes what it carries. */
 function finishResponses (fastify: FastifyInstance, engine: GrantEngine<FastifyRequest>): void {
   const expiresHeader = engine.expiresHeader
-  fastify.addHook('onError', function cloudfrontOnError (request, reply, error, next) {
+  fastify.addHook('onError', function cloudfrontOnError (_request, reply, _error, next) {
     // A handler that failed (after grant() or not) gets no grant, whatever status its error handler picks.
     const r = reply as StatefulReply
     if (r[kPending] !== null || r[kState] !== null) stateOf(engine, reply).fail()

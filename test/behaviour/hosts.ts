@@ -18,6 +18,9 @@
 //                                          throws or rejects with ({ authorized: true } with x-authorized),
 //                                          then grant(x-also) when given; 200 with
 //                                          { threw, outcome } as JSON (see probe())
+//   POST /manifest-url                     grant(x-grant) when given, then manifestUrl(x-path) with { duration:
+//                                          x-duration } and { authorized: true } with x-authorized; answers x-status
+//                                          (default 200) with { url } as JSON
 // Identity: the `x-user` header (read by the options' getUser). Client IP: X-Forwarded-For (hosts trust the proxy).
 import type { IncomingHttpHeaders } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
@@ -81,6 +84,17 @@ async function probe (api: GrantApi, headers: IncomingHttpHeaders): Promise<Prob
   return out
 }
 
+// A handler that hands out the signed URL of a templated manifest, without cookies.
+async function manifestUrl (api: GrantApi, headers: IncomingHttpHeaders): Promise<{ url: string | null }> {
+  const duration = headers['x-duration'] === undefined ? {} : { duration: Number(headers['x-duration']) }
+  const authorized = headers['x-authorized'] === undefined ? {} : { authorized: true }
+  if (typeof headers['x-grant'] === 'string') await api.grant(headers['x-grant'])
+  return { url: await api.manifestUrl(String(headers['x-path']), { ...duration, ...authorized }) }
+}
+
+/** The status a handler answers with: x-status, else 200. */
+const statusOf = (headers: IncomingHttpHeaders): number => Number(headers['x-status'] ?? 200)
+
 // A route's own prefix asked for again by its handler, once as the rule grants it, once for longer.
 async function regrant (api: GrantApi, courseId: string): Promise<void> {
   await api.grant(`/courses/${courseId}/`)
@@ -119,6 +133,10 @@ function addRoutes (app: FastifyInstance, api: (request: FastifyRequest, reply: 
     return 'bye'
   })
   app.post('/probe', async (request, reply) => await probe(api(request, reply), request.headers))
+  app.post('/manifest-url', async (request, reply) => {
+    const body = await manifestUrl(api(request, reply), request.headers)
+    return reply.code(statusOf(request.headers)).send(body)
+  })
 }
 
 function injector (app: FastifyInstance): HostApp['request'] {
@@ -187,6 +205,9 @@ export const expressHost: Host = {
       res.send('bye')
     })
     app.post('/probe', async (req, res) => { res.json(await probe(req.cloudfront, req.headers)) })
+    app.post('/manifest-url', async (req, res) => {
+      res.status(statusOf(req.headers)).json(await manifestUrl(req.cloudfront, req.headers))
+    })
     app.use(expressErrors)
     const served = await serve(app)
     return {

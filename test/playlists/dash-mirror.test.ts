@@ -35,7 +35,10 @@ const FILES: Record<string, string> = {
   '/courses/42/doctype.mpd': '<?xml version="1.0"?>\n<!DOCTYPE MPD [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011"><BaseURL>&x;</BaseURL></MPD>',
   '/courses/42/out.mpd': '<MPD xmlns="urn:mpeg:dash:schema:mpd:2011">\n<Period><AdaptationSet><SegmentList><SegmentURL media="../43/a.m4s"/><SegmentURL media="b.m4s"/></SegmentList></AdaptationSet></Period></MPD>',
   '/courses/42/hls-inside.mpd': '#EXTM3U\n#EXTINF:4,\na.ts\n',
-  '/courses/42/remote.xml': '<Period xmlns="urn:mpeg:dash:schema:mpd:2011"><AdaptationSet><SegmentTemplate media="ad-$Number$.m4s"/></AdaptationSet></Period>'
+  '/courses/42/xml-inside.m3u8': COURSE_42,
+  '/courses/42/xml-inside.M3U': '\ufeff\n' + COURSE_42,
+  '/courses/42/remote.xml': '<Period xmlns="urn:mpeg:dash:schema:mpd:2011"><AdaptationSet><SegmentTemplate media="ad-$Number$.m4s"/></AdaptationSet></Period>',
+  '/courses/42/remote-period': '<Period xmlns="urn:mpeg:dash:schema:mpd:2011"><AdaptationSet><SegmentTemplate media="ad-$Number$.m4s"/></AdaptationSet></Period>'
 }
 
 const root = tempDir(t, 'cf-dash-')
@@ -159,6 +162,8 @@ for (const host of playlistHosts) {
       const remote = await app.get('/hls/courses/42/remote.xml', { 'x-user': 'alice' })
       t.equal(remote.headers['content-type'], 'application/dash+xml', 'a remote element (xlink) by its XML text')
       t.match(remote.body.toString(), 'media="https://media.example.com/courses/42/ad-$Number$.m4s?Policy=')
+      const bare = await app.get('/hls/courses/42/remote-period', { 'x-user': 'alice' })
+      t.equal(bare.headers['content-type'], 'application/dash+xml', 'a remote element without an extension, by its text')
     })
 
     t.test('refused MPDs: 502 with a code and the line; outside: keep leaves such URLs unsigned', async (t) => {
@@ -174,6 +179,12 @@ for (const host of playlistHosts) {
       t.match(JSON.parse(out.body.toString()).message, /line 2: SegmentURL@media "\.\.\/43\/a\.m4s"/)
       const hls = await strict.get('/hls/courses/42/hls-inside.mpd', { 'x-user': 'alice' })
       t.equal(JSON.parse(hls.body.toString()).code, 'FST_ERR_CF_INVALID_MPD', 'a .mpd path is read as an MPD, whatever it holds')
+      for (const name of ['xml-inside.m3u8', 'xml-inside.M3U']) {
+        const xml = await strict.get(`/hls/courses/42/${name}`, { 'x-user': 'alice' })
+        t.equal(xml.status, 502, `${name}: refused`)
+        t.equal(JSON.parse(xml.body.toString()).code, 'FST_ERR_CF_INVALID_PLAYLIST', `${name}: read as HLS, whatever it holds`)
+        t.notMatch(xml.body.toString(), /seg-42|Policy=/, `${name}: not served as DASH`)
+      }
       t.equal(strict.stats().signatures, 0, 'nothing signed for a refused MPD')
       const lenient = await startWith(host, t, playlistOptions(root, { outside: 'keep' }))
       const kept = await lenient.get('/hls/courses/42/out.mpd', { 'x-user': 'alice' })

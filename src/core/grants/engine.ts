@@ -1,21 +1,23 @@
 import { grantCookieNames, serializeClearCookies } from '../cookies.js'
 import { normaliseClientIp } from '../ip.js'
+import { isThenable } from '../guards.js'
 import type { CloudFrontCookies, SignCookiesOptions, SignUrlOptions } from '../signer.js'
 import { nowSeconds } from '../time.js'
 import { pathOf } from '../url.js'
 import { SetCache, sentBack, type CacheEntry } from './cache.js'
 import { Issuer, type GrantCounters } from './issuer.js'
 import { KeyRing } from './key-ring.js'
-import type { ResolvedGrantOptions } from './options.js'
+import { checkTemplatesKey } from '../manifests/url.js'
+import type { ResolvedGrantOptions, ResolvedManifests } from './options.js'
 import { RuleBook, checkPrefix, slotOf, type CompiledRule, type PendingGrant } from './rule-book.js'
 import { heldValuesOf } from './signed-values.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
+  type ClientInfo, type ExplicitGrantOptions, type GrantDecision, type GrantInstanceApi,
   type GrantRuleSettings, type GrantStats, type Issued, type MaybePromise, type NoGrantReason, type UserId
 } from './types.js'
 
 // The grant engine: everything that decides who gets which cookie set, framework-agnostic. Every
-// grant (a route's, a handler's grant(), a mirrored playlist's) goes through one pipeline:
+// grant (a route's, a handler's grant(), a mirrored playlist's, a manifest URL's) goes through one pipeline:
 // user → authorisation → IP binding → the cached or signed set. The cookie path adds only its
 // "the client already holds it" checks. The adapters reach it through GrantResponse.
 
@@ -41,7 +43,7 @@ export type PipelineResult = Issued | UnsignedSet | Admitted | NoGrantReason
 
 /**
  * Where a pipeline ends: sign a missing set now, leave it unsigned, stop at the admitted user, or
- * (a playlist's set) take the set whatever the client holds.
+ * (a playlist's or a manifest URL's set) take the set whatever the client holds.
  */
 const enum Delivery { Cookies, CookiesUnsigned, Admit, Playlist }
 
@@ -55,6 +57,8 @@ export class GrantEngine<Req = unknown> {
   readonly statusAllowed: (status: number) => boolean
   /** Whether any path rule exists: the middleware skips matching without. */
   readonly hasPathRules: boolean
+  /** The static manifests' templates (option `manifests`), or null. */
+  readonly manifests: ResolvedManifests | null
   private readonly rules: RuleBook<Req>
   private readonly settings: ResolvedGrantOptions<Req>
   private readonly keys: KeyRing
@@ -85,6 +89,10 @@ export class GrantEngine<Req = unknown> {
       cache: this.cache,
       counters: this.counters
     })
+    this.manifests = settings.manifests ?? null
+    // Refused now rather than on each manifestUrl(): every URL would open the manifest and no file under it.
+    const active = this.keys.active
+    if (this.manifests !== null) checkTemplatesKey(this.manifests.templates, active.keyPairId, active.hashAlgorithm)
   }
 
   /**
@@ -98,7 +106,7 @@ export class GrantEngine<Req = unknown> {
     const rules = this.rules
     if (config !== undefined) {
       const rule = rules.compile(config, where, routeParams(url))
-      return (rawUrl, params) => rules.pending(rule, params)
+      return (_rawUrl, params) => rules.pending(rule, params)
     }
     const candidates = rules.rulesForRoute(url)
     if (candidates.length === 0) return null
@@ -164,6 +172,11 @@ export class GrantEngine<Req = unknown> {
       return Promise.resolve(result).then((r) => this.reported(request, r, pending))
     }
     return this.reported(request, result, pending)
+  }
+
+  /** A manifest URL's set: the whole pipeline, whatever the client holds (the URL carries the values, no cookie). */
+  manifestSet (request: Req, pending: PendingGrant<Req>, client: ClientInfo): MaybePromise<Issued | NoGrantReason> {
+    return this.run(request, pending, client, Delivery.Playlist) as MaybePromise<Issued | NoGrantReason>
   }
 
   private reported<T extends object> (

@@ -1,10 +1,11 @@
 import { FST_ERR_CF_INVALID_OPTION } from '../errors.js'
 import { parseDuration } from '../time.js'
 import { splitUrl } from '../url.js'
-import { closestName, domainCovers, isLocalHost, refuseUnknownKeys } from '../guards.js'
+import { closestName, domainCovers, isLocalHost, positive, refuseUnknownKeys } from '../guards.js'
 import { checkCookieDomain, type CookieAttributes } from '../cookies.js'
 import type { HashAlgorithm } from '../signer.js'
 import type { PlaylistsOptions } from '../playlists/mirror.js'
+import { readManifestTemplates, type ManifestTemplates } from '../manifests/sidecar.js'
 import type {
   AuthorizeSetting, GetUserFunction, GrantDecision, GrantOptions, GrantRule, SigningKey
 } from './types.js'
@@ -41,6 +42,14 @@ export interface ResolvedGrantOptions<Req> {
   rules: ReadonlyArray<GrantRule<Req>> | undefined
   /** The playlist mirror's options as given: the mirror checks them as it is built. */
   playlists: PlaylistsOptions | undefined
+  /** What the static manifests were templated for, and how far a manifest URL's lifetime is stretched. */
+  manifests: ResolvedManifests | undefined
+}
+
+export interface ResolvedManifests {
+  templates: ManifestTemplates
+  /** As the playlist mirror's defaults: a URL outlives its stream by `margin`, within `maxTtl`. */
+  lifetimes: { margin: number, maxTtl: number }
 }
 
 /** Every option the plugin and the middleware take: anything else is a typo, refused with the closest name. */
@@ -48,7 +57,7 @@ export const GRANT_OPTION_KEYS = [
   'keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType', 'keys', 'activeKeyPairId', 'distribution', 'rules',
   'getUser',
   'authorize', 'ttl', 'refreshBefore', 'maxTtl', 'hashAlgorithm', 'ipBound', 'ipv6', 'cookie', 'cache', 'statuses',
-  'expiresHeader', 'now', 'onWarning', 'onDecision', 'playlists'
+  'expiresHeader', 'now', 'onWarning', 'onDecision', 'playlists', 'manifests'
 ] as const
 const KEY_KEYS = ['keyPairId', 'privateKey', 'passphrase', 'sign', 'keyType'] as const
 const COOKIE_KEYS = ['domain', 'secure', 'httpOnly', 'sameSite'] as const
@@ -94,15 +103,6 @@ export function resolveLifetime (
     throw new FST_ERR_CF_INVALID_OPTION(name, `must be shorter than ttl (${ttl}s)`)
   }
   return { ttl, refreshBefore }
-}
-
-export function positive (value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) <= 0) {
-    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a ' +
-    'positive whole number')
-  }
-  return value as number
 }
 
 export function optionalFunction (value: unknown, name: string): void {
@@ -208,6 +208,24 @@ function resolveStatuses (st: unknown): (status: number) => boolean {
   throw new FST_ERR_CF_INVALID_OPTION('statuses', 'expected a list of HTTP statuses or a function (status) => boolean')
 }
 
+/** The sidecar of the templated folder, read now: a missing or foreign one names `manifests.templates`. */
+function resolveManifests (value: unknown, maxTtl: number): ResolvedManifests | undefined {
+  if (value === undefined) return undefined
+  const hint = 'expected { templates: dir }, the folder "cloudfront-cookies manifests template" wrote'
+  if (typeof value !== 'object' || value === null) throw new FST_ERR_CF_INVALID_OPTION('manifests', hint)
+  refuseUnknownKeys(value, ['templates'], 'manifests')
+  const dir = (value as { templates?: unknown }).templates
+  if (typeof dir !== 'string' || dir === '') throw new FST_ERR_CF_INVALID_OPTION('manifests.templates', hint)
+  let templates: ManifestTemplates
+  try {
+    templates = readManifestTemplates(dir)
+  } catch (err) {
+    // The sidecar's own reason, under this option's name.
+    throw new FST_ERR_CF_INVALID_OPTION('manifests.templates', (err as FST_ERR_CF_INVALID_OPTION).reason)
+  }
+  return { templates, lifetimes: { margin: 60, maxTtl: Math.min(12 * 3600, maxTtl) } }
+}
+
 /**
  * Validates every option now (registration time): a bad one throws FST_ERR_CF_INVALID_OPTION
  * (or a time error) that says what to change. Keys are checked for shape here and parsed by the key ring.
@@ -289,6 +307,7 @@ export function resolveGrantOptions<Req> (options: GrantOptions<Req>): ResolvedG
     keyWarning: options.onWarning,
     onDecision: options.onDecision,
     rules: options.rules,
-    playlists: options.playlists
+    playlists: options.playlists,
+    manifests: resolveManifests(options.manifests, maxTtl)
   }
 }

@@ -1,4 +1,5 @@
 import { FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_INVALID_PARAM } from '../errors.js'
+import { pathCharSource } from '../url.js'
 
 // Path rules: `/courses/:courseId/*`. A `:name` takes one raw path segment, a final `*` takes
 // the rest. Matching runs on the raw, percent-encoded path, the same text a browser sends, so
@@ -88,6 +89,9 @@ export function patternCouldMatchRoute (pattern: PathPattern, routeUrl: string):
 /** A parameter check: true when the value may be pasted into a resource. */
 export type ParamCheck = (value: string, name: string) => boolean
 
+/** A literal segment of a resource template: path characters, no `*` or `;`. */
+const LITERAL_SEGMENT_RE = new RegExp(`^${pathCharSource({ star: false, semicolon: false })}+$`)
+
 const SAFE_SEGMENT_RE = /^[A-Za-z0-9._~-]+$/
 
 /** The default check: letters, digits and `._~-`, not `.` or `..`. */
@@ -154,7 +158,7 @@ export function compileResourceTemplate (source: unknown, what: string): Resourc
       }
       if (
         seg === '' || seg === '.' || seg === '..' || /[*?#\s]/.test(seg) ||
-        !/^(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+$/.test(seg)
+        !LITERAL_SEGMENT_RE.test(seg)
       ) {
         throw new FST_ERR_CF_INVALID_OPTION(what, `"${seg}" is not a valid literal path segment in "${source}"`)
       }

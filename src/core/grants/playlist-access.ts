@@ -1,9 +1,10 @@
 import { flat } from '../cookies.js'
 import type { Lifetime } from '../playlists/lifetime.js'
+import { isThenable } from '../guards.js'
 import type { CoveredPath, PlaylistAccess, SignedQuery } from '../playlists/mirror.js'
 import { Admitted, type GrantEngine } from './engine.js'
 import { slotOf, type PendingGrant } from './rule-book.js'
-import { isThenable, type ClientInfo, type Issued, type NoGrantReason } from './types.js'
+import { type ClientInfo, type Issued, type NoGrantReason } from './types.js'
 
 // The playlist mirror's view of the engine, through its public calls: the rule whose resource
 // covers a CDN path, the user it admits, and that user's set for the prefix as a signed query.

@@ -1,8 +1,11 @@
+import { signedManifestUrl } from '../manifests/url.js'
 import type { GrantEngine, PipelineResult } from './engine.js'
+import { isThenable } from '../guards.js'
+import { manifestGrant } from './manifest-grant.js'
 import type { PendingGrant } from './rule-book.js'
 import {
-  isThenable, type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary,
-  type Issued, type MaybePromise, type NoGrantReason
+  type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantResult, type GrantSummary,
+  type Issued, type ManifestGrantOptions, type MaybePromise, type NoGrantReason
 } from './types.js'
 
 // What one response carries: the route's grant, the handler's grants and revocations, whether the
@@ -181,6 +184,8 @@ export class GrantResponse<Req> implements GrantApi {
   private revoked = false
   // Made on first use: most responses have neither handler grants nor revocations (bench:express, cached).
   private handlerSets: Issued[] | null = null
+  /** Sets handed out as manifest URLs: no cookie, but the response is the user's alone all the same. */
+  private urlSets: Issued[] | null = null
   private clears: string[] | null = null
   private running: Array<Promise<unknown>> | null = null
 
@@ -242,6 +247,35 @@ export class GrantResponse<Req> implements GrantApi {
     return result
   }
 
+  manifestUrl (path: string, options?: ManifestGrantOptions): Promise<string | null> {
+    let pending: PendingGrant<Req> | undefined
+    let issued: MaybePromise<Issued | NoGrantReason>
+    try {
+      pending = manifestGrant(this.engine, path, options)
+      issued = this.engine.manifestSet(this.request, pending, this.client)
+    } catch (err) {
+      this.engine.report(this.request, 'failed', pending?.path)
+      return Promise.reject(err)
+    }
+    const prefix = pending.path
+    const templates = (this.engine.manifests as NonNullable<GrantEngine<Req>['manifests']>).templates
+    const result = Promise.resolve(issued).then((i) => {
+      if (typeof i === 'string') {
+        this.engine.report(this.request, i, prefix)
+        return null
+      }
+      // Refuses a set of a key the templates do not name (after rotate()).
+      const url = signedManifestUrl(new Grant(i), path, { distribution: this.engine.distribution, templates })
+      ;(this.urlSets ??= []).push(i)
+      return url
+    }).catch((err: unknown) => {
+      this.engine.report(this.request, 'failed', prefix)
+      throw err
+    })
+    this.wait(result)
+    return result
+  }
+
   revoke (prefix?: string): Promise<void> {
     this.revoked = true
     const result = Promise.resolve()
@@ -288,13 +322,21 @@ export class GrantResponse<Req> implements GrantApi {
   private withheld (reason: NoGrantReason): Carried | null {
     if (this.route !== null) this.engine.report(this.request, reason, this.route.path)
     for (const set of this.handlerSets ?? []) this.engine.report(this.request, reason, set.path)
+    for (const set of this.urlSets ?? []) this.engine.report(this.request, reason, set.path)
     const clears = this.clears
     return clears === null ? null : { setCookie: clears, expires: -1 }
   }
 
   private carried (routeSet: Issued | null): Carried | null {
     const handlerSets = this.handlerSets
-    if (handlerSets === null) return routeSet === null ? null : routeSet
-    return combineSets(routeSet === null ? handlerSets : [routeSet, ...handlerSets])
+    const cookies = handlerSets === null
+      ? routeSet
+      : combineSets(routeSet === null ? handlerSets : [routeSet, ...handlerSets])
+    const urlSets = this.urlSets
+    if (urlSets === null) return cookies
+    // Kept apart from the cookie sets: a URL's set of the same prefix must not replace one that sets cookies.
+    let expires = cookies === null ? Infinity : cookies.expires
+    for (const set of urlSets) expires = Math.min(expires, set.expires)
+    return { setCookie: cookies === null ? [] : cookies.setCookie, expires }
   }
 }

@@ -9,6 +9,7 @@ import {
 } from './patterns.js'
 import { parseDuration } from '../time.js'
 import { refuseUnknownKeys } from '../guards.js'
+import { pathCharSource } from '../url.js'
 import {
   ANY_SIGNED_IN_USER, EXPLICIT_GRANT_KEYS, RULE_KEYS, RULE_SETTING_KEYS, checkAuthorize, checkLifetime,
   defaultRefreshBefore, optionalBoolean, optionalFunction, resolveLifetime, type GrantDefaults
@@ -48,7 +49,7 @@ const MATCH_MEMO_SIZE = 2048
 
 // A path's characters without ";": the prefix becomes the cookie's Path, where ";" would end the
 // attribute and start another (`Path=/a;Domain=...`).
-const PREFIX_RE = /^\/(?:(?:[A-Za-z0-9\-._~!$&'()+,=:@]|%[0-9A-Fa-f]{2})+\/)*$/
+const PREFIX_RE = new RegExp(`^/(?:${pathCharSource({ star: false, semicolon: false })}+/)*$`)
 
 const PREFIX_SHAPE = 'a grant prefix is a CDN path that starts and ends with "/", such as "/courses/42/", without ' +
   'wildcards, ";", empty or dot segments'

@@ -122,6 +122,11 @@ export interface GrantOptions<Req = unknown> {
   /** Serve rewritten HLS playlists for players without cookies: `{ prefix: '/hls', origin }` (see the README). */
   playlists?: PlaylistsOptions
   /**
+   * Static signed manifests: `{ templates: dir }`, the folder `cloudfront-cookies manifests template`
+   * wrote (its sidecar names the key the manifests ask for). Enables `manifestUrl()`.
+   */
+  manifests?: ManifestsOptions
+  /**
    * Called when a request that matched a rule (or called `grant()`) receives nothing, with the
    * reason and the prefix (never a cookie value or key material). The Fastify plugin also logs it
    * at `debug` through `request.log`.
@@ -180,6 +185,21 @@ export interface ExplicitGrantOptions {
   authorized?: boolean
 }
 
+/** The option `manifests`. */
+export interface ManifestsOptions {
+  /** The templated folder (or its `.cloudfront-manifests.json`): read once, at registration. */
+  templates: string
+}
+
+/** Settings of a manifest URL (`manifestUrl(path, options)`). */
+export interface ManifestGrantOptions {
+  /** The stream's length in seconds: the URL then outlives the viewing (as a mirrored playlist's grant). */
+  duration?: number
+  ipBound?: boolean
+  /** The handler has authorised it itself: no `authorize` is asked (see ExplicitGrantOptions). */
+  authorized?: boolean
+}
+
 /** What a handler can do on its response: the plugin's `reply.cloudfront`, the middleware's `req.cloudfront`. */
 export interface GrantApi {
   /**
@@ -193,6 +213,14 @@ export interface GrantApi {
    * Nothing is sent if the response fails.
    */
   grant: (prefix: string, options?: ExplicitGrantOptions) => Promise<GrantResult | null>
+  /**
+   * The signed URL of the templated manifest at `path` (a raw CDN path under a rule's resource), for
+   * the signed-in user, without cookies: the same user, authorize, IP binding, refusals and cached
+   * set as a grant of the rule's prefix. Resolves to null when there is no user or authorisation;
+   * rejects with FST_ERR_CF_MANIFEST_PATH (400) a path outside the prefix in any spelling, and when
+   * the option `manifests` is not set.
+   */
+  manifestUrl: (path: string, options?: ManifestGrantOptions) => Promise<string | null>
   /** Clears the user's cookie set for `prefix` (or every prefix cached for them) and drops it from the cache. */
   revoke: (prefix?: string) => Promise<void>
 }
@@ -245,8 +273,4 @@ export interface Issued {
   signedQuery: string
   /** The set's values as a `Cookie` header (kept when it was signed). */
   cookieHeader: string
-}
-
-export function isThenable<T> (v: unknown): v is PromiseLike<T> {
-  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function'
 }

@@ -12,7 +12,9 @@ export const URLPARAM_SCHEME = 'urn:mpeg:dash:urlparam:2014'
 export const URLPARAM_NAMESPACE = 'urn:mpeg:dash:schema:urlparam:2014'
 
 /** What the template adds, the `up:` prefix declared on the element itself. */
-export const URLPARAM_PROPERTY = `<SupplementalProperty schemeIdUri="${URLPARAM_SCHEME}"><up:UrlQueryInfo xmlns:up="${URLPARAM_NAMESPACE}" queryTemplate="$querypart$" useMPDUrlQuery="true"/></SupplementalProperty>`
+export const URLPARAM_PROPERTY = `<SupplementalProperty schemeIdUri="${URLPARAM_SCHEME}">` +
+  `<up:UrlQueryInfo xmlns:up="${URLPARAM_NAMESPACE}" queryTemplate="$querypart$" useMPDUrlQuery="true"/>` +
+  '</SupplementalProperty>'
 
 /** Attributes holding a URL the player fetches, by element. */
 const URL_ATTRIBUTES: ReadonlyMap<string, readonly string[]> = new Map([
@@ -26,7 +28,10 @@ const URL_ATTRIBUTES: ReadonlyMap<string, readonly string[]> = new Map([
 /** SegmentTemplate identifiers (ISO/IEC 23009-1 5.3.9.4.4), with their optional format tag. */
 const IDENTIFIER_RE = /\$(?:RepresentationID|Number|Time|Bandwidth|SubNumber)(?:%0\d+[diuxX])?\$/g
 
-/** MPD children the property follows (ISO/IEC 23009-1's order: ..., Period, Metrics, EssentialProperty, SupplementalProperty, UTCTiming, ...). */
+/**
+ * MPD children the property follows (ISO/IEC 23009-1's order: ..., Period, Metrics, EssentialProperty,
+ * SupplementalProperty, UTCTiming, ...).
+ */
 const BEFORE_PROPERTY = new Set(['Period', 'Metrics', 'EssentialProperty', 'SupplementalProperty'])
 
 /** What templating one MPD did. */
@@ -65,14 +70,19 @@ export function templateMpdWith (text: string, path: string, settings: ResolvedS
   }
   const checkUrl = (line: number, what: string, raw: string): void => {
     // A template's identifiers stand for numbers and IDs ("%05d" is a width, not an escape).
-    const url = what.startsWith('SegmentTemplate@') ? raw.trim().replace(IDENTIFIER_RE, '0').replace(/\$\$/g, '$') : raw.trim()
+    const url = what.startsWith('SegmentTemplate@')
+      ? raw.trim().replace(IDENTIFIER_RE, '0').replace(/\$\$/g, '$')
+      : raw.trim()
     const scheme = schemeOf(url)
-    if (scheme !== '' && scheme !== 'http' && scheme !== 'https') refuse(line, `${what} ${JSON.stringify(url)}: only http(s) URLs are fetched from the CDN`)
+    if (scheme !== '' && scheme !== 'http' && scheme !== 'https') {
+      refuse(line, `${what} ${JSON.stringify(url)}: only http(s) URLs are fetched from the CDN`)
+    }
     if (scheme === '' && !url.startsWith('/')) {
       // Each nested BaseURL resolves against the one above it: a URL that only descends stays in the folder.
       const path = url.split(/[?#]/)[0] as string
       if (path.split('/').some((segment) => segment.replace(/%2e/gi, '.') === '..')) {
-        refuse(line, `${what} ${JSON.stringify(url)} climbs with "..": MPD URLs resolve against nested BaseURLs, so the template accepts only URLs that stay below the MPD's folder`)
+        refuse(line, `${what} ${JSON.stringify(url)} climbs with "..": MPD URLs resolve against nested BaseURLs, ` +
+          'so the template accepts only URLs that stay below the MPD\'s folder')
       }
     }
     const refusal = check(url)
@@ -86,12 +96,18 @@ export function templateMpdWith (text: string, path: string, settings: ResolvedS
   const open: UrlParameters[] = []
   readMpd(text, {
     open (el) {
-      if (el.depth === 0 && !(el.dash && el.local === 'MPD')) refuse(el.line, `the root element is <${el.name}>: an MPD's is <MPD> in the DASH namespace`)
+      if (el.depth === 0 && !(el.dash && el.local === 'MPD')) {
+        refuse(el.line, `the root element is <${el.name}>: an MPD's is <MPD> in the DASH namespace`)
+      }
       for (const a of el.attributes) {
-        if (a.uri === XLINK_NAMESPACE && a.local === 'href') refuse(el.line, `<${el.name}> is a remote element (xlink:href): whether a player adds the MPD's query to its request is not known, so it is not templated`)
+        if (a.uri === XLINK_NAMESPACE && a.local === 'href') {
+          refuse(el.line, `<${el.name}> is a remote element (xlink:href): whether a player adds the MPD's query ` +
+            'to its request is not known, so it is not templated')
+        }
       }
       const property = el.local === 'SupplementalProperty' || el.local === 'EssentialProperty'
-      if (property && el.attributes.some((a) => a.local === 'schemeIdUri' && a.uri === '' && a.value.startsWith('urn:mpeg:dash:urlparam:'))) {
+      if (property && el.attributes.some((a) =>
+        a.local === 'schemeIdUri' && a.uri === '' && a.value.startsWith('urn:mpeg:dash:urlparam:'))) {
         const found = { depth: el.depth, element: el, infos: [] }
         parameters.push(found)
         open.push(found)
@@ -113,18 +129,27 @@ export function templateMpdWith (text: string, path: string, settings: ResolvedS
       if (!el.dash) return
       if (el.local === 'BaseURL') checkUrl(el.line, 'BaseURL', content.text)
       if (el.local === 'Location' || el.local === 'PatchLocation') {
-        refuse(el.line, `<${el.local}>: a player fetches the MPD again from there without its query, so a dynamic MPD with it cannot be templated`)
+        refuse(el.line, `<${el.local}>: a player fetches the MPD again from there without its query, ` +
+          'so a dynamic MPD with it cannot be templated')
       }
-      if (el.depth === 1 && BEFORE_PROPERTY.has(el.local)) insertAt = el.selfClosing ? content.end : text.indexOf('>', content.end) + 1
+      if (el.depth === 1 && BEFORE_PROPERTY.has(el.local)) {
+        insertAt = el.selfClosing ? content.end : text.indexOf('>', content.end) + 1
+      }
     }
   })
   if (parameters.length > 0) {
     const [only] = parameters
-    const ours = parameters.length === 1 && only !== undefined && only.depth === 1 && only.element.local === 'SupplementalProperty' &&
-      only.element.attributes.some((a) => a.local === 'schemeIdUri' && a.value === URLPARAM_SCHEME) && only.infos.length === 1 &&
+    const ours = parameters.length === 1 && only !== undefined && only.depth === 1 &&
+      only.element.local === 'SupplementalProperty' &&
+      only.element.attributes.some((a) => a.local === 'schemeIdUri' && a.value === URLPARAM_SCHEME) &&
+      only.infos.length === 1 &&
       only.infos[0]?.uri === URLPARAM_NAMESPACE && only.infos[0].local === 'UrlQueryInfo' &&
-      only.infos[0].attributes.filter((a) => a.uri === '').map((a) => `${a.local}=${a.value}`).sort().join(' ') === 'queryTemplate=$querypart$ useMPDUrlQuery=true'
-    if (!ours) refuse((parameters[0] as UrlParameters).element.line, 'the MPD has URL parameters (urn:mpeg:dash:urlparam) of its own: the template cannot tell how they combine with the signed query')
+      only.infos[0].attributes.filter((a) => a.uri === '').map((a) => `${a.local}=${a.value}`).sort().join(' ') ===
+        'queryTemplate=$querypart$ useMPDUrlQuery=true'
+    if (!ours) {
+      refuse((parameters[0] as UrlParameters).element.line, 'the MPD has URL parameters (urn:mpeg:dash:urlparam) ' +
+        'of its own: the template cannot tell how they combine with the signed query')
+    }
     return { text, uris, changed: false, retemplated: false }
   }
   if (insertAt === -1) insertAt = mpdEnd

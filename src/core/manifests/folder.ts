@@ -16,7 +16,10 @@ export interface TemplatedManifest {
   format: 'hls' | 'dash'
   /** URIs given the signed query (HLS); 0 for an MPD, whose query the player appends. */
   uris: number
-  /** What changed: `templated` (from a source), `retemplated` (a template, for another key), `unchanged` (a template already, or nothing to sign). */
+  /**
+   * What changed: `templated` (from a source), `retemplated` (a template, for another key), `unchanged`
+   * (a template already, or nothing to sign).
+   */
   status: 'templated' | 'retemplated' | 'unchanged'
 }
 
@@ -32,7 +35,12 @@ export interface TemplateReport {
 }
 
 /** Templates one manifest's text; `format` by its name. */
-export type ManifestTemplater = (text: string, path: string) => { text: string, uris: number, changed: boolean, retemplated?: boolean }
+export type ManifestTemplater = (text: string, path: string) => {
+  text: string
+  uris: number
+  changed: boolean
+  retemplated?: boolean
+}
 
 const HLS_RE = /\.m3u8?$/i
 const MPD_RE = /\.mpd$/i
@@ -45,15 +53,28 @@ const MPD_RE = /\.mpd$/i
  * symbolic link, an output folder inside the input, and any manifest it cannot template safely,
  * before writing anything.
  */
-export async function templateManifests (inDir: string, outDir: string, options: TemplateSettings): Promise<TemplateReport> {
+export async function templateManifests (
+  inDir: string,
+  outDir: string,
+  options: TemplateSettings
+): Promise<TemplateReport> {
   const settings = resolveSettings(options)
-  if (typeof inDir !== 'string' || inDir === '') throw new FST_ERR_CF_INVALID_OPTION('inDir', 'expected the folder of manifests and media')
-  if (typeof outDir !== 'string' || outDir === '') throw new FST_ERR_CF_INVALID_OPTION('outDir', 'expected the folder to write the templated copy to')
+  if (typeof inDir !== 'string' || inDir === '') {
+    throw new FST_ERR_CF_INVALID_OPTION('inDir', 'expected the folder of manifests and media')
+  }
+  if (typeof outDir !== 'string' || outDir === '') {
+    throw new FST_ERR_CF_INVALID_OPTION('outDir', 'expected the folder to write the templated copy to')
+  }
   const from = resolve(inDir)
   const to = resolve(outDir)
   const inPlace = from === to
-  if (!inPlace && (to + sep).startsWith(from + sep)) throw new FST_ERR_CF_INVALID_OPTION('outDir', `${to} is inside ${from}: give a folder elsewhere, or the input folder itself to template in place`)
-  if (!inPlace && (from + sep).startsWith(to + sep)) throw new FST_ERR_CF_INVALID_OPTION('outDir', `${to} holds ${from}: give a folder elsewhere, or the input folder itself to template in place`)
+  const elsewhere = 'give a folder elsewhere, or the input folder itself to template in place'
+  if (!inPlace && (to + sep).startsWith(from + sep)) {
+    throw new FST_ERR_CF_INVALID_OPTION('outDir', `${to} is inside ${from}: ${elsewhere}`)
+  }
+  if (!inPlace && (from + sep).startsWith(to + sep)) {
+    throw new FST_ERR_CF_INVALID_OPTION('outDir', `${to} holds ${from}: ${elsewhere}`)
+  }
   try {
     if (!(await lstat(from)).isDirectory()) throw new Error('not a directory')
   } catch {
@@ -114,7 +135,10 @@ async function walk (root: string, under: string): Promise<string[]> {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const entry of entries) {
     const path = under === '' ? entry.name : `${under}/${entry.name}`
-    if (entry.isSymbolicLink()) throw new FST_ERR_CF_MANIFEST_TEMPLATE(`${path} is a symbolic link: the folder must hold what is published, nothing that points out of it`)
+    if (entry.isSymbolicLink()) {
+      throw new FST_ERR_CF_MANIFEST_TEMPLATE(`${path} is a symbolic link: ` +
+        'the folder must hold what is published, nothing that points out of it')
+    }
     if (entry.isDirectory()) out.push(...await walk(root, path))
     else if (entry.isFile() && path !== SIDECAR) out.push(path)
   }

@@ -1,6 +1,8 @@
 import { FST_ERR_CF_MANIFEST_TEMPLATE } from '../errors.js'
 import { PlaylistReader, schemeOf } from '../playlists/rewrite.js'
-import { checkReference, resolveSettings, templateSuffix, type ReferenceCheck, type ResolvedSettings, type TemplateSettings } from './reference.js'
+import {
+  checkReference, resolveSettings, templateSuffix, type ReferenceCheck, type ResolvedSettings, type TemplateSettings
+} from './reference.js'
 
 // HLS with the signed query pulled from the playlist's own URL (RFC 8216bis, EXT-X-DEFINE:QUERYPARAM,
 // protocol version 11): each playlist is stored once and plays for whoever holds one signed URL of
@@ -64,7 +66,8 @@ class Templater extends PlaylistReader {
       if (v < QUERYPARAM_VERSION) this.edits.push([version[0], version[1], String(QUERYPARAM_VERSION)])
     }
     this.edits.sort((a, b) => a[0] - b[0])
-    const header = (version === null ? `#EXT-X-VERSION:${QUERYPARAM_VERSION}${eol}` : '') + (this.ours === true ? '' : DEFINES.join(eol) + eol)
+    const header = (version === null ? `#EXT-X-VERSION:${QUERYPARAM_VERSION}${eol}` : '') +
+      (this.ours === true ? '' : DEFINES.join(eol) + eol)
     const headerAt = 7 + eol.length
     out = text.slice(0, Math.min(headerAt, text.length)) + (text.length < headerAt ? eol : '') + header
     from = Math.min(headerAt, text.length)
@@ -73,7 +76,13 @@ class Templater extends PlaylistReader {
       from = e
     }
     out += text.slice(from)
-    return { text: out, uris: this.uris, changed: out !== text, retemplated: this.ours === true && out !== text, master: this.master }
+    return {
+      text: out,
+      uris: this.uris,
+      changed: out !== text,
+      retemplated: this.ours === true && out !== text,
+      master: this.master
+    }
   }
 
   /** Definitions checked so far. */
@@ -84,16 +93,21 @@ class Templater extends PlaylistReader {
     this.checked = this.definitions.size
     for (const [name, attribute] of this.definitions) {
       if (attribute === 'QUERYPARAM' && !/^\w+$/.test(name)) {
-        throw new FST_ERR_CF_MANIFEST_TEMPLATE(`EXT-X-DEFINE:QUERYPARAM="${name}": Shaka Player substitutes only names of letters, digits and "_", and requests {$${name}} literally; CloudFront's Key-Pair-Id and Hash-Algorithm are written as constants instead`)
+        throw new FST_ERR_CF_MANIFEST_TEMPLATE(`EXT-X-DEFINE:QUERYPARAM="${name}": Shaka Player substitutes only ` +
+          `names of letters, digits and "_", and requests {$${name}} literally; ` +
+          'CloudFront\'s Key-Pair-Id and Hash-Algorithm are written as constants instead')
       }
       if (!RESERVED.includes(name.toLowerCase())) continue
       if (this.ours === true && attribute === 'QUERYPARAM' && (IMPORTED as readonly string[]).includes(name)) continue
-      throw new FST_ERR_CF_MANIFEST_TEMPLATE(`the playlist defines the variable "${name}" itself (EXT-X-DEFINE:${attribute}), a CloudFront query name: the template cannot tell its value from the signed one`)
+      throw new FST_ERR_CF_MANIFEST_TEMPLATE(`the playlist defines the variable "${name}" itself ` +
+        `(EXT-X-DEFINE:${attribute}), a CloudFront query name: the template cannot tell its value from the signed one`)
     }
   }
 
   protected uri (s: number, e: number): void {
-    if (this.ours === null) this.ours = IMPORTED.every((name) => this.definitions.get(name) === 'QUERYPARAM') && this.hasOurDefines()
+    if (this.ours === null) {
+      this.ours = IMPORTED.every((name) => this.definitions.get(name) === 'QUERYPARAM') && this.hasOurDefines()
+    }
     if (this.definitions.size !== this.checked) this.checkDefinitions()
     const raw = this.text.slice(s, e)
     // A URI this template wrote: its suffix comes off, and the source URI is templated again (with
@@ -103,14 +117,17 @@ class Templater extends PlaylistReader {
       const found = OURS_RE.exec(raw)
       if (found !== null) source = raw.slice(0, found.index) + raw.slice(found.index + found[0].length)
     }
-    if (/\{\$(?:Policy|Signature)\}/.test(source)) this.refuse(`${quote(raw)} refers to {$Policy} or {$Signature} elsewhere than in the query the template writes`)
+    if (/\{\$(?:Policy|Signature)\}/.test(source)) {
+      this.refuse(`${quote(raw)} refers to {$Policy} or {$Signature} elsewhere than in the query the template writes`)
+    }
     const expanded = source.includes('{$') ? this.expand(source) : source
     const scheme = schemeOf(expanded)
     // data:, skd: (FairPlay) and other schemes are not fetched from the CDN: kept as they are.
     if (scheme !== '' && scheme !== 'http' && scheme !== 'https') return
     // The query goes before a fragment; a variable's value holding "?" or "#" would move it.
     if (expanded.includes('?') !== source.includes('?') || expanded.includes('#') !== source.includes('#')) {
-      this.refuse(`${quote(raw)}: a variable's value holds "?" or "#", so where the query goes depends on the substitution`)
+      this.refuse(`${quote(raw)}: a variable's value holds "?" or "#", ` +
+        'so where the query goes depends on the substitution')
     }
     const refusal = this.check(expanded)
     if (refusal !== null) this.refuse(`${quote(raw)} ${refusal}`)
@@ -133,7 +150,8 @@ class Templater extends PlaylistReader {
 }
 
 /** The query a previous template wrote, at the end of a URI's query (before a fragment). */
-const OURS_RE = /[?&]Policy=\{\$Policy\}&Signature=\{\$Signature\}&Key-Pair-Id=[A-Za-z0-9_-]+(?:&Hash-Algorithm=SHA(?:1|256))?(?=#|$)/
+const OURS_RE =
+  /[?&]Policy=\{\$Policy\}&Signature=\{\$Signature\}&Key-Pair-Id=[A-Za-z0-9_-]+(?:&Hash-Algorithm=SHA(?:1|256))?(?=#|$)/
 
 function quote (uri: string): string {
   return JSON.stringify(uri.length > 120 ? uri.slice(0, 120) + '…' : uri)
@@ -154,5 +172,6 @@ export function templateHls (text: string, path: string, settings: TemplateSetti
 
 /** `templateHls` with settings checked once for a folder. */
 export function templateHlsWith (text: string, path: string, settings: ResolvedSettings): HlsTemplate {
-  return new Templater(text, checkReference(path, settings), templateSuffix(settings, '{$Policy}', '{$Signature}')).run()
+  const check = checkReference(path, settings)
+  return new Templater(text, check, templateSuffix(settings, '{$Policy}', '{$Signature}')).run()
 }

@@ -38,10 +38,14 @@ export function readManifestTemplates (path: string): ManifestTemplates {
   try {
     data = JSON.parse(readFileSync(file, 'utf8'))
   } catch (err) {
-    throw new FST_ERR_CF_INVALID_OPTION('templates', `cannot read ${file} (${(err as { code?: string }).code ?? 'not JSON'}): template the manifests with "cloudfront-cookies manifests template", which writes it`)
+    const why = (err as { code?: string }).code ?? 'not JSON'
+    throw new FST_ERR_CF_INVALID_OPTION('templates', `cannot read ${file} (${why}): ` +
+      'template the manifests with "cloudfront-cookies manifests template", which writes it')
   }
-  if (data?.version !== 1 || typeof data.keyPairId !== 'string' || !KEY_ID_RE.test(data.keyPairId) || (data.hashAlgorithm !== 'SHA1' && data.hashAlgorithm !== 'SHA256')) {
-    throw new FST_ERR_CF_INVALID_OPTION('templates', `${file} is not a sidecar written by "cloudfront-cookies manifests template"`)
+  if (data?.version !== 1 || typeof data.keyPairId !== 'string' || !KEY_ID_RE.test(data.keyPairId) ||
+    (data.hashAlgorithm !== 'SHA1' && data.hashAlgorithm !== 'SHA256')) {
+    throw new FST_ERR_CF_INVALID_OPTION('templates',
+      `${file} is not a sidecar written by "cloudfront-cookies manifests template"`)
   }
   return { keyPairId: data.keyPairId, hashAlgorithm: data.hashAlgorithm }
 }

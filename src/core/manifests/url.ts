@@ -45,29 +45,50 @@ export function signedManifestUrl (grant: SignedPrefix, path: string, options: M
   }
   const templates = options.templates
   if (typeof templates !== 'object' || templates === null || typeof templates.keyPairId !== 'string') {
-    throw new FST_ERR_CF_INVALID_OPTION('templates', 'expected what the manifests were templated for: readManifestTemplates(folder)')
+    throw new FST_ERR_CF_INVALID_OPTION('templates',
+      'expected what the manifests were templated for: readManifestTemplates(folder)')
   }
   const prefix = grant?.prefix
   if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) {
     throw new FST_ERR_CF_INVALID_OPTION('grant', 'expected a grant result, with its prefix and signedQuery()')
   }
+  checkManifestPath(path, prefix)
+  const query = grant.signedQuery()
+  if (typeof query !== 'string' || queryValue(query, 'Policy') === undefined ||
+    queryValue(query, 'Signature') === undefined) {
+    throw new FST_ERR_CF_MANIFEST_KEY('the grant holds no signed prefix policy (Policy and Signature)')
+  }
+  checkTemplatesKey(templates, queryValue(query, 'Key-Pair-Id'), queryValue(query, 'Hash-Algorithm') ?? 'SHA1')
+  return distribution + path + '?' + query
+}
+
+/**
+ * Refuses (FST_ERR_CF_MANIFEST_PATH) a manifest path (raw) that is not a file under `prefix`, or that is spelt so
+ * that a CDN or an origin could read another file: dot segments, escapes, `\`, a query.
+ */
+export function checkManifestPath (path: unknown, prefix: string): void {
   if (typeof path !== 'string' || !isCdnPath(path)) {
-    throw new FST_ERR_CF_MANIFEST_PATH('the path must be a raw CDN path without dot segments (also percent-encoded), backslashes, needless escapes, a query or characters a URL path cannot hold')
+    throw new FST_ERR_CF_MANIFEST_PATH('the path must be a raw CDN path without dot segments (also ' +
+      'percent-encoded), backslashes, needless escapes, a query or characters a URL path cannot hold')
   }
   // Compared raw, as CloudFront compares the policy's Resource with the URL on the wire.
   if (!path.startsWith(prefix) || path.length === prefix.length) {
-    throw new FST_ERR_CF_MANIFEST_PATH(`${JSON.stringify(path.length > 200 ? path.slice(0, 200) + '…' : path)} is not a file under the granted prefix ${prefix}`)
+    const shown = JSON.stringify(path.length > 200 ? path.slice(0, 200) + '…' : path)
+    throw new FST_ERR_CF_MANIFEST_PATH(`${shown} is not a file under the granted prefix ${prefix}`)
   }
-  const query = grant.signedQuery()
-  if (typeof query !== 'string' || queryValue(query, 'Policy') === undefined || queryValue(query, 'Signature') === undefined) {
-    throw new FST_ERR_CF_MANIFEST_KEY('the grant holds no signed prefix policy (Policy and Signature)')
-  }
-  const keyPairId = queryValue(query, 'Key-Pair-Id')
-  const hashAlgorithm = queryValue(query, 'Hash-Algorithm') ?? 'SHA1'
-  if (keyPairId !== templates.keyPairId || hashAlgorithm !== templates.hashAlgorithm) {
-    throw new FST_ERR_CF_MANIFEST_KEY(`the manifests are templated for key ${templates.keyPairId} (${templates.hashAlgorithm}) and the app signs with ${keyPairId ?? 'no key'} (${hashAlgorithm}): ` +
-      `template them again with "cloudfront-cookies manifests template <in-dir> <out-dir> --key-pair-id ${keyPairId ?? '<id>'}${hashAlgorithm === 'SHA256' ? ' --hash-algorithm SHA256' : ''}" and publish them, ` +
-      'or keep serving the old ones, signed with the old key, until its grants expire')
-  }
-  return distribution + path + '?' + query
+}
+
+/**
+ * Refuses (FST_ERR_CF_MANIFEST_KEY) a signing key other than the one the templates name, with the
+ * command that templates them for it: their URIs would ask CloudFront for the wrong key.
+ */
+export function checkTemplatesKey (
+  templates: ManifestTemplates, keyPairId: string | undefined, hashAlgorithm: string
+): void {
+  if (keyPairId === templates.keyPairId && hashAlgorithm === templates.hashAlgorithm) return
+  const sha256 = hashAlgorithm === 'SHA256' ? ' --hash-algorithm SHA256' : ''
+  throw new FST_ERR_CF_MANIFEST_KEY(`the manifests are templated for key ${templates.keyPairId} ` +
+    `(${templates.hashAlgorithm}) and the app signs with ${keyPairId ?? 'no key'} (${hashAlgorithm}): template them ` +
+    `again with "cloudfront-cookies manifests template <in-dir> <out-dir> --key-pair-id ${keyPairId ?? '<id>'}` +
+    `${sha256}" and publish them, or keep serving the old ones, signed with the old key, until its grants expire`)
 }

@@ -1,10 +1,14 @@
 import { LRUCache } from 'lru-cache'
 import {
-  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER, FST_ERR_CF_PLAYLIST_TOO_LARGE
+  FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_PLAYLIST_FORBIDDEN, FST_ERR_CF_PLAYLIST_NOT_FOUND, FST_ERR_CF_PLAYLIST_NO_USER,
+  FST_ERR_CF_PLAYLIST_TOO_LARGE
 } from '../errors.js'
 import { parseDuration, type DurationInput } from '../time.js'
 import { compileMpdInSlices, xmlQuery } from './mpd/rewrite.js'
-import { compilePlaylistInSlices, renderPlaylistBody, renderPlaylistBodyInSlices, renderedSize, DEFAULT_MAX_URIS, type CompiledPlaylist } from './rewrite.js'
+import {
+  compilePlaylistInSlices, renderPlaylistBody, renderPlaylistBodyInSlices, renderedSize, DEFAULT_MAX_URIS,
+  type CompiledPlaylist
+} from './rewrite.js'
 import { checkOriginPath } from '../paths.js'
 import { resolveContext } from './context.js'
 import { variableName, withVariable } from './variables.js'
@@ -15,9 +19,10 @@ import { compressBody, negotiateEncoding, MIN_COMPRESS_BYTES, type PlaylistEncod
 import { refuseUnknownKeys } from '../guards.js'
 
 // The playlist mirror: `GET <prefix>/courses/42/720p/index.m3u8` answers the CDN's
-// `/courses/42/720p/index.m3u8`, rewritten for the signed-in user; a DASH MPD (`.mpd`) likewise. Who may have it and the signed
-// query come from the grant engine (through PlaylistAccess); the rest is here, so that the
-// Fastify plugin and the Express middleware only copy a PlaylistResponse onto their response.
+// `/courses/42/720p/index.m3u8`, rewritten for the signed-in user; a DASH MPD (`.mpd`) likewise.
+// Who may have it and the signed query come from the grant engine (through PlaylistAccess); the rest
+// is here, so that the Fastify plugin and the Express middleware only copy a PlaylistResponse onto
+// their response.
 
 /** The `playlists` option of the plugin and the middleware. */
 export interface PlaylistsOptions {
@@ -33,7 +38,10 @@ export interface PlaylistsOptions {
   maxTtl?: DurationInput
   /** Largest source playlist, in bytes (default 4 MiB). */
   maxBytes?: number
-  /** Milliseconds an origin may take (default 10,000): an `{ url }` exchange, headers and body; a file read; a `load` call. */
+  /**
+   * Milliseconds an origin may take (default 10,000): an `{ url }` exchange, headers and body; a file read;
+   * a `load` call.
+   */
   timeout?: number
   /** Most playlists loaded from the origin at once (default 32); more is answered 503 FST_ERR_CF_PLAYLIST_BUSY. */
   maxLoads?: number
@@ -41,13 +49,19 @@ export interface PlaylistsOptions {
   cache?: { max?: number, maxBytes?: number }
   /** Most URIs in one playlist (default 10,000): a longer one is answered 502, not rewritten. */
   maxUris?: number
-  /** Largest rewritten playlist, in bytes (default 8 MiB, at most responseCacheBytes): a larger one is answered 502, not rendered. */
+  /**
+   * Largest rewritten playlist, in bytes (default 8 MiB, at most responseCacheBytes): a larger one is answered
+   * 502, not rendered.
+   */
   maxRenderedBytes?: number
   /** Rewritten (and compressed) responses kept, in bytes (default 64 MiB). */
   responseCacheBytes?: number
   /** Compress responses for clients that accept br or gzip (default true). */
   compress?: boolean
-  /** Media playlists carry the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the query's variable name (default off). */
+  /**
+   * Media playlists carry the query once, in EXT-X-DEFINEs (HLS version 8): true (`cfq`, `cfqb`), or the
+   * query's variable name (default off).
+   */
   variables?: boolean | string
 }
 
@@ -105,9 +119,13 @@ const DASH_TYPE = 'application/dash+xml'
 /**
  * Whether a source is a DASH MPD (or a remote element of one): a `.mpd` path, or text that starts
  * as XML does. Anything else is read as HLS, which starts with "#EXTM3U" (and refused otherwise).
+ * A `.m3u8` or `.m3u` path is always HLS: a player that asked for it reads it as HLS, so XML in it
+ * is refused rather than served as an MPD.
  */
 export function isMpd (cdnPath: string, text: string): boolean {
-  if (cdnPath.toLowerCase().endsWith('.mpd')) return true
+  const path = cdnPath.toLowerCase()
+  if (path.endsWith('.mpd')) return true
+  if (path.endsWith('.m3u8') || path.endsWith('.m3u')) return false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     // A byte order mark, then XML white space.
@@ -125,7 +143,11 @@ class Rendered {
   readonly bodies = new Map<PlaylistEncoding, Buffer>()
   readonly headers = new Map<PlaylistEncoding, Record<string, string>>()
   size: number
-  constructor (readonly compiled: CompiledPlaylist, readonly identity: Buffer, private readonly base: Record<string, string>) {
+  constructor (
+    readonly compiled: CompiledPlaylist,
+    readonly identity: Buffer,
+    private readonly base: Record<string, string>
+  ) {
     this.bodies.set('identity', identity)
     this.headers.set('identity', base)
     this.size = identity.length
@@ -144,12 +166,15 @@ function isThenable<T> (v: unknown): v is PromiseLike<T> {
 
 function count (value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback
-  if (!Number.isInteger(value) || (value as number) <= 0) throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
+  if (!Number.isInteger(value) || (value as number) <= 0) {
+    throw new FST_ERR_CF_INVALID_OPTION(name, 'expected a positive whole number')
+  }
   return value as number
 }
 
 const PLAYLISTS_KEYS = [
-  'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'maxLoads', 'timeout', 'cache', 'responseCacheBytes', 'compress', 'variables'
+  'prefix', 'origin', 'outside', 'margin', 'maxTtl', 'maxBytes', 'maxUris', 'maxRenderedBytes', 'maxLoads', 'timeout',
+  'cache', 'responseCacheBytes', 'compress', 'variables'
 ]
 
 export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
@@ -168,7 +193,9 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private compressions = 0
 
   constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
-    if (typeof options !== 'object' || options === null) throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
+    if (typeof options !== 'object' || options === null) {
+      throw new FST_ERR_CF_INVALID_OPTION('playlists', "expected { prefix: '/hls', origin: { root: dir } }")
+    }
     refuseUnknownKeys(options, PLAYLISTS_KEYS, 'playlists')
     const prefix = options.prefix
     // Checked as the rewrite checks it: the same value becomes the playlist URIs' path. Every other
@@ -176,13 +203,16 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     try {
       resolveContext({ playlistPath: '/', distribution: access.distribution, prefix: '/', mirror: prefix })
     } catch {
-      throw new FST_ERR_CF_INVALID_OPTION('playlists.prefix', 'expected the app path the playlists are mirrored under, such as "/hls" (starting with "/", no trailing "/", no dot segments)')
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.prefix', 'expected the app path the playlists are mirrored ' +
+        'under, such as "/hls" (starting with "/", no trailing "/", no dot segments)')
     }
     this.prefix = prefix
     if (options.outside !== undefined && options.outside !== 'refuse' && options.outside !== 'keep') {
       throw new FST_ERR_CF_INVALID_OPTION('playlists.outside', 'expected "refuse" or "keep"')
     }
-    if (options.compress !== undefined && typeof options.compress !== 'boolean') throw new FST_ERR_CF_INVALID_OPTION('playlists.compress', 'expected true or false')
+    if (options.compress !== undefined && typeof options.compress !== 'boolean') {
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.compress', 'expected true or false')
+    }
     this.compress = options.compress ?? true
     this.lifetimes = {
       margin: options.margin === undefined ? 60 : parseDuration(options.margin, 'playlists.margin'),
@@ -213,10 +243,12 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
       now: access.now
     })
     const responseCacheBytes = count(options.responseCacheBytes, 'playlists.responseCacheBytes', 64 * 1024 * 1024)
-    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes', Math.min(8 * 1024 * 1024, responseCacheBytes))
+    this.maxRenderedBytes = count(options.maxRenderedBytes, 'playlists.maxRenderedBytes',
+      Math.min(8 * 1024 * 1024, responseCacheBytes))
     // A rendering the response cache cannot keep would be rendered again on every request.
     if (this.maxRenderedBytes > responseCacheBytes) {
-      throw new FST_ERR_CF_INVALID_OPTION('playlists.maxRenderedBytes', `${this.maxRenderedBytes} is more than playlists.responseCacheBytes (${responseCacheBytes}): raise responseCacheBytes or lower maxRenderedBytes`)
+      throw new FST_ERR_CF_INVALID_OPTION('playlists.maxRenderedBytes', `${this.maxRenderedBytes} is more than ` +
+        `playlists.responseCacheBytes (${responseCacheBytes}): raise responseCacheBytes or lower maxRenderedBytes`)
     }
     this.responses = new LRUCache<string, Rendered>({
       maxSize: responseCacheBytes,
@@ -226,7 +258,8 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
 
   /** The CDN path a mirror path stands for (`/hls/courses/42/a.m3u8` → `/courses/42/a.m3u8`), or null. */
   cdnPathOf (path: string): string | null {
-    if (path.length <= this.prefix.length + 1 || !path.startsWith(this.prefix) || path.charCodeAt(this.prefix.length) !== 47) return null
+    if (path.length <= this.prefix.length + 1 || !path.startsWith(this.prefix) ||
+      path.charCodeAt(this.prefix.length) !== 47) return null
     return path.slice(this.prefix.length)
   }
 
@@ -236,35 +269,65 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
    * error: 400 hostile parameter, 401 no user, 403 not authorised, 404 no rule or no playlist,
    * 502 a playlist the mirror cannot rewrite or an origin that failed.
    */
-  serve (request: Req, client: C, path: string, acceptEncoding: string | undefined): PlaylistResponse | Promise<PlaylistResponse> {
+  serve (
+    request: Req,
+    client: C,
+    path: string,
+    acceptEncoding: string | undefined
+  ): PlaylistResponse | Promise<PlaylistResponse> {
     const cdnPath = this.cdnPathOf(path)
     // Before any rule, user, origin or signature: a path the origin could read as another file is a 400.
     const grant = cdnPath === null ? null : this.access.cover(checkOriginPath(cdnPath))
     if (grant === null) throw new FST_ERR_CF_PLAYLIST_NOT_FOUND('no rule covers this path')
     const encoding = this.compress ? negotiateEncoding(acceptEncoding) : 'identity'
     const who = this.access.admit(request, grant)
-    if (isThenable<string | null | false>(who)) return Promise.resolve(who).then((u) => this.admitted(client, u, grant, cdnPath as string, encoding))
+    if (isThenable<string | null | false>(who)) {
+      return Promise.resolve(who).then((u) => this.admitted(client, u, grant, cdnPath as string, encoding))
+    }
     return this.admitted(client, who, grant, cdnPath as string, encoding)
   }
 
-  private admitted (client: C, user: string | null | false, grant: G, cdnPath: string, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private admitted (
+    client: C,
+    user: string | null | false,
+    grant: G,
+    cdnPath: string,
+    encoding: PlaylistEncoding
+  ): PlaylistResponse | Promise<PlaylistResponse> {
     if (user === null) throw new FST_ERR_CF_PLAYLIST_NO_USER()
     if (user === false) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
     // Loaded only once the user may have it: nobody else can make the app call its origin.
     const compiled = this.sources.get(cdnPath, grant.prefix)
-    if (isThenable<CompiledPlaylist>(compiled)) return Promise.resolve(compiled).then((c) => this.withSource(client, user, grant, cdnPath, c, encoding))
+    if (isThenable<CompiledPlaylist>(compiled)) {
+      return Promise.resolve(compiled).then((c) => this.withSource(client, user, grant, cdnPath, c, encoding))
+    }
     return this.withSource(client, user, grant, cdnPath, compiled, encoding)
   }
 
-  private withSource (client: C, user: string, grant: G, cdnPath: string, compiled: CompiledPlaylist, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private withSource (
+    client: C,
+    user: string,
+    grant: G,
+    cdnPath: string,
+    compiled: CompiledPlaylist,
+    encoding: PlaylistEncoding
+  ): PlaylistResponse | Promise<PlaylistResponse> {
     // A playlist with nothing to sign (a master playlist: its URIs are the mirror's) needs no signature.
     if (compiled.signed === 0) return this.respond(cdnPath, compiled, { query: '', expires: 0 }, encoding)
-    const signed = this.access.sign(client, user, grant, playlistLifetime(grant.lifetime, compiled.duration, this.lifetimes))
-    if (isThenable<SignedQuery | null>(signed)) return Promise.resolve(signed).then((s) => this.respond(cdnPath, compiled, s, encoding))
+    const lifetime = playlistLifetime(grant.lifetime, compiled.duration, this.lifetimes)
+    const signed = this.access.sign(client, user, grant, lifetime)
+    if (isThenable<SignedQuery | null>(signed)) {
+      return Promise.resolve(signed).then((s) => this.respond(cdnPath, compiled, s, encoding))
+    }
     return this.respond(cdnPath, compiled, signed, encoding)
   }
 
-  private respond (cdnPath: string, compiled: CompiledPlaylist, signed: SignedQuery | null, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
+  private respond (
+    cdnPath: string,
+    compiled: CompiledPlaylist,
+    signed: SignedQuery | null,
+    encoding: PlaylistEncoding
+  ): PlaylistResponse | Promise<PlaylistResponse> {
     if (signed === null) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
     const key = cdnPath + '\u0000' + signed.query
     const rendered = this.responses.get(key)
@@ -274,10 +337,17 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     const query = compiled.xml === true && signed.query !== '' ? xmlQuery(signed.query) : signed.query
     const size = renderedSize(compiled, Buffer.byteLength(query))
     if (size > this.maxRenderedBytes) {
-      throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
+      throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`${cdnPath} would be ${size} bytes rewritten, ` +
+        `more than ${this.maxRenderedBytes} (playlists.maxRenderedBytes)`)
     }
-    const headers: Record<string, string> = { 'content-type': compiled.xml === true ? DASH_TYPE : HLS_TYPE, 'cache-control': 'private, no-store', vary: 'accept-encoding' }
-    if (signed.query !== '' && this.access.expiresHeader !== false) headers[this.access.expiresHeader] = String(signed.expires)
+    const headers: Record<string, string> = {
+      'content-type': compiled.xml === true ? DASH_TYPE : HLS_TYPE,
+      'cache-control': 'private, no-store',
+      vary: 'accept-encoding'
+    }
+    if (signed.query !== '' && this.access.expiresHeader !== false) {
+      headers[this.access.expiresHeader] = String(signed.expires)
+    }
     // A large body is copied in slices, the event loop turning between them; concurrent requests share it.
     if (size > SYNC_RENDER_BYTES) {
       let running = this.rendering.get(key)
@@ -299,8 +369,14 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   }
 
   /** The rendered playlist in the encoding asked for: kept, or compressed now (on the thread pool) and kept. */
-  private encoded (key: string, rendered: Rendered, encoding: PlaylistEncoding): PlaylistResponse | Promise<PlaylistResponse> {
-    if (encoding === 'identity' || rendered.identity.length < MIN_COMPRESS_BYTES) return { headers: rendered.headers.get('identity') as Record<string, string>, body: rendered.identity }
+  private encoded (
+    key: string,
+    rendered: Rendered,
+    encoding: PlaylistEncoding
+  ): PlaylistResponse | Promise<PlaylistResponse> {
+    if (encoding === 'identity' || rendered.identity.length < MIN_COMPRESS_BYTES) {
+      return { headers: rendered.headers.get('identity') as Record<string, string>, body: rendered.identity }
+    }
     const body = rendered.bodies.get(encoding)
     if (body !== undefined) return { headers: rendered.headers.get(encoding) as Record<string, string>, body }
     const r = rendered

@@ -207,7 +207,7 @@ export abstract class PlaylistReader {
     const code = this.text.charCodeAt(at)
     this.fail(`the line holds the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${code === 13
       ? ' (a CR that does not end the line)'
-: ''}: the mirror refuses playlists a player could read differently`)
+: ''}: a playlist a player could read differently is refused`)
   }
 
   /** Reads one tag line; returns its kind (0 for a tag the pass does not look into). */
@@ -301,7 +301,7 @@ export abstract class PlaylistReader {
       const value = this.variables.get(name)
       if (value === undefined || value === null) {
         this.fail(`${quote(raw)} uses ${reference}, which no EXT-X-DEFINE:NAME="${name}",VALUE="…" above it defines ` +
-          '(an IMPORT or QUERYPARAM value is not known to the mirror)')
+          '(an IMPORT or QUERYPARAM value is not known when the playlist is rewritten)')
       }
       return value
     })

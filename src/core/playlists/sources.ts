@@ -5,7 +5,8 @@ import type { PlaylistLoader } from './origin.js'
 
 // The source playlists, compiled, by CDN path. A VOD or master playlist never changes, so it is
 // kept until evicted; a live one is loaded again once its target duration has passed (a dynamic
-// MPD: its minimumUpdatePeriod), which is how often players reload it. Concurrent requests for a playlist being loaded share the load.
+// MPD: its minimumUpdatePeriod), which is how often players reload it. Concurrent requests for a
+// playlist being loaded share the load.
 
 export interface SourceSettings {
   /** Most playlists kept. */
@@ -49,10 +50,18 @@ export class PlaylistSources {
 
   constructor (
     private readonly load: PlaylistLoader,
-    private readonly compile: (cdnPath: string, text: string, prefix: string) => CompiledPlaylist | Promise<CompiledPlaylist>,
+    private readonly compile: (
+      cdnPath: string,
+      text: string,
+      prefix: string
+    ) => CompiledPlaylist | Promise<CompiledPlaylist>,
     private readonly settings: SourceSettings
   ) {
-    this.cache = new LRUCache<string, Source>({ max: settings.max, maxSize: settings.maxBytes, sizeCalculation: sizeOf })
+    this.cache = new LRUCache<string, Source>({
+      max: settings.max,
+      maxSize: settings.maxBytes,
+      sizeCalculation: sizeOf
+    })
   }
 
   /** The compiled playlist when one is kept and fresh: the path that needs no promise. */
@@ -74,7 +83,8 @@ export class PlaylistSources {
     if (running === undefined) {
       // Each load may hold up to maxBytes and its compiled text: the total is bounded here.
       if (this.inflight.size >= this.settings.maxLoads) {
-        throw new FST_ERR_CF_PLAYLIST_BUSY(`${this.settings.maxLoads} playlists are being loaded already (playlists.maxLoads); try again shortly`)
+        throw new FST_ERR_CF_PLAYLIST_BUSY(`${this.settings.maxLoads} playlists are being loaded already ` +
+          '(playlists.maxLoads); try again shortly')
       }
       running = this.fetch(cdnPath, prefix).finally(() => this.inflight.delete(cdnPath))
       this.inflight.set(cdnPath, running)

@@ -7,7 +7,10 @@ import { FST_ERR_CF_INVALID_MPD } from '../../errors.js'
 // entity beyond XML's five and character references; a DOCTYPE (the only way to declare one),
 // processing instructions and any encoding but UTF-8 are refused before they could matter.
 
-/** The MPD namespace (ISO/IEC 23009-1). Compared case-insensitively: ffmpeg's WebM muxer writes `urn:mpeg:DASH:schema:MPD:2011`. */
+/**
+ * The MPD namespace (ISO/IEC 23009-1). Compared case-insensitively: ffmpeg's WebM muxer writes
+ * `urn:mpeg:DASH:schema:MPD:2011`.
+ */
 export const DASH_NAMESPACE = 'urn:mpeg:dash:schema:mpd:2011'
 export const XLINK_NAMESPACE = 'http://www.w3.org/1999/xlink'
 
@@ -106,13 +109,18 @@ export class MpdReader {
     const found = CONTROL_RE.exec(text)
     if (found !== null) {
       const code = text.charCodeAt(found.index)
-      fail(lineAt(text, found.index), `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}${code === 13 ? ' (a CR that does not end a line)' : ''}: the mirror refuses text a player could read differently`)
+      const cr = code === 13 ? ' (a CR that does not end a line)' : ''
+      const hex = code.toString(16).toUpperCase().padStart(4, '0')
+      fail(lineAt(text, found.index), `the control character U+${hex}${cr}: ` +
+        'the mirror refuses text a player could read differently')
     }
     const p = this.parser
     p.on('error', (err) => fail(p.line, err.message.replace(/^\d+:\d+: /, '')))
     // Reported on the line it starts on (saxes reports it once read, after any internal subset).
-    p.on('doctype', () => fail(lineAt(text, text.lastIndexOf('<!DOCTYPE', p.position)), 'a DOCTYPE: the mirror refuses document type declarations (entities are never expanded)'))
-    p.on('processinginstruction', (pi) => fail(p.line, `the processing instruction <?${pi.target}: only the XML declaration is allowed`))
+    p.on('doctype', () => fail(lineAt(text, text.lastIndexOf('<!DOCTYPE', p.position)),
+      'a DOCTYPE: the mirror refuses document type declarations (entities are never expanded)'))
+    p.on('processinginstruction', (pi) => fail(p.line,
+      `the processing instruction <?${pi.target}: only the XML declaration is allowed`))
     p.on('xmldecl', (decl) => {
       if (decl.encoding !== undefined && !['utf-8', 'utf8'].includes(decl.encoding.toLowerCase())) {
         fail(p.line, `the encoding "${decl.encoding}": the mirror reads and serves UTF-8`)

@@ -1,6 +1,10 @@
-import { FST_ERR_CF_INVALID_MPD, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_MPD_OUTSIDE, FST_ERR_CF_PLAYLIST_TOO_LARGE } from '../../errors.js'
+import {
+  FST_ERR_CF_INVALID_MPD, FST_ERR_CF_INVALID_OPTION, FST_ERR_CF_MPD_OUTSIDE, FST_ERR_CF_PLAYLIST_TOO_LARGE
+} from '../../errors.js'
 import { resolveContext, type PlaylistContext, type ResolvedContext } from '../context.js'
-import { alreadySigned, encode, quote, schemeOf, DEFAULT_MAX_URIS, QUERY_RE, type CompiledPlaylist, type PlaylistLimits } from '../rewrite.js'
+import {
+  alreadySigned, encode, quote, schemeOf, DEFAULT_MAX_URIS, QUERY_RE, type CompiledPlaylist, type PlaylistLimits
+} from '../rewrite.js'
 import { MpdReader, XLINK_NAMESPACE, type MpdContent, type MpdElement } from './parse.js'
 
 // The MPD rewrite (ISO/IEC 23009-1), compiled once per source like the HLS one: the text around
@@ -21,7 +25,10 @@ import { MpdReader, XLINK_NAMESPACE, type MpdContent, type MpdElement } from './
 /** Most BaseURL alternatives a leaf URL may resolve against (several serviceLocations at several levels multiply). */
 const MAX_ALTERNATIVES = 64
 
-/** Where the signed query goes, by element: attributes holding a leaf URL; `true` for a SegmentTemplate (identifiers). */
+/**
+ * Where the signed query goes, by element: attributes holding a leaf URL; `true` for a SegmentTemplate
+ * (identifiers).
+ */
 const LEAF_ATTRIBUTES: ReadonlyMap<string, readonly string[]> = new Map([
   ['SegmentTemplate', ['media', 'initialization', 'index', 'bitstreamSwitching']],
   ['SegmentURL', ['media', 'index']],
@@ -49,7 +56,10 @@ interface Scope {
   readonly children: Scope[]
   /** A SegmentTemplate or SegmentList directly in it. */
   segments: boolean
-  /** Segment information naming no URL of its own (SegmentBase, a SegmentURL without @media, an Initialization without @sourceURL): the BaseURL is the file. */
+  /**
+   * Segment information naming no URL of its own (SegmentBase, a SegmentURL without @media, an
+   * Initialization without @sourceURL): the BaseURL is the file.
+   */
   bare: boolean
   resolved?: URL[]
   below?: URL[]
@@ -108,7 +118,8 @@ function escapeDollar (s: string): string {
 /** The signed query as the MPD carries it: XML-escaped (`&amp;`). Throws for a query that is not one. */
 export function xmlQuery (query: string): string {
   if (typeof query !== 'string' || !QUERY_RE.test(query)) {
-    throw new FST_ERR_CF_INVALID_OPTION('query', 'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
+    throw new FST_ERR_CF_INVALID_OPTION('query',
+      'expected the signed query string, such as "Policy=…&Signature=…&Key-Pair-Id=…" (without "?")')
   }
   // QUERY_RE allows no "$", "<" or quote: the query needs no other escape, in a template or not.
   return query.split('&').join('&amp;')
@@ -119,12 +130,18 @@ export function xmlQuery (query: string): string {
 // eslint-disable-next-line no-control-regex
 const VALUE_CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
 
+/** A number of an ISO 8601 duration, its unit after it. */
+const DURATION_PART = '(\\d+(?:\\.\\d+)?)'
+const ISO_DURATION_RE = new RegExp(`^P(?:${DURATION_PART}Y)?(?:${DURATION_PART}M)?(?:${DURATION_PART}D)?` +
+  `(?:T(?:${DURATION_PART}H)?(?:${DURATION_PART}M)?(?:${DURATION_PART}S)?)?$`)
+
 /** An ISO 8601 duration (xs:duration, as MPDs write them) in seconds, or NaN. */
 export function parseIsoDuration (value: string): number {
-  const m = /^P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value.trim())
+  const m = ISO_DURATION_RE.exec(value.trim())
   if (m === null || value.trim() === 'P' || value.trim().endsWith('T')) return NaN
   const [, y, mo, d, h, mi, s] = m.map((x) => (x === undefined ? 0 : Number(x)))
-  return (y as number) * 365 * 86400 + (mo as number) * 30 * 86400 + (d as number) * 86400 + (h as number) * 3600 + (mi as number) * 60 + (s as number)
+  return (y as number) * 365 * 86400 + (mo as number) * 30 * 86400 + (d as number) * 86400 +
+    (h as number) * 3600 + (mi as number) * 60 + (s as number)
 }
 
 class MpdCompiler {
@@ -148,36 +165,54 @@ class MpdCompiler {
   }
 
   private count (): void {
-    if (++this.uris > this.maxUris) throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`it has more than ${this.maxUris} URIs (playlists.maxUris)`)
+    if (++this.uris > this.maxUris) {
+      throw new FST_ERR_CF_PLAYLIST_TOO_LARGE(`it has more than ${this.maxUris} URIs (playlists.maxUris)`)
+    }
   }
 
   private open (element: MpdElement): boolean {
     if (element.depth === 0) this.openRoot(element)
     if (!element.dash) {
       if (WATCHED.has(element.local)) {
-        this.fail(element.line, `<${element.name}> is in the namespace ${JSON.stringify(element.uri)}, not the MPD's: a player may read it as the DASH element, which the mirror would not have checked`)
+        this.fail(element.line, `<${element.name}> is in the namespace ${JSON.stringify(element.uri)}, ` +
+          'not the MPD\'s: a player may read it as the DASH element, which the mirror would not have checked')
       }
       this.xlink(element)
       return false
     }
     const scope = this.scopes[this.scopes.length - 1] as Scope
     if (element.depth > 0 && STRUCTURE.has(element.local)) {
-      const child: Scope = { name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false, bare: false }
+      const child: Scope = {
+        name: element.local, parent: scope, line: element.line, bases: [], children: [], segments: false, bare: false
+      }
       scope.children.push(child)
       this.scopes.push(child)
     }
     const current = this.scopes[this.scopes.length - 1] as Scope
     if (element.local === 'SegmentTemplate' || element.local === 'SegmentList') current.segments = true
     const names = LEAF_ATTRIBUTES.get(element.local)
-    if (element.local === 'SegmentBase' || (names !== undefined && element.local !== 'SegmentTemplate' && !element.attributes.some((a) => a.uri === '' && a.local === names[0]))) {
+    if (element.local === 'SegmentBase' || (names !== undefined && element.local !== 'SegmentTemplate' &&
+      !element.attributes.some((a) => a.uri === '' && a.local === names[0]))) {
       current.bare = true
     }
     if (names !== undefined) {
       for (const a of element.attributes) {
         if (!names.includes(a.local)) continue
-        if (a.uri !== '') this.fail(element.line, `<${element.name}> has ${a.name}: a player may read it as ${a.local}, which the mirror would not have checked`)
+        if (a.uri !== '') {
+          this.fail(element.line, `<${element.name}> has ${a.name}: a player may read it as ${a.local}, ` +
+            'which the mirror would not have checked')
+        }
         this.count()
-        this.sites.push({ kind: LEAF, what: `${element.local}@${a.local}`, value: this.checked(a.value, element.line, a.name), line: element.line, start: a.start, end: a.end, scope: current, template: element.local === 'SegmentTemplate' })
+        this.sites.push({
+          kind: LEAF,
+          what: `${element.local}@${a.local}`,
+          value: this.checked(a.value, element.line, a.name),
+          line: element.line,
+          start: a.start,
+          end: a.end,
+          scope: current,
+          template: element.local === 'SegmentTemplate'
+        })
       }
     }
     this.xlink(element)
@@ -186,10 +221,16 @@ class MpdCompiler {
 
   private openRoot (element: MpdElement): void {
     if (!element.dash) {
-      this.fail(element.line, `the root element <${element.name}> is in the namespace ${JSON.stringify(element.uri)}: an MPD is in urn:mpeg:dash:schema:mpd:2011`)
+      this.fail(element.line, `the root element <${element.name}> is in the namespace ` +
+        `${JSON.stringify(element.uri)}: an MPD is in urn:mpeg:dash:schema:mpd:2011`)
     }
-    if (!ROOTS.has(element.local)) this.fail(element.line, `the root element is <${element.name}>: the mirror serves an MPD, or a Period or AdaptationSet (xlink)`)
-    this.scopes.push({ name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false })
+    if (!ROOTS.has(element.local)) {
+      this.fail(element.line, `the root element is <${element.name}>: ` +
+        'the mirror serves an MPD, or a Period or AdaptationSet (xlink)')
+    }
+    this.scopes.push({
+      name: element.local, parent: null, line: element.line, bases: [], children: [], segments: false, bare: false
+    })
     if (element.local !== 'MPD') return
     for (const a of element.attributes) {
       if (a.uri !== '') continue
@@ -208,20 +249,33 @@ class MpdCompiler {
       if (a.uri !== XLINK_NAMESPACE || a.local !== 'href') continue
       this.count()
       const scope = this.scopes[this.scopes.length - 1] as Scope
-      this.sites.push({ kind: MIRROR, what: `${element.local}@${a.name}`, value: this.checked(a.value, element.line, a.name), line: element.line, start: a.start, end: a.end, scope, template: false })
+      this.sites.push({
+        kind: MIRROR,
+        what: `${element.local}@${a.name}`,
+        value: this.checked(a.value, element.line, a.name),
+        line: element.line,
+        start: a.start,
+        end: a.end,
+        scope,
+        template: false
+      })
     }
   }
 
   /** A URL value, refused when it holds a control character (character references can write them). */
   private checked (value: string, line: number, what: string): string {
-    if (VALUE_CONTROL_RE.test(value)) this.fail(line, `${what} holds a control character: the mirror refuses URLs a player could read differently`)
+    if (VALUE_CONTROL_RE.test(value)) {
+      this.fail(line, `${what} holds a control character: the mirror refuses URLs a player could read differently`)
+    }
     return value
   }
 
   private close (element: MpdElement, content: MpdContent): void {
     if (!element.dash) return
     if (TEXT_URLS.has(element.local)) {
-      if (element.selfClosing) this.fail(element.line, `<${element.name}/> is empty: write the URL, or leave the element out`)
+      if (element.selfClosing) {
+        this.fail(element.line, `<${element.name}/> is empty: write the URL, or leave the element out`)
+      }
       if (content.elements > 0) this.fail(element.line, `<${element.name}> holds elements: it holds a URL`)
       this.count()
       const value = this.checked(content.text, element.line, element.local).trim()
@@ -229,16 +283,36 @@ class MpdCompiler {
       if (element.local === 'BaseURL') {
         const base: Base = { scope, value, line: element.line, start: content.start, end: content.end }
         scope.bases.push(base)
-        this.sites.push({ kind: BASE, what: 'BaseURL', value, line: element.line, start: content.start, end: content.end, scope, template: false, base })
+        this.sites.push({
+          kind: BASE,
+          what: 'BaseURL',
+          value,
+          line: element.line,
+          start: content.start,
+          end: content.end,
+          scope,
+          template: false,
+          base
+        })
       } else {
-        this.sites.push({ kind: MIRROR, what: element.local, value, line: element.line, start: content.start, end: content.end, scope, template: false })
+        this.sites.push({
+          kind: MIRROR,
+          what: element.local,
+          value,
+          line: element.line,
+          start: content.start,
+          end: content.end,
+          scope,
+          template: false
+        })
       }
     } else if (element.depth > 0 && STRUCTURE.has(element.local)) {
       this.scopes.pop()
     }
   }
 
-  // What a scope's URLs resolve against: its BaseURLs (each against its parent's), else its parent's, else the MPD's URL.
+  // What a scope's URLs resolve against: its BaseURLs (each against its parent's), else its parent's,
+  // else the MPD's URL.
   private resolvedOf (scope: Scope | null): URL[] {
     if (scope === null) return [this.ctx.base]
     if (scope.resolved !== undefined) return scope.resolved
@@ -252,7 +326,10 @@ class MpdCompiler {
       b.resolved = parent.map((p) => this.resolve(b.value, p, false, 'BaseURL', b.line))
       out.push(...b.resolved)
     }
-    if (out.length > MAX_ALTERNATIVES) this.fail(scope.line, `<${scope.name}> has ${out.length} BaseURL alternatives with those around it, more than ${MAX_ALTERNATIVES}`)
+    if (out.length > MAX_ALTERNATIVES) {
+      this.fail(scope.line, `<${scope.name}> has ${out.length} BaseURL alternatives with those around it, ` +
+        `more than ${MAX_ALTERNATIVES}`)
+    }
     scope.resolved = out
     return out
   }
@@ -265,7 +342,9 @@ class MpdCompiler {
       if (child.bases.length > 0) out.push(...this.resolvedOf(child))
       out.push(...this.below(child))
     }
-    if (out.length > MAX_ALTERNATIVES) this.fail(scope.line, `<${scope.name}> holds ${out.length} BaseURL alternatives, more than ${MAX_ALTERNATIVES}`)
+    if (out.length > MAX_ALTERNATIVES) {
+      this.fail(scope.line, `<${scope.name}> holds ${out.length} BaseURL alternatives, more than ${MAX_ALTERNATIVES}`)
+    }
     scope.below = out
     return out
   }
@@ -301,17 +380,22 @@ class MpdCompiler {
   }
 
   private under (url: URL, template: boolean): boolean {
-    return url.origin === this.ctx.origin && url.pathname.startsWith(template ? escapeDollar(this.ctx.prefix) : this.ctx.prefix)
+    return url.origin === this.ctx.origin &&
+      url.pathname.startsWith(template ? escapeDollar(this.ctx.prefix) : this.ctx.prefix)
   }
 
   private outside (site: Site, url: URL): void {
     if (this.ctx.outside === 'refuse') {
-      throw new FST_ERR_CF_MPD_OUTSIDE(`line ${site.line}: ${site.what} ${quote(site.value)} resolves to ${quote(url.href)}, not under ${this.ctx.origin}${this.ctx.prefix} ` +
+      throw new FST_ERR_CF_MPD_OUTSIDE(`line ${site.line}: ${site.what} ${quote(site.value)} ` +
+        `resolves to ${quote(url.href)}, not under ${this.ctx.origin}${this.ctx.prefix} ` +
         '(set the playlists option outside: \'keep\' to leave such URLs unsigned)')
     }
   }
 
-  /** The splice for a site: [text before the query, text after it] when signed, [text] when only rewritten, null when kept. */
+  /**
+   * The splice for a site: [text before the query, text after it] when signed, [text] when only rewritten,
+   * null when kept.
+   */
   private edit (site: Site): Edit | null {
     const v = site.value
     const scheme = schemeOf(v)
@@ -333,9 +417,11 @@ class MpdCompiler {
     const below = this.below(scope)
     if (!anchored && !this.based(scope)) {
       if (below.length > 0) {
-        this.fail(site.line, `${site.what} ${quote(v)} resolves against BaseURLs inside <${scope.name}> for some Representations and against the MPD's URL for others: give the MPD (or the Period) a BaseURL`)
+        this.fail(site.line, `${site.what} ${quote(v)} resolves against BaseURLs inside <${scope.name}> ` +
+          'for some Representations and against the MPD\'s URL for others: give the MPD (or the Period) a BaseURL')
       }
-      return this.absolute(site, this.resolvedOf(scope).map((b) => this.resolve(v, b, site.template, site.what, site.line)))
+      return this.absolute(site, this.resolvedOf(scope).map((b) =>
+        this.resolve(v, b, site.template, site.what, site.line)))
     }
     // Kept relative: it resolves against BaseURLs the mirror wrote absolute (or kept, under them).
     const bases = anchored ? [...this.resolvedOf(scope), ...below] : below
@@ -475,13 +561,21 @@ function firstSegment (v: string): string {
  * the text around the places where the signed query goes. Throws FST_ERR_CF_INVALID_MPD for text
  * it cannot read safely and FST_ERR_CF_MPD_OUTSIDE for a URL out of the grant when `outside` is `'refuse'`.
  */
-export function compileMpd (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): CompiledPlaylist {
+export function compileMpd (
+  text: string,
+  context: PlaylistContext | ResolvedContext,
+  limits: PlaylistLimits = {}
+): CompiledPlaylist {
   if (typeof text !== 'string') throw new FST_ERR_CF_INVALID_MPD('the MPD must be a string')
   return new MpdCompiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).run()
 }
 
 /** The same, for a server: parsed in slices of a few milliseconds, the event loop turning between them. */
-export function compileMpdInSlices (text: string, context: PlaylistContext | ResolvedContext, limits: PlaylistLimits = {}): Promise<CompiledPlaylist> {
+export function compileMpdInSlices (
+  text: string,
+  context: PlaylistContext | ResolvedContext,
+  limits: PlaylistLimits = {}
+): Promise<CompiledPlaylist> {
   if (typeof text !== 'string') return Promise.reject(new FST_ERR_CF_INVALID_MPD('the MPD must be a string'))
   try {
     return new MpdCompiler(text, resolveContext(context), limits.maxUris ?? DEFAULT_MAX_URIS).runInSlices()
@@ -497,7 +591,10 @@ export function renderMpd (compiled: CompiledPlaylist, query: string): string {
 
 /** What `rewriteMpd` needs: where the MPD is (`playlistPath`), what is granted, and the user's signed query. */
 export interface RewriteMpdOptions extends PlaylistContext {
-  /** The signed query of the user's custom policy for `distribution + prefix + '*'`: `Policy=…&Signature=…&Key-Pair-Id=…`. */
+  /**
+   * The signed query of the user's custom policy for `distribution + prefix + '*'`:
+   * `Policy=…&Signature=…&Key-Pair-Id=…`.
+   */
   query: string
 }
 
