@@ -83,6 +83,13 @@ if (browser.path === undefined) {
       // for Bob's course or the cookie folder of the same course.
       const url = await player.evaluate('document.getElementById("video").dataset.manifest') as string
       const query = url.slice(url.indexOf('?'))
+      // A player keeps the URL for the whole viewing: it outlives the 16 s video twice over and a minute more,
+      // however short the example's grants (6 s).
+      // CloudFront's base64 writes +, = and / as -, _ and ~.
+      const encoded = (new URL(url).searchParams.get('Policy') as string).replace(/[-_~]/g, (c) => ({ '-': '+', _: '=', '~': '/' })[c] as string)
+      const policy = JSON.parse(Buffer.from(encoded, 'base64').toString())
+      const until = policy.Statement[0].Condition.DateLessThan['AWS:EpochTime'] as number
+      t.ok(until - Date.now() / 1000 >= 2 * 16 + 60 - 30, `the URL lasts the viewing (${Math.round(until - Date.now() / 1000)} s left)`)
       const status = (u: string): Promise<number> => fetch(u).then((r) => r.status)
       t.equal(await status(url), 200, 'the signed URL opens the playlist')
       t.equal(await status(url.slice(0, url.indexOf('?'))), 403, 'without its query: 403')
