@@ -6,6 +6,7 @@
 //   GET  /courses/:courseId         the course page; grants the course's media folder at the edge
 //   POST /courses/:courseId/progress  the player's progress report; renews that grant
 //   GET  /courses/:courseId/why   why the player fails, in plain words (why.ts)
+//   GET  /courses/:courseId/static  the course from static signed manifests: one signed URL, no cookie (static.ts)
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -17,12 +18,15 @@ import { cataloguePage, coursePage, notFoundPage, signInPage } from './views.js'
 import { whyRoutes } from './why.js'
 import { MIRROR, registerCookieless } from './cookieless.js'
 import { registerDash } from './dash.js'
+import { registerStatic, STATIC_RULE } from './static.js'
 
 export interface AppOptions {
   /** The edge's base URL, which grants are signed for: `http://localhost:3001`. */
   edgeUrl: string
   keyPairId: string
   privateKey: string
+  /** The static manifests' folder, templated for keyPairId: where its sidecar is. */
+  templates: string
   /** Lifetime of a grant, in seconds. */
   ttl: number
   /** Clock in milliseconds (the edge must use the same one). */
@@ -74,10 +78,15 @@ export async function buildApp (options: AppOptions): Promise<FastifyInstance> {
     cookie: { secure: true, httpOnly: true, sameSite: 'Lax' },
     // The cookie-less player's playlists (example/cookieless.ts): the edge's own, fetched with a signed URL.
     playlists: { prefix: MIRROR, origin: { url: options.edgeUrl } },
+    // The static manifests' copy of each course (example/static.ts): manifestUrl() signs one URL per user and
+    // course under this rule's resource, after the same authorize, and checks that the templates name this key.
+    rules: [STATIC_RULE],
+    manifests: { templates: options.templates },
     ...(options.now ? { now: options.now } : {})
   })
   registerCookieless(app, currentUser)
   registerDash(app, currentUser, options.edgeUrl)
+  registerStatic(app, currentUser)
 
   app.addHook('onSend', async (request, reply, payload) => {
     const expires = reply.getHeader('cloudfront-grant-expires')

@@ -12,7 +12,12 @@ export interface Course {
   owner: string
   /** The course's folder at the edge, in example/media/. */
   prefix: string
+  /** The video's length in seconds: a static manifest URL must outlive the viewing. */
+  seconds: number
 }
+
+/** Where the edge serves the static manifests' copy of every course folder: `/static/courses/hls-basics/`. */
+export const STATIC_ROOT = '/static'
 
 export const users: Record<string, User> = {
   alice: { id: 'alice', name: 'Alice' },
@@ -20,8 +25,8 @@ export const users: Record<string, User> = {
 }
 
 export const courses: Record<string, Course> = {
-  'hls-basics': { id: 'hls-basics', title: 'HLS Basics', owner: 'alice', prefix: '/courses/hls-basics/' },
-  'edge-caching': { id: 'edge-caching', title: 'Caching at the Edge', owner: 'bob', prefix: '/courses/edge-caching/' }
+  'hls-basics': { id: 'hls-basics', title: 'HLS Basics', owner: 'alice', prefix: '/courses/hls-basics/', seconds: 16 },
+  'edge-caching': { id: 'edge-caching', title: 'Caching at the Edge', owner: 'bob', prefix: '/courses/edge-caching/', seconds: 16 }
 }
 
 export function findCourse (id: string): Course | undefined {
@@ -32,7 +37,11 @@ export function owns (userId: string | null, courseId: string): boolean {
   return userId !== null && findCourse(courseId)?.owner === userId
 }
 
-/** Whether the user owns the course whose media folder is `prefix` (`/courses/hls-basics/`). */
+/**
+ * Whether the user owns the course whose media folder is `prefix` (`/courses/hls-basics/`), or its
+ * static manifests' copy (`/static/courses/hls-basics/`).
+ */
 export function ownsPrefix (userId: string | null, prefix: string): boolean {
-  return userId !== null && Object.values(courses).some((c) => c.prefix === prefix && c.owner === userId)
+  return userId !== null && Object.values(courses).some((c) =>
+    (c.prefix === prefix || STATIC_ROOT + c.prefix === prefix) && c.owner === userId)
 }

@@ -26,7 +26,8 @@ async function main (): Promise<void> {
   console.log(`Open ${appUrl}
 
   app   ${appUrl}  Fastify with fastify-cloudfront-cookies (grants last ${ttl} s)
-  edge  ${edgeUrl}  the local CloudFront edge, in front of example/media/
+  edge  ${edgeUrl}  the local CloudFront edge, in front of example/media/ (and its static
+        manifests' copy under /static/, templated for the key below at this start)
   key   ${example.keyPairId} in ${keys}/${example.keysCreated ? ' (just created)' : ''}
 
 What to try:
@@ -41,6 +42,8 @@ What to try:
   6. Without cookies: ${appUrl}/courses/hls-basics/cookieless plays the course through the
      app's playlist mirror (/hls/...), every segment a signed URL.
      In MPEG-DASH: ${appUrl}/courses/hls-basics/dash plays it with the same cookies.
+     From static manifests: ${appUrl}/courses/hls-basics/static plays the edge's templated
+     playlists from one signed URL, with no cookie and nothing of the app's in the media path.
   7. Open ${appUrl.replace('localhost', '127.0.0.1')} instead: cookies are kept per host name, so those
      set there never reach the edge on localhost, and the course page says so. When a player fails,
      the page says why; for a HAR of it: npx cloudfront-cookies doctor --har <file>

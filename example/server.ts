@@ -1,10 +1,14 @@
 // Starts the whole example on localhost: the app (Fastify + fastify-cloudfront-cookies) and the
 // local CloudFront edge in front of example/media/, trusting the app's public key.
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { templateManifests } from 'fastify-cloudfront-cookies'
 import { createEdgeServer } from 'fastify-cloudfront-cookies/edge'
 import { buildApp } from './app.js'
+import { STATIC_ROOT } from './catalogue.js'
 import { ensureDevKeys } from './keys.js'
 
 export interface ExampleOptions {
@@ -36,6 +40,26 @@ export interface RunningExample {
 
 export const mediaRoot = join(__dirname, 'media')
 
+/**
+ * The edge's origin, as a bucket would hold it: the course folders of example/media/ (linked, not
+ * copied) and their static manifests' copy under /static/, templated now for this key pair (as
+ * `cloudfront-cookies manifests template` does before publishing). In a folder of its own per start:
+ * the templates name the key pair ID, which differs between key folders.
+ */
+async function publishMedia (keyPairId: string): Promise<{ root: string, templates: string }> {
+  const root = mkdtempSync(join(tmpdir(), 'cf-example-edge-'))
+  try {
+    const templates = join(root, ...STATIC_ROOT.split('/'), 'courses')
+    await templateManifests(join(mediaRoot, 'courses'), templates, { keyPairId })
+    // 'junction': a directory link that Windows allows without privileges; ignored elsewhere.
+    symlinkSync(join(mediaRoot, 'courses'), join(root, 'courses'), 'junction')
+    return { root, templates }
+  } catch (err) {
+    rmSync(root, { recursive: true, force: true })
+    throw err
+  }
+}
+
 function listen (server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
@@ -51,12 +75,20 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
   const log = options.log
   const keysDir = options.keysDir ?? join(__dirname, '.keys')
   const keys = ensureDevKeys(keysDir)
+  const published = await publishMedia(keys.keyPairId)
+  const unpublish = (): void => rmSync(published.root, { recursive: true, force: true })
 
   // The app signs grants for the edge's URL, and the edge lets the app's pages read its responses
   // (CORS): each must know the other's address before it starts. So the edge's socket is bound
   // first (with port 0, that is when its port becomes known) and handed to the edge's Fastify below.
   const edgeSocket = createServer()
-  const edgeUrl = `http://${host}:${await listen(edgeSocket, options.edgePort ?? 3001, host)}`
+  let edgeUrl
+  try {
+    edgeUrl = `http://${host}:${await listen(edgeSocket, options.edgePort ?? 3001, host)}`
+  } catch (err) {
+    unpublish()
+    throw err
+  }
 
   let app
   try {
@@ -64,6 +96,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
       edgeUrl,
       keyPairId: keys.keyPairId,
       privateKey: keys.privateKey,
+      templates: published.templates,
       ttl: options.ttl ?? 6,
       ...(options.now ? { now: options.now } : {}),
       ...(log ? { log } : {})
@@ -72,6 +105,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
   } catch (err) {
     edgeSocket.close()
     await app?.close()
+    unpublish()
     throw err
   }
   const appUrl = `http://${host}:${(app.server.address() as AddressInfo).port}`
@@ -80,7 +114,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
   try {
     edge = await createEdgeServer({
       keys: { [keys.keyPairId]: keys.publicKey },
-      origin: { root: mediaRoot },
+      origin: { root: published.root },
       // The player page is on the app's origin: it may read the edge's answers, with cookies.
       cors: { origins: [appUrl] },
       // Adds x-cloudfront-edge-reason to refusals, to see why in the browser's network panel.
@@ -94,6 +128,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
   } catch (err) {
     edgeSocket.close()
     await app.close()
+    unpublish()
     throw err
   }
 
@@ -113,6 +148,7 @@ export async function startExample (options: ExampleOptions = {}): Promise<Runni
           edgeSocket.closeAllConnections()
         })
       ])
+      unpublish()
     }
   }
 }

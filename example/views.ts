@@ -121,6 +121,7 @@ export function coursePage (user: User, course: Course, edgeUrl: string): string
       <dt>Player</dt><dd><span id="player">loading…</span>${playerDetails}</dd>
     </dl>
     <p class="muted"><a href="/courses/${escape(course.id)}/cookieless">Play it without cookies</a>, through the app's playlist mirror;
+    <a href="/courses/${escape(course.id)}/static">from static signed manifests</a>, with one signed URL;
     <a href="/courses/${escape(course.id)}/dash">play it in MPEG-DASH</a>, with the same cookies.</p>
     <script type="importmap">{ "imports": { "fastify-cloudfront-cookies/client": "/vendor/fastify-cloudfront-cookies/client/index.js" } }</script>
     <script src="/vendor/hls.min.js"></script>
