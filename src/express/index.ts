@@ -4,11 +4,14 @@ import {
 import { createGrantServices, type Playlists } from '../core/grants/compose.js'
 import { isThenable } from '../core/guards.js'
 import type { GrantEngine } from '../core/grants/engine.js'
-import { GrantResponse, writeGrantHeaders, type Carried, type HeaderAccess } from '../core/grants/response.js'
+import {
+  GrantResponse, PreparedGrant, preparedCarried, preparedGrant, writeGrantHeaders, type Carried, type HeaderAccess
+} from '../core/grants/response.js'
 import {
   type ClientInfo, type ExplicitGrantOptions, type GrantApi, type GrantInstanceApi, type GrantOptions,
-  type GrantResult, type ManifestGrantOptions
+  type GrantResult, type ManifestGrantOptions, type MaybePromise
 } from '../core/grants/types.js'
+import type { PendingGrant } from '../core/grants/rule-book.js'
 import type { PlaylistResponse } from '../core/playlists/mirror.js'
 import type { SignUrlOptions } from '../core/signer.js'
 import { pathOf } from '../core/url.js'
@@ -192,7 +195,8 @@ interface ExpressApp {
   parent?: ExpressApp
 }
 
-type Locals = Record<symbol, RequestGrants<unknown> | undefined>
+/** A response's state: the route's grant decided before the handler, or the per-request API a handler asked for. */
+type Locals = Record<symbol, RequestGrants<unknown> | PreparedGrant<unknown> | undefined>
 type ExpressResponse = ServerResponse & { locals?: Locals }
 
 const kState = Symbol('fastify-cloudfront-cookies.state')
@@ -218,7 +222,8 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
   const originals: Originals = {
     writeHead: response.writeHead as Write, write: response.write as Write, end: response.end as Write
   }
-  const stateOf = (res: ExpressResponse): RequestGrants<unknown> | undefined => res.locals?.[kState]
+  const stateOf = (res: ExpressResponse): RequestGrants<unknown> | PreparedGrant<unknown> | undefined =>
+    res.locals?.[kState]
   // Fixed parameters, passed on as they came: every response of the app passes here, most with
   // no state, and a rest array per call is measurable (bench:express, unmatched).
   Object.defineProperties(root.response, {
@@ -228,6 +233,11 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
       value: function cloudfrontWriteHead (this: ExpressResponse, a: unknown, b: unknown, c: unknown) {
         const state = stateOf(this)
         if (state === undefined) return originals.writeHead.call(this, a, b, c)
+        if (state instanceof PreparedGrant) {
+          const headers = (typeof b === 'string' ? c : b) as HeaderArg
+          carryPrepared(engine, this, state as PreparedGrant<Req>, Number(a) | 0, headers)
+          return originals.writeHead.call(this, a, b, c)
+        }
         return writeHeadOf(this, state, arguments.length > 2 ? [a, b, c] : arguments.length > 1 ? [a, b] : [a])
       }
     },
@@ -236,7 +246,8 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
       writable: true,
       value: function cloudfrontWrite (this: ExpressResponse, a: unknown, b: unknown, c: unknown) {
         const state = stateOf(this)
-        if (state === undefined) return originals.write.call(this, a, b, c)
+        // A prepared grant is decided at writeHead, which Node calls before the first byte.
+        if (state === undefined || state instanceof PreparedGrant) return originals.write.call(this, a, b, c)
         return bodyCall(this, state, ['write', Array.prototype.slice.call(arguments)])
       }
     },
@@ -245,7 +256,7 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
       writable: true,
       value: function cloudfrontEnd (this: ExpressResponse, a: unknown, b: unknown, c: unknown) {
         const state = stateOf(this)
-        if (state === undefined) return originals.end.call(this, a, b, c)
+        if (state === undefined || state instanceof PreparedGrant) return originals.end.call(this, a, b, c)
         return bodyCall(this, state, ['end', Array.prototype.slice.call(arguments)])
       }
     }
@@ -263,18 +274,37 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
 
 const appOriginals = new WeakMap<object, Originals>()
 
+/**
+ * Writes what a response carries for the route's grant prepared before the handler, once its status is known: the
+ * core decides (the same rules as a GrantResponse), synchronously; the state is then dropped (decided once).
+ */
+function carryPrepared<Req> (
+  engine: GrantEngine<Req>, res: ExpressResponse, prepared: PreparedGrant<Req>, status: number, headers: HeaderArg
+): void {
+  (res.locals as Locals)[kState] = undefined
+  let carried
+  try {
+    carried = preparedCarried(engine, prepared, status)
+  } catch {
+    // Only onDecision runs here, and it throws only through a bug of the app's: no grant, rather than no response.
+    carried = null
+  }
+  if (carried !== null) writeGrantHeaders(writeHeadHeaders, res, headers, carried, engine.expiresHeader)
+}
+
 /** An Express response's state, made on first use and kept in res.locals. */
 function expressState<Req> (
   engine: GrantEngine<Req>, req: RawRequest, res: ExpressResponse, originals: Originals
 ): RequestGrants<Req> {
   // Express makes res.locals for every request; an app that dropped it gets a new one.
   const locals = res.locals ??= Object.create(null) as Locals
-  let state = locals[kState] as RequestGrants<Req> | undefined
-  if (state === undefined) {
-    state = new RequestGrants(engine, req, res)
-    state.originals = originals
-    locals[kState] = state as RequestGrants<unknown>
-  }
+  const held = locals[kState] as RequestGrants<Req> | PreparedGrant<Req> | undefined
+  if (held instanceof RequestGrants) return held
+  const state = new RequestGrants(engine, req, res)
+  state.originals = originals
+  // The handler asks for more than the route's grant: the whole state takes the prepared grant over.
+  if (held !== undefined) state.adopt(held.route, held.result)
+  locals[kState] = state as RequestGrants<unknown>
   return state
 }
 
@@ -295,30 +325,36 @@ function answerError (res: ServerResponse, originals: Originals, err: unknown): 
 }
 
 /** Per-request state, exposed to handlers as `req.cloudfront`; it is also the engine's view of the client. */
-class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest, ClientInfo {
+/** What the engine may ask of the client behind a raw request. */
+class RawClient implements ClientInfo {
   readonly cookieHeader: string | undefined
-  readonly expiresHeader: string | false
-  originals: Originals = NOT_HOOKED
-  /** What the response carries is decided (its headers are written, or held). */
-  decided = false
-  /** The calls held until the headers are written, or null. */
-  queue: Deferred[] | null = null
   private readonly req: RawRequest
-  private readonly res: ServerResponse
 
-  constructor (engine: GrantEngine<Req>, req: RawRequest, res: ServerResponse) {
-    super(engine, req as unknown as Req, NO_CLIENT)
-    this.client = this
+  constructor (req: RawRequest) {
     this.req = req
-    this.res = res
     this.cookieHeader = req.headers.cookie
-    this.expiresHeader = engine.expiresHeader
   }
 
   // Read only when a grant is IP-bound or a presented set is checked: Express computes req.ip on access.
   get ip (): string | undefined {
     const req = this.req
     return typeof req.ip === 'string' ? req.ip : req.socket?.remoteAddress
+  }
+}
+
+class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest {
+  readonly expiresHeader: string | false
+  originals: Originals = NOT_HOOKED
+  /** What the response carries is decided (its headers are written, or held). */
+  decided = false
+  /** The calls held until the headers are written, or null. */
+  queue: Deferred[] | null = null
+  private readonly res: ServerResponse
+
+  constructor (engine: GrantEngine<Req>, req: RawRequest, res: ServerResponse) {
+    super(engine, req as unknown as Req, new RawClient(req))
+    this.res = res
+    this.expiresHeader = engine.expiresHeader
   }
 
   /** Wraps the response's writeHead, write and end once, for responses that may carry something. */
@@ -353,8 +389,6 @@ class RequestGrants<Req> extends GrantResponse<Req> implements CloudfrontRequest
 }
 
 const NOT_HOOKED: Originals = { writeHead: () => undefined, write: () => undefined, end: () => undefined }
-
-const NO_CLIENT: ClientInfo = { cookieHeader: undefined, ip: undefined }
 
 function writePlaylist (res: ServerResponse, head: boolean, r: PlaylistResponse): void {
   res.statusCode = 200
@@ -424,9 +458,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (
         next()
         return
       }
-      const state = known ?? stateFor(req, res, true) as RequestGrants<Req>
-      state.hook()
-      preparing = state.prepare(route)
+      preparing = known === null ? expressGrant(req, res, route) : (known.hook(), known.prepare(route))
     } catch (err) {
       fail(res, err, next)
       return
@@ -434,6 +466,20 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (
     // Cached path: no promise, no extra tick.
     if (preparing === undefined) next()
     else preparing.then(() => next(), next)
+  }
+
+  /**
+   * In an Express app, a route's grant whose pipeline answers at once (a cached set, a refusal) is kept as it is,
+   * decided at writeHead: no per-request API is made unless the handler asks for `req.cloudfront`.
+   */
+  function expressGrant (req: RawRequest, res: ServerResponse, route: PendingGrant<Req>): MaybePromise<void> {
+    const locals = (res as ExpressResponse).locals as Locals
+    if (locals[kState] !== undefined) return (stateFor(req, res, true) as RequestGrants<Req>).prepare(route)
+    const request = req as unknown as Req
+    const result = engine.prepare(request, route, new RawClient(req))
+    const grant = preparedGrant(request, route, result)
+    if (grant === null) return (stateFor(req, res, true) as RequestGrants<Req>).adopt(route, result)
+    locals[kState] = grant as PreparedGrant<unknown>
   }
 
   // The Express app last seen and its response methods (see adoptApp): most middleware serve one app.
@@ -462,7 +508,7 @@ export function expressCloudfrontCookies<Req = IncomingMessage> (
     // A mount path rewrites req.url; rules and the mirror are written against the path the client sent.
     const path = pathOf(req.originalUrl ?? req.url ?? '/')
     if (playlists !== null && (req.method === 'GET' || req.method === 'HEAD') && playlists.cdnPathOf(path) !== null) {
-      servePlaylist(playlists, request, new RequestGrants(engine, req, res), path, res, next)
+      servePlaylist(playlists, request, new RawClient(req), path, res, next)
       return
     }
     const state = stateFor(req, res, false)

@@ -122,6 +122,37 @@ export function routeGrant<Req> (
 }
 
 /**
+ * A route's grant whose pipeline answered before the handler without a promise: a set, or why there is none. For a
+ * response that asks nothing else (the Express middleware's cached path), `preparedCarried` decides it when the
+ * status is known, with GrantResponse.finish's rules, and no GrantResponse is made; a handler that asks for more
+ * takes it over (`GrantResponse.adopt`).
+ */
+export class PreparedGrant<Req> {
+  constructor (
+    readonly request: Req, readonly route: PendingGrant<Req>, readonly result: Issued | NoGrantReason
+  ) {}
+}
+
+/** The prepared grant of a pipeline result in hand; null for a set still to sign or a promise (GrantResponse). */
+export function preparedGrant<Req> (
+  request: Req, route: PendingGrant<Req>, result: MaybePromise<PipelineResult>
+): PreparedGrant<Req> | null {
+  if (typeof result === 'string') return new PreparedGrant(request, route, result)
+  if (typeof result !== 'object' || result === null || isThenable(result) || !('setCookie' in result)) return null
+  return new PreparedGrant(request, route, result)
+}
+
+/** What a response carries for a prepared grant and its status: GrantResponse.finish with nothing else asked. */
+export function preparedCarried<Req> (
+  engine: GrantEngine<Req>, prepared: PreparedGrant<Req>, status: number
+): Carried | null {
+  const withheld = statusReason(engine, status)
+  if (withheld === null) return delivered(engine, prepared.request, prepared.route, prepared.result)
+  engine.report(prepared.request, withheld, prepared.route.path)
+  return null
+}
+
+/**
  * A grant as handlers receive it. The signed values live in private fields: no serialiser, spread,
  * structured clone or util.inspect reaches them, only the two methods that name what they return.
  */
@@ -206,8 +237,12 @@ export class GrantResponse<Req> implements GrantApi {
    * getUser or authorize does.
    */
   prepare (route: PendingGrant<Req>): MaybePromise<void> {
+    return this.adopt(route, this.engine.prepare(this.request, route, this.client))
+  }
+
+  /** The route's grant with the pipeline's answer already asked for (see prepare and PreparedGrant). */
+  adopt (route: PendingGrant<Req>, result: MaybePromise<PipelineResult>): MaybePromise<void> {
     this.route = route
-    const result = this.engine.prepare(this.request, route, this.client)
     if (!isThenable<PipelineResult>(result)) {
       this.routeResult = result
       return
