@@ -103,6 +103,17 @@ const writeHeadHeaders: HeaderAccess<ServerResponse, HeaderArg> = {
   }
 }
 
+// Most responses give writeHead no headers: then the response's own, read and written directly (the generic
+// accessor above cost 5% of a cached grant's request, bench:express).
+const responseHeaders: HeaderAccess<ServerResponse, HeaderArg> = {
+  get: (res, _headers, name) => res.getHeader(name),
+  set: (res, _headers, name, value) => { res.setHeader(name, value) }
+}
+
+/** How to reach a response's headers, given writeHead's headers argument. */
+const headerAccess = (headers: HeaderArg): HeaderAccess<ServerResponse, HeaderArg> =>
+  headers === undefined || headers === null ? responseHeaders : writeHeadHeaders
+
 type Deferred = [method: 'writeHead' | 'write' | 'end', args: unknown[]]
 type Write = (this: ServerResponse, ...args: unknown[]) => unknown
 
@@ -165,7 +176,7 @@ function decide (
     carried = null
   }
   if (!isThenable<Carried | null>(carried)) {
-    if (carried !== null) writeGrantHeaders(writeHeadHeaders, res, headers, carried, state.expiresHeader)
+    if (carried !== null) writeGrantHeaders(headerAccess(headers), res, headers, carried, state.expiresHeader)
     return state.originals[call[0]].apply(res, call[1])
   }
   const queue: Deferred[] = [call]
@@ -176,7 +187,7 @@ function decide (
     if (c !== null) {
       const args = first[1]
       const arg = first[0] === 'writeHead' ? (typeof args[1] === 'string' ? args[2] : args[1]) as HeaderArg : undefined
-      writeGrantHeaders(writeHeadHeaders, res, arg, c, state.expiresHeader)
+      writeGrantHeaders(headerAccess(arg), res, arg, c, state.expiresHeader)
     }
     for (const [method, args] of queue) state.originals[method].apply(res, args)
   }, (err: unknown) => {
@@ -289,7 +300,7 @@ function carryPrepared<Req> (
     // Only onDecision runs here, and it throws only through a bug of the app's: no grant, rather than no response.
     carried = null
   }
-  if (carried !== null) writeGrantHeaders(writeHeadHeaders, res, headers, carried, engine.expiresHeader)
+  if (carried !== null) writeGrantHeaders(headerAccess(headers), res, headers, carried, engine.expiresHeader)
 }
 
 /** An Express response's state, made on first use and kept in res.locals. */
