@@ -2,7 +2,9 @@
 // sets; nothing signed for a response its status withholds; one set per prefix.
 import t from 'tap'
 import { createGrantServices } from '../../../src/core/grants/compose.js'
-import { GrantResponse, combineSets, routeGrant } from '../../../src/core/grants/response.js'
+import {
+  GrantResponse, combineSets, preparedCarried, preparedGrant, routeGrant
+} from '../../../src/core/grants/response.js'
 import type { ClientInfo, GrantDecision, Issued } from '../../../src/core/grants/types.js'
 import { rsaKey } from '../../helpers/keys.js'
 import { DISTRIBUTION } from '../../helpers/cookies.js'
@@ -94,4 +96,32 @@ t.test('routeGrant (the fast path): the status first, then the pipeline', async 
   t.equal((await routeGrant(engine, { user: 'alice' }, route(engine), client, 200))?.setCookie.length, 3)
   const hit = routeGrant(engine, { user: 'alice' }, route(engine), client, 200)
   t.equal((hit as Issued).setCookie.length, 3, 'a cached set comes back synchronously')
+})
+
+t.test('a prepared grant: only a result in hand, decided as finish() decides it, and taken over by adopt()', async (t) => {
+  const { engine, decisions } = setup()
+  const r = route(engine)
+  t.equal(preparedGrant<Req>({ user: 'alice' }, r, engine.prepare({ user: 'alice' }, r, client)), null,
+    'a set still to sign is not prepared: the response must be held for it')
+  await engine.issue({ user: 'alice' }, r, client)
+  const signed = engine.stats().signatures
+  const cached = preparedGrant<Req>({ user: 'alice' }, r, engine.prepare({ user: 'alice' }, r, client))
+  if (cached === null) throw new Error('a cached set is prepared')
+  t.equal(preparedCarried(engine, cached, 404), null)
+  t.strictSame(decisions, [{ reason: 'status', prefix: '/courses/42/' }])
+  t.equal(preparedCarried(engine, cached, 200)?.setCookie.length, 3)
+  const anonymous = preparedGrant<Req>({}, r, engine.prepare({}, r, client))
+  if (anonymous === null) throw new Error('a refusal is prepared')
+  t.equal(preparedCarried(engine, anonymous, 200), null)
+  t.equal(preparedCarried(engine, anonymous, 500), null)
+  t.strictSame(decisions.slice(1).map((d) => d.reason), ['no-user', 'status'], 'the status named first, as finish()')
+  t.equal(preparedGrant<Req>({}, r, Promise.resolve('no-user')), null, 'a promise is not prepared')
+
+  // The handler asks for more: the whole response takes the prepared grant over, with a grant() of its own.
+  const response = new GrantResponse<Req>(engine, { user: 'alice' }, client)
+  response.adopt(cached.route, cached.result)
+  await response.grant('/books/7/', { authorized: true })
+  const carried = await response.finish(200)
+  t.equal(carried?.setCookie.length, 6)
+  t.equal(engine.stats().signatures, signed + 1, 'only the handler\'s set signed')
 })
