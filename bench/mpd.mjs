@@ -5,18 +5,17 @@
 // (two Representations, four signed URLs). Then the per-segment-signing approach (each SegmentURL
 // signed on its own, per request) for scale, and the bytes on the wire.
 //   npm run bench:mpd   (BENCH_DURATION=seconds per round, default 2; BENCH_PAIR_ROUNDS, default 7)
-import { execFileSync, fork } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer'
 import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
+import { canPin, fetchOnce, listenAndReport, median, pairHarness, pin, range } from './pairs.mjs'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 7)
@@ -78,78 +77,27 @@ async function serve (scenario) {
       playlists: { prefix: '/hls', origin: { root } }
     })
   }
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  let cpu = null
-  process.on('message', (msg) => {
-    if (msg === 'measure') cpu = process.cpuUsage()
-    if (msg === 'stop') {
-      const used = process.cpuUsage(cpu)
-      process.send({ cpuMicros: used.user + used.system, stats: app.cloudfront?.stats() ?? null })
+  await listenAndReport(app)
+}
+
+function harness (env) {
+  return pairHarness({
+    script: fileURLToPath(import.meta.url),
+    env,
+    connections: CONNECTIONS,
+    warmup: WARMUP,
+    duration: DURATION,
+    target: (name) => {
+      const file = name.includes('template') ? TEMPLATE : LIST
+      return {
+        path: name.startsWith('mirror') ? '/hls' + file : file,
+        headers: { 'x-user': 'alice', ...(name.endsWith('-compressed') ? { 'accept-encoding': ACCEPT } : {}) }
+      }
     }
-    if (msg === 'exit') app.close().then(() => process.exit(0))
-  })
-  process.send({ port: app.server.address().port })
-}
-
-const canPin = process.platform === 'linux' && (() => {
-  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true } catch { return false }
-})()
-function pin (pid, cpus) {
-  if (canPin) execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' })
-}
-
-let ENV = null
-
-async function start (name, cpus) {
-  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...ENV } })
-  const { port } = await new Promise((resolve) => child.once('message', resolve))
-  pin(child.pid, cpus)
-  const file = name.includes('template') ? TEMPLATE : LIST
-  const path = name.startsWith('mirror') ? '/hls' + file : file
-  const headers = { 'x-user': 'alice', ...(name.endsWith('-compressed') ? { 'accept-encoding': ACCEPT } : {}) }
-  return { name, child, url: `http://127.0.0.1:${port}${path}`, headers }
-}
-
-function run (s, duration) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url: s.url, connections: CONNECTIONS, duration, headers: s.headers }, (err, result) => (err ? reject(err) : resolve(result)))
   })
 }
 
-async function stop (s) {
-  const done = new Promise((resolve) => s.child.once('message', resolve))
-  s.child.send('stop')
-  const report = await done
-  s.child.send('exit')
-  await new Promise((resolve) => s.child.once('exit', resolve))
-  return report
-}
-
-async function pair (a, b) {
-  const servers = [await start(a, '0'), await start(b, '0')]
-  await Promise.all(servers.map((s) => run(s, WARMUP)))
-  for (const s of servers) s.child.send('measure')
-  const results = await Promise.all(servers.map((s) => run(s, DURATION)))
-  const reports = await Promise.all(servers.map(stop))
-  results.forEach((r, i) => {
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${servers[i].name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
-  })
-  return results.map((r, i) => ({ rps: r.requests.average, cpuPerRequest: reports[i].cpuMicros / r.requests.total, stats: reports[i].stats }))
-}
-
-/** One response as a client gets it: status, headers, bytes on the wire (the body as sent). */
-async function fetchOnce (url, headers) {
-  const { request } = await import('node:http')
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
-    }).on('error', reject).end()
-  })
-}
-
-async function perSegmentRate (seconds) {
+async function perSegmentRate ({ start, stop }, seconds) {
   const s = await start('per-segment', '0,1')
   const first = await fetchOnce(s.url, {})
   if (first.status !== 200) throw new Error(`per-segment: ${first.status}`)
@@ -167,9 +115,6 @@ async function perSegmentRate (seconds) {
   return rate
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const range = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
-
 async function main () {
   const root = mkdtempSync(join(tmpdir(), 'cf-bench-mpd-'))
   try {
@@ -181,7 +126,8 @@ async function main () {
       writeFileSync(join(root, file + '.gz'), gzipSync(texts[name]))
     }
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    ENV = { BENCH_ROOT: root, BENCH_PEM: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+    const h = harness({ BENCH_ROOT: root, BENCH_PEM: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() })
+    const { start, stop, pair } = h
 
     const bytes = {}
     for (const name of ['static', 'mirror', 'static-template', 'mirror-template']) {
@@ -204,7 +150,7 @@ async function main () {
       }
     }
     pin(process.pid, '0,1')
-    const perSegment = await perSegmentRate(Math.max(4, DURATION * 2))
+    const perSegment = await perSegmentRate(h, Math.max(4, DURATION * 2))
 
     console.log('\nDASH mirror: a SegmentList MPD of %d SegmentURLs (%d bytes) and a SegmentTemplate MPD (%d bytes), RSA-2048, %d connections per server', SEGMENTS, texts.list.length, texts.template.length, CONNECTIONS)
     console.log('Pairs served at the same time on one core, %d rounds of %d s, fresh processes each round; medians and ranges\n', PAIR_ROUNDS, DURATION)

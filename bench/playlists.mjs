@@ -6,18 +6,21 @@
 // wire (also in variables mode: the query once, in an EXT-X-DEFINE), and the per-segment-signing approach (one signature per URI, as the Lambda@Edge samples
 // do) for scale.
 //   npm run bench:playlists   (BENCH_DURATION=seconds per round, default 2; BENCH_PAIR_ROUNDS, default 7)
-import { execFileSync, fork } from 'node:child_process'
+// BENCH_BASE=<another checkout, built> measures only this build's mirror rows (mirror, mirror-compressed,
+// mirror-vars, mirror-vars-compressed) against the same rows of that build, as pairs served at the same time
+// (the other build's own bench/playlists.mjs serves its side): median ratio of req/s (this / base), range,
+// every round, and the CPU-per-request ratio (base / this; below 1, this build spends more per request).
 import { generateKeyPairSync } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
-import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import fastifyStatic from '@fastify/static'
 import { getSignedUrl } from '@aws-sdk/cloudfront-signer'
 import fastifyCloudfrontCookies from 'fastify-cloudfront-cookies'
+import { canPin, fetchOnce, listenAndReport, median, pairHarness, pin, range } from './pairs.mjs'
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 2)
 const PAIR_ROUNDS = Number(process.env.BENCH_PAIR_ROUNDS ?? 7)
@@ -66,77 +69,27 @@ async function serve (scenario) {
       playlists: { prefix: '/hls', origin: { root }, variables: scenario.startsWith('mirror-vars') }
     })
   }
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  let cpu = null
-  process.on('message', (msg) => {
-    if (msg === 'measure') cpu = process.cpuUsage()
-    if (msg === 'stop') {
-      const used = process.cpuUsage(cpu)
-      process.send({ cpuMicros: used.user + used.system, stats: app.cloudfront?.stats() ?? null })
-    }
-    if (msg === 'exit') app.close().then(() => process.exit(0))
-  })
-  process.send({ port: app.server.address().port })
+  await listenAndReport(app)
 }
 
-const canPin = process.platform === 'linux' && (() => {
-  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true } catch { return false }
-})()
-function pin (pid, cpus) {
-  if (canPin) execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' })
-}
+const BASE = process.env.BENCH_BASE
 
-let ENV = null
-
-async function start (name, cpus) {
-  const child = fork(fileURLToPath(import.meta.url), ['serve', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...ENV } })
-  const { port } = await new Promise((resolve) => child.once('message', resolve))
-  pin(child.pid, cpus)
-  const path = name.startsWith('mirror') ? '/hls' + PLAYLIST : PLAYLIST
-  const headers = { 'x-user': 'alice', ...(name.endsWith('-compressed') ? { 'accept-encoding': ACCEPT } : {}) }
-  return { name, child, url: `http://127.0.0.1:${port}${path}`, headers }
-}
-
-function run (s, duration) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url: s.url, connections: CONNECTIONS, duration, headers: s.headers }, (err, result) => (err ? reject(err) : resolve(result)))
+function harness (env) {
+  return pairHarness({
+    script: fileURLToPath(import.meta.url),
+    base: BASE && `${BASE}/bench/playlists.mjs`,
+    env,
+    connections: CONNECTIONS,
+    warmup: WARMUP,
+    duration: DURATION,
+    target: (name) => ({
+      path: name.startsWith('mirror') ? '/hls' + PLAYLIST : PLAYLIST,
+      headers: { 'x-user': 'alice', ...(name.endsWith('-compressed') ? { 'accept-encoding': ACCEPT } : {}) }
+    })
   })
 }
 
-async function stop (s) {
-  const done = new Promise((resolve) => s.child.once('message', resolve))
-  s.child.send('stop')
-  const report = await done
-  s.child.send('exit')
-  await new Promise((resolve) => s.child.once('exit', resolve))
-  return report
-}
-
-async function pair (a, b) {
-  const servers = [await start(a, '0'), await start(b, '0')]
-  await Promise.all(servers.map((s) => run(s, WARMUP)))
-  for (const s of servers) s.child.send('measure')
-  const results = await Promise.all(servers.map((s) => run(s, DURATION)))
-  const reports = await Promise.all(servers.map(stop))
-  results.forEach((r, i) => {
-    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${servers[i].name}: ${r.non2xx} non-2xx, ${r.errors} errors`)
-  })
-  return results.map((r, i) => ({ rps: r.requests.average, cpuPerRequest: reports[i].cpuMicros / r.requests.total, stats: reports[i].stats }))
-}
-
-/** One response as a client gets it: status, headers, bytes on the wire (the body as sent). */
-async function fetchOnce (url, headers) {
-  const { request } = await import('node:http')
-  return new Promise((resolve, reject) => {
-    request(url, { headers }, (res) => {
-      const chunks = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }))
-    }).on('error', reject).end()
-  })
-}
-
-async function perSegmentRate (seconds) {
+async function perSegmentRate ({ start, stop }, seconds) {
   const s = await start('per-segment', '0,1')
   await fetchOnce(s.url, {}) // warm-up
   const end = Date.now() + seconds * 1000
@@ -154,8 +107,29 @@ async function perSegmentRate (seconds) {
   return rate
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
-const range = (values) => `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`
+// This build's mirror rows against the same rows of another build, served at the same time.
+async function againstBase ({ pair }) {
+  const rows = ['mirror', 'mirror-compressed', 'mirror-vars', 'mirror-vars-compressed']
+  const results = new Map(rows.map((row) => [row, []]))
+  pin(process.pid, '1')
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    for (const row of rows) {
+      const [base, self] = await pair(`${row}@base`, row)
+      results.get(row).push({ ratio: self.rps / base.rps, base: base.rps, self: self.rps, cpu: base.cpuPerRequest / self.cpuPerRequest })
+    }
+  }
+  pin(process.pid, '0,1')
+  console.log('\nPlaylist mirror, this build against %s: a %d-segment VOD media playlist, RSA-2048, %d connections per server', BASE, SEGMENTS, CONNECTIONS)
+  console.log('Pairs served at the same time on one core, %d rounds of %d s, fresh processes each round; medians\n', PAIR_ROUNDS, DURATION)
+  console.log('| row | base req/s | this req/s | median ratio (this / base) | range | rounds | CPU-per-request ratio (base / this) |')
+  console.log('|---|---:|---:|---:|---|---|---:|')
+  for (const [row, list] of results) {
+    const ratios = list.map((x) => x.ratio)
+    console.log(`| ${row} | ${Math.round(median(list.map((x) => x.base)))} | ${Math.round(median(list.map((x) => x.self)))} | ${median(ratios).toFixed(3)} | ${range(ratios)} | ${ratios.map((x) => x.toFixed(2)).join(' ')} | ${median(list.map((x) => x.cpu)).toFixed(3)} |`)
+  }
+  console.log('(both ratios below 1: this build is the slower; the CPU ratio is the steadier on a busy machine)')
+  if (!canPin) console.log('(taskset not available: pairs ran unpinned)')
+}
 
 async function main () {
   const root = mkdtempSync(join(tmpdir(), 'cf-bench-playlists-'))
@@ -166,7 +140,9 @@ async function main () {
     writeFileSync(join(root, PLAYLIST + '.br'), brotliCompressSync(text))
     writeFileSync(join(root, PLAYLIST + '.gz'), gzipSync(text))
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-    ENV = { BENCH_ROOT: root, BENCH_PEM: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }
+    const h = harness({ BENCH_ROOT: root, BENCH_PEM: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() })
+    if (BASE) return await againstBase(h)
+    const { start, stop, pair } = h
 
     // Bytes on the wire, from one server of each kind.
     const bytes = {}
@@ -195,7 +171,7 @@ async function main () {
       }
     }
     pin(process.pid, '0,1')
-    const perSegment = await perSegmentRate(Math.max(4, DURATION * 2))
+    const perSegment = await perSegmentRate(h, Math.max(4, DURATION * 2))
 
     console.log('\nPlaylist mirror: a %d-segment VOD media playlist (%d bytes), RSA-2048, %d connections per server', SEGMENTS, text.length, CONNECTIONS)
     console.log('Pairs served at the same time on one core, %d rounds of %d s, fresh processes each round; medians and ranges\n', PAIR_ROUNDS, DURATION)

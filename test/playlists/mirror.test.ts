@@ -12,7 +12,7 @@ import { rsaKey } from '../helpers/keys.js'
 import { DISTRIBUTION } from '../helpers/cookies.js'
 import { manualClock } from '../behaviour/options.js'
 import { tempDir } from '../edge/helpers.js'
-import { playlistHosts, playlistOptions, type AppOptions } from './apps.js'
+import { fastifyHost, playlistHosts, playlistOptions, type AppOptions } from './apps.js'
 
 const root = tempDir(t, 'cf-mirror-')
 mkdirSync(join(root, 'courses', '42', 'hd'), { recursive: true })
@@ -174,6 +174,34 @@ for (const host of playlistHosts) {
     })
   })
 }
+
+t.test('past the response keys the mirror remembers (2,048): every answer is still the asked playlist with the user\'s own set', async (t) => {
+  const COUNT = 1100
+  mkdirSync(join(root, 'courses', '42', 'many'), { recursive: true })
+  for (let i = 0; i < COUNT; i++) {
+    writeFileSync(join(root, 'courses', '42', 'many', `p${i}.m3u8`), `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-${i}.ts\n#EXT-X-ENDLIST\n`)
+  }
+  const clock = manualClock()
+  const app = await fastifyHost.start(options({ now: clock.now }))
+  t.teardown(() => app.close())
+  const queryOf = async (user: string): Promise<string> =>
+    (JSON.parse((await app.get('/api/courses/42/stream', { 'x-user': user })).body.toString()) as { query: string }).query
+  const queries: Record<string, string> = { alice: await queryOf('alice') }
+  clock.advance(60)
+  queries.bob = await queryOf('bob')
+  t.not(queries.alice, queries.bob, 'two sets signed a minute apart')
+  let wrong = 0
+  const check = async (user: string, i: number): Promise<void> => {
+    const body = (await app.get(`/hls/courses/42/many/p${i}.m3u8`, { 'x-user': user })).body.toString()
+    if (!body.includes(`${DISTRIBUTION}/courses/42/many/seg-${i}.ts?${queries[user] as string}\n`)) wrong++
+  }
+  // 2,200 keys: the remembered ones are forgotten once on the way.
+  for (let i = 0; i < COUNT; i++) for (const user of ['alice', 'bob']) await check(user, i)
+  // Asked again after that: the responses cached before, under keys made anew.
+  for (const i of [0, 1, 1023, 1024, COUNT - 1]) for (const user of ['bob', 'alice']) await check(user, i)
+  t.equal(wrong, 0, 'each playlist its own segment, signed with the asking user\'s query')
+  t.equal(app.stats().signatures, 2)
+})
 
 t.test('the playlists option is checked at registration, on both adapters', async (t) => {
   const bad: Array<[unknown, RegExp]> = [

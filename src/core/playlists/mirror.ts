@@ -128,6 +128,9 @@ export function isMpd (cdnPath: string, text: string): boolean {
   return false
 }
 
+/** Response cache keys remembered (see PlaylistMirror.keyOf): at most about 2,048 × 700 bytes. */
+const KEY_MEMO_SIZE = 2048
+
 /** Bodies up to this size are rendered at once (about a millisecond); larger ones in slices. */
 const SYNC_RENDER_BYTES = 1024 * 1024
 
@@ -170,6 +173,9 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
   private readonly maxRenderedBytes: number
   /** Large renderings in progress, shared by concurrent requests. */
   private readonly rendering = new Map<string, Promise<Rendered>>()
+  /** Response cache keys by signed query, then CDN path (see keyOf). */
+  private readonly keys = new Map<string, Map<string, string>>()
+  private keyCount = 0
 
   constructor (options: PlaylistsOptions, private readonly access: PlaylistAccess<Req, G, C>) {
     if (typeof options !== 'object' || options === null) {
@@ -308,7 +314,7 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
     encoding: PlaylistEncoding
   ): PlaylistResponse | Promise<PlaylistResponse> {
     if (signed === null) throw new FST_ERR_CF_PLAYLIST_FORBIDDEN()
-    const key = cdnPath + '\u0000' + signed.query
+    const key = this.keyOf(cdnPath, signed.query)
     const rendered = this.responses.get(key)
     if (rendered !== undefined && rendered.compiled === compiled) return this.encoded(key, rendered, encoding)
     // Known before the work is done: the chunks and a copy of the query between each two.
@@ -338,6 +344,31 @@ export class PlaylistMirror<Req, G extends CoveredPath, C = unknown> {
       return running.then((r) => this.encoded(key, r, encoding))
     }
     return this.encoded(key, this.keep(key, compiled, renderPlaylistBody(compiled, query), headers), encoding)
+  }
+
+  /**
+   * The response cache key of a playlist and a signed query, `cdnPath + NUL + query`. Made anew, a key of
+   * ~700 characters is copied and hashed on each lookup: most of a cached request's time in the mirror.
+   * A cached set's query is one string, whose hash V8 keeps, so the key it found last time is found again
+   * for the cost of two short lookups. Forgotten all at once when full: the next requests make them again.
+   */
+  private keyOf (cdnPath: string, query: string): string {
+    let byPath = this.keys.get(query)
+    let key = byPath?.get(cdnPath)
+    if (key !== undefined) return key
+    if (this.keyCount >= KEY_MEMO_SIZE) {
+      this.keys.clear()
+      this.keyCount = 0
+      byPath = undefined
+    }
+    if (byPath === undefined) {
+      byPath = new Map()
+      this.keys.set(query, byPath)
+    }
+    key = cdnPath + '\u0000' + query
+    byPath.set(cdnPath, key)
+    this.keyCount++
+    return key
   }
 
   private keep (key: string, compiled: CompiledPlaylist, body: Buffer, headers: Record<string, string>): Rendered {
