@@ -5,7 +5,11 @@
 //   cached / static: a grant served from the middleware's cache against a bare Express route that
 //                    sends the very same headers (Set-Cookie, Cache-Control, expiry) statically;
 //   unmatched / bare: the middleware on a path no rule matches against the bare route;
-//   noop / bare:      an empty middleware against the bare route: what any Express middleware layer costs.
+//   noop / bare:      an empty middleware against the bare route: what any Express middleware layer costs;
+//   floor / static:   for scale, the least any middleware doing this job costs: the route's cached set looked up
+//                     and its three headers set before the handler, with none of the rules (no status decided at
+//                     writeHead, no merge with the app's Set-Cookie, no private Cache-Control kept): a lower
+//                     bound for the cached row, not something to ship.
 // Run with `npm run bench:express` (builds first). BENCH_DURATION=seconds per round (default 2),
 // BENCH_PAIR_ROUNDS (default 11), BENCH_CPU_PROF=dir writes a V8 CPU profile of every server (dir/<side>/).
 import { execFileSync, fork } from 'node:child_process'
@@ -32,6 +36,7 @@ async function serve (scenario) {
     app.use(cloudfront)
   }
   const sample = JSON.parse(process.env.BENCH_SAMPLE)
+  if (scenario === 'floor') app.use(await floorMiddleware(privateKey))
   const ok = (req, res) => { res.send('ok') }
   app.get('/courses/:courseId/player', scenario === 'static'
     ? (req, res) => {
@@ -47,7 +52,7 @@ async function serve (scenario) {
   })
   const port = server.address().port
   const path = scenario === 'unmatched' || scenario === 'bare' || scenario === 'noop' ? '/public/player' : '/courses/42/player'
-  if (scenario === 'cached') {
+  if (scenario === 'cached' || scenario === 'floor') {
     // The first request signs; every later one is served from the cache.
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: USER })
     if (res.headers.getSetCookie().filter((c) => c.startsWith('CloudFront-')).length !== 3) throw new Error('expected a CloudFront cookie set')
@@ -65,6 +70,27 @@ async function serve (scenario) {
     }
   })
   process.send({ port, path })
+}
+
+// The floor row's middleware (see the header): the core's lookup and three setHeader() calls, nothing else.
+async function floorMiddleware (privateKey) {
+  const { createGrantServices } = await import('../dist/esm/core/grants/compose.js')
+  const { engine } = createGrantServices({ keyPairId: 'KBENCH', privateKey, distribution: DISTRIBUTION, rules: RULES, getUser: (req) => req.headers['x-user'], authorize: 'any-signed-in-user' })
+  const client = { cookieHeader: undefined, ip: undefined }
+  const carry = (res, set) => {
+    res.setHeader('set-cookie', set.setCookie.slice())
+    res.setHeader('cache-control', 'private, no-store')
+    res.setHeader('cloudfront-grant-expires', String(set.expires))
+  }
+  return (req, res, next) => {
+    const route = engine.pathGrant(req.originalUrl)
+    if (route === null) return next()
+    const result = engine.prepare(req, route, client)
+    // The first request signs; every later one is served from the cache.
+    if (typeof result === 'function') return result().then((set) => { carry(res, set); next() }, next)
+    if (typeof result === 'object' && result !== null && 'setCookie' in result) carry(res, result)
+    next()
+  }
 }
 
 function run (url, duration) {
@@ -120,7 +146,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 async function main () {
   const sampleText = await sample()
-  const pairs = [['static', 'cached'], ['bare', 'unmatched'], ['bare', 'noop']]
+  const pairs = [['static', 'cached'], ['bare', 'unmatched'], ['bare', 'noop'], ['static', 'floor']]
   const runs = new Map(pairs.map((pair) => [pair.join('/'), []]))
   let hits = 0
   let signatures = 0
@@ -138,7 +164,7 @@ async function main () {
   console.log(`\nExpress 5 with expressCloudfrontCookies: pairs served at the same time on one core, ${CONNECTIONS} connections each, ${PAIR_ROUNDS} rounds of ${DURATION} s, fresh processes every round, Node ${process.version}\n`)
   console.log('| pair | median ratio (req/s) | rounds | baseline req/s | row req/s | server CPU µs/req (baseline / row) |')
   console.log('|---|---:|---|---:|---:|---:|')
-  const label = { 'static/cached': 'grant from the cache / route sending the same headers statically', 'bare/unmatched': 'middleware on a path no rule matches / bare route', 'bare/noop': 'for scale: an empty middleware (next()) / bare route' }
+  const label = { 'static/cached': 'grant from the cache / route sending the same headers statically', 'bare/unmatched': 'middleware on a path no rule matches / bare route', 'bare/noop': 'for scale: an empty middleware (next()) / bare route', 'static/floor': 'for scale: the floor (cached set, three setHeader(), no rules) / static headers' }
   for (const [key, list] of runs) {
     console.log(`| ${label[key]} | ${median(list.map((x) => x.ratio)).toFixed(3)} | ${list.map((x) => x.ratio.toFixed(2)).join(' ')} | ${Math.round(median(list.map((x) => x.base.rps)))} | ${Math.round(median(list.map((x) => x.row.rps)))} | ${median(list.map((x) => x.base.cpuPerRequest)).toFixed(0)} / ${median(list.map((x) => x.row.cpuPerRequest)).toFixed(0)} |`)
   }
@@ -149,6 +175,8 @@ async function main () {
   console.log('\n| target | median | range | met |\n|---|---:|---|---|')
   console.log(`| cached >= 0.92x static headers (pairs) | ${cached.toFixed(2)} | ${range(ratios('static/cached'))} | ${cached >= 0.92 ? 'yes' : 'NO'} |`)
   console.log(`| unmatched >= 0.96x bare (pairs) | ${unmatched.toFixed(2)} | ${range(ratios('bare/unmatched'))} | ${unmatched >= 0.96 ? 'yes' : 'NO'} |`)
+  const floor = median(ratios('static/floor'))
+  console.log(`| for scale: the floor of the cached row (no rules) / static headers | ${floor.toFixed(2)} | ${range(ratios('static/floor'))} | - |`)
   console.log(`\nCached rows: ${signatures} signatures, ${hits} grants served from the cache.`)
   if (!canPin) console.log('(taskset not available: pairs ran unpinned)')
 }
