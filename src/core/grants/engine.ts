@@ -60,10 +60,12 @@ export class GrantEngine<Req = unknown> {
   /** The static manifests' templates (option `manifests`), or null. */
   readonly manifests: ResolvedManifests | null
   private readonly rules: RuleBook<Req>
-  private readonly settings: ResolvedGrantOptions<Req>
-  private readonly keys: KeyRing
-  private readonly cache: SetCache
-  private readonly issuer: Issuer
+  // Private fields: an app that prints a reply or res.locals (which reach the engine) sees no key, cached set or
+  // signing in flight.
+  readonly #settings: ResolvedGrantOptions<Req>
+  readonly #keys: KeyRing
+  readonly #cache: SetCache
+  readonly #issuer: Issuer
   private readonly counters: GrantCounters = {
     hits: 0, misses: 0, signatures: 0, reissues: 0, coalesced: 0, shared: 0, clientFresh: 0, refused: 0
   }
@@ -73,25 +75,25 @@ export class GrantEngine<Req = unknown> {
 
   /** `log` is the adapter's own report of decisions (the Fastify plugin's request.log), besides `onDecision`. */
   constructor (settings: ResolvedGrantOptions<Req>, log?: (request: Req, decision: GrantDecision) => void) {
-    this.settings = settings
+    this.#settings = settings
     this.decided = reporter(log, settings.onDecision)
     this.distribution = settings.distribution
     this.expiresHeader = settings.expiresHeader
     this.statusAllowed = settings.statusAllowed
-    this.keys = new KeyRing({ ...settings, onWarning: settings.keyWarning })
+    this.#keys = new KeyRing({ ...settings, onWarning: settings.keyWarning })
     this.rules = new RuleBook<Req>(settings.rules, settings.defaults, settings.authorize, settings.onWarning)
     this.hasPathRules = this.rules.rules.length > 0
-    this.cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
-    this.issuer = new Issuer({
+    this.#cache = new SetCache(settings.cache.max, settings.cache.maxBytes)
+    this.#issuer = new Issuer({
       distribution: settings.distribution,
       cookie: settings.cookie,
       now: settings.now,
-      cache: this.cache,
+      cache: this.#cache,
       counters: this.counters
     })
     this.manifests = settings.manifests ?? null
     // Refused now rather than on each manifestUrl(): every URL would open the manifest and no file under it.
-    const active = this.keys.active
+    const active = this.#keys.active
     if (this.manifests !== null) checkTemplatesKey(this.manifests.templates, active.keyPairId, active.hashAlgorithm)
   }
 
@@ -195,7 +197,7 @@ export class GrantEngine<Req = unknown> {
   private run (
     request: Req, p: PendingGrant<Req>, client: ClientInfo, delivery: Delivery
   ): MaybePromise<PipelineResult> {
-    const user = this.settings.getUser(request)
+    const user = this.#settings.getUser(request)
     if (isThenable(user)) return Promise.resolve(user).then((u) => this.authorised(request, u, p, client, delivery))
     return this.authorised(request, user, p, client, delivery)
   }
@@ -230,7 +232,7 @@ export class GrantEngine<Req = unknown> {
     if (!p.rule.ipBound) return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
     const v4 = normaliseClientIp(client.ip)
     if (v4 !== null) return this.cachedOrSigned(user, p, slotOf(p.path, v4, p.rule.ttl), v4, client, delivery)
-    if (this.settings.ipv6 === 'refuse') return this.refused('ipv6-refused')
+    if (this.#settings.ipv6 === 'refuse') return this.refused('ipv6-refused')
     return this.cachedOrSigned(user, p, p.slot, undefined, client, delivery)
   }
 
@@ -238,16 +240,16 @@ export class GrantEngine<Req = unknown> {
   private cachedOrSigned (
     user: string, p: PendingGrant<Req>, slot: string, ip: string | undefined, client: ClientInfo, delivery: Delivery
   ): MaybePromise<PipelineResult> {
-    const signer = this.keys.active
-    let entry = this.cache.get(user, slot)
+    const signer = this.#keys.active
+    let entry = this.#cache.get(user, slot)
     // A set of a key that no longer signs is not served again (rotation).
     if (entry !== undefined && entry.keyPairId !== signer.keyPairId) entry = undefined
-    const nowSec = nowSeconds(this.settings.now)
+    const nowSec = nowSeconds(this.#settings.now)
     if (entry !== undefined && entry.expires - nowSec > p.rule.refreshBefore) {
       this.counters.hits++
       return delivery === Delivery.Playlist ? entry : this.unlessSentBack(entry, client)
     }
-    const running = this.issuer.running(signer, user, slot)
+    const running = this.#issuer.running(signer, user, slot)
     if (running !== undefined) {
       return delivery === Delivery.Playlist ? running : running.then((e) => this.unlessSentBack(e, client))
     }
@@ -263,7 +265,7 @@ export class GrantEngine<Req = unknown> {
     }
     if (entry === undefined) this.counters.misses++
     else this.counters.reissues++
-    const signing = this.issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip)
+    const signing = this.#issuer.sign(signer, user, slot, p.path, p.rule.ttl, ip)
     return delivery === Delivery.Playlist ? signing : signing.then((e) => this.unlessSentBack(e, client))
   }
 
@@ -274,11 +276,11 @@ export class GrantEngine<Req = unknown> {
   private clientHolds (
     p: PendingGrant<Req>, client: ClientInfo, ip: string | undefined, nowSec: number
   ): Issued | null {
-    const verifier = this.keys.verifier
+    const verifier = this.#keys.verifier
     const cookieHeader = client.cookieHeader
     if (verifier === null || cookieHeader === undefined || !cookieHeader.includes('CloudFront-Signature=')) return null
     const result = verifier.verify({ url: this.distribution + p.path, cookieHeader, clientIp: client.ip })
-    if (!result.ok || result.keyPairId !== this.keys.active.keyPairId) return null
+    if (!result.ok || result.keyPairId !== this.#keys.active.keyPairId) return null
     const pol = result.policy
     if (pol.resource !== this.distribution + p.path + '*') return null
     if (pol.ipAddress !== (ip === undefined ? undefined : `${ip}/32`)) return null
@@ -302,7 +304,7 @@ export class GrantEngine<Req = unknown> {
 
   /** The user for a request (for revoking). */
   user (request: Req): MaybePromise<UserId | null | undefined | false> {
-    return this.settings.getUser(request)
+    return this.#settings.getUser(request)
   }
 
   /**
@@ -315,35 +317,35 @@ export class GrantEngine<Req = unknown> {
     // Clearing a prefix grants nothing: any well-formed one may be cleared, "/courses/" included.
     if (prefix !== undefined) paths.add(checkPrefix(prefix))
     const id = userIdOf(user)
-    if (id !== null) for (const path of this.cache.drop(id, prefix)) paths.add(path)
+    if (id !== null) for (const path of this.#cache.drop(id, prefix)) paths.add(path)
     const out: string[] = []
     // Exactly the names this engine's sets have: every key signs with the same hash algorithm.
-    const names = grantCookieNames(this.keys.active.hashAlgorithm)
-    for (const path of paths) out.push(...serializeClearCookies({ ...this.settings.cookie, path }, names))
+    const names = grantCookieNames(this.#keys.active.hashAlgorithm)
+    for (const path of paths) out.push(...serializeClearCookies({ ...this.#settings.cookie, path }, names))
     return out
   }
 
   /** Makes another configured key the one that signs. Cached sets of the old key are no longer served. */
   rotate (keyPairId: string): void {
-    this.keys.rotate(keyPairId)
+    this.#keys.rotate(keyPairId)
   }
 
   get activeKeyPairId (): string {
-    return this.keys.active.keyPairId
+    return this.#keys.active.keyPairId
   }
 
   /** Signs a URL with the active key. */
   signUrl (url: string, options: SignUrlOptions): Promise<string> {
-    return this.keys.active.signUrl(url, options)
+    return this.#keys.active.signUrl(url, options)
   }
 
   /** Signs a cookie set with the active key (no cache: for scripts and special cases). */
   signCookies (resource: string, options: SignCookiesOptions): Promise<CloudFrontCookies> {
-    return this.keys.active.signCookies(resource, options)
+    return this.#keys.active.signCookies(resource, options)
   }
 
   stats (): GrantStats {
-    return { ...this.counters, ...this.cache.stats() }
+    return { ...this.counters, ...this.#cache.stats() }
   }
 
   /** The instance API, bound to this engine, for adapters to expose as is. */

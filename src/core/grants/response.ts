@@ -128,9 +128,20 @@ export function routeGrant<Req> (
  * takes it over (`GrantResponse.adopt`).
  */
 export class PreparedGrant<Req> {
-  constructor (
-    readonly request: Req, readonly route: PendingGrant<Req>, readonly result: Issued | NoGrantReason
-  ) {}
+  readonly request: Req
+  readonly route: PendingGrant<Req>
+  // Private: it lives in res.locals, which apps log and hand to templates.
+  readonly #result: Issued | NoGrantReason
+
+  constructor (request: Req, route: PendingGrant<Req>, result: Issued | NoGrantReason) {
+    this.request = request
+    this.route = route
+    this.#result = result
+  }
+
+  get result (): Issued | NoGrantReason {
+    return this.#result
+  }
 }
 
 /** The prepared grant of a pipeline result in hand; null for a set still to sign or a promise (GrantResponse). */
@@ -210,13 +221,14 @@ export class GrantResponse<Req> implements GrantApi {
   /** The route's grant, decided before the handler runs. */
   private route: PendingGrant<Req> | null = null
   /** The route's set when asked before the handler (the middleware): a set, one to sign, or why none. */
-  private routeResult: PipelineResult | null = null
+  // Signed values are kept in private fields (as in Grant): no util.inspect of a reply or res.locals shows them.
+  #routeResult: PipelineResult | null = null
   private failed = false
   private revoked = false
   // Made on first use: most responses have neither handler grants nor revocations (bench:express, cached).
-  private handlerSets: Issued[] | null = null
+  #handlerSets: Issued[] | null = null
   /** Sets handed out as manifest URLs: no cookie, but the response is the user's alone all the same. */
-  private urlSets: Issued[] | null = null
+  #urlSets: Issued[] | null = null
   private clears: string[] | null = null
   private running: Array<Promise<unknown>> | null = null
 
@@ -244,10 +256,10 @@ export class GrantResponse<Req> implements GrantApi {
   adopt (route: PendingGrant<Req>, result: MaybePromise<PipelineResult>): MaybePromise<void> {
     this.route = route
     if (!isThenable<PipelineResult>(result)) {
-      this.routeResult = result
+      this.#routeResult = result
       return
     }
-    return Promise.resolve(result).then((r) => { this.routeResult = r })
+    return Promise.resolve(result).then((r) => { this.#routeResult = r })
   }
 
   /** The handler failed: nothing is granted, whatever status the error handler picks. */
@@ -272,7 +284,7 @@ export class GrantResponse<Req> implements GrantApi {
         return null
       }
       if (i.setCookie.length === 0) this.engine.report(this.request, 'client-fresh', path)
-      ;(this.handlerSets ??= []).push(i)
+      ;(this.#handlerSets ??= []).push(i)
       return new Grant(i)
     }, (err: unknown) => {
       this.engine.report(this.request, 'failed', path)
@@ -301,7 +313,7 @@ export class GrantResponse<Req> implements GrantApi {
       }
       // Refuses a set of a key the templates do not name (after rotate()).
       const url = signedManifestUrl(new Grant(i), path, { distribution: this.engine.distribution, templates })
-      ;(this.urlSets ??= []).push(i)
+      ;(this.#urlSets ??= []).push(i)
       return url
     }).catch((err: unknown) => {
       this.engine.report(this.request, 'failed', prefix)
@@ -345,7 +357,7 @@ export class GrantResponse<Req> implements GrantApi {
     if (withheld !== null) return this.withheld(withheld)
     const route = this.route
     if (route === null) return this.carried(null)
-    let result = this.routeResult ?? this.engine.issue(this.request, route, this.client)
+    let result = this.#routeResult ?? this.engine.issue(this.request, route, this.client)
     if (typeof result === 'function') result = result()
     if (isThenable<Issued | NoGrantReason>(result)) {
       return Promise.resolve(result).then((r) => this.carried(delivered(this.engine, this.request, route, r)))
@@ -356,18 +368,18 @@ export class GrantResponse<Req> implements GrantApi {
   /** Nothing granted: each grant asked for is reported with the reason; clears still go out. */
   private withheld (reason: NoGrantReason): Carried | null {
     if (this.route !== null) this.engine.report(this.request, reason, this.route.path)
-    for (const set of this.handlerSets ?? []) this.engine.report(this.request, reason, set.path)
-    for (const set of this.urlSets ?? []) this.engine.report(this.request, reason, set.path)
+    for (const set of this.#handlerSets ?? []) this.engine.report(this.request, reason, set.path)
+    for (const set of this.#urlSets ?? []) this.engine.report(this.request, reason, set.path)
     const clears = this.clears
     return clears === null ? null : { setCookie: clears, expires: -1 }
   }
 
   private carried (routeSet: Issued | null): Carried | null {
-    const handlerSets = this.handlerSets
+    const handlerSets = this.#handlerSets
     const cookies = handlerSets === null
       ? routeSet
       : combineSets(routeSet === null ? handlerSets : [routeSet, ...handlerSets])
-    const urlSets = this.urlSets
+    const urlSets = this.#urlSets
     if (urlSets === null) return cookies
     // Kept apart from the cookie sets: a URL's set of the same prefix must not replace one that sets cookies.
     let expires = cookies === null ? Infinity : cookies.expires
