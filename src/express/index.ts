@@ -114,6 +114,11 @@ const responseHeaders: HeaderAccess<ServerResponse, HeaderArg> = {
 const headerAccess = (headers: HeaderArg): HeaderAccess<ServerResponse, HeaderArg> =>
   headers === undefined || headers === null ? responseHeaders : writeHeadHeaders
 
+/** The headers writeHead(status, reason?, headers?) writes, found as Node finds them: a non-string reason gives way. */
+function headersOf (reason: unknown, headers: unknown): HeaderArg {
+  return (typeof reason === 'string' ? headers : headers ?? reason) as HeaderArg
+}
+
 type Deferred = [method: 'writeHead' | 'write' | 'end', args: unknown[]]
 type Write = (this: ServerResponse, ...args: unknown[]) => unknown
 
@@ -147,7 +152,7 @@ function writeHeadOf (res: ServerResponse, state: RequestGrants<unknown>, args: 
   }
   if (state.decided) return state.originals.writeHead.apply(res, args) as ServerResponse
   const reason = args[1]
-  const headers = (typeof reason === 'string' ? args[2] : reason) as HeaderArg
+  const headers = headersOf(reason, args[2])
   return decide(res, state, Number(args[0]) | 0, ['writeHead', args], headers) as ServerResponse
 }
 
@@ -186,7 +191,7 @@ function decide (
     const first = queue[0] as Deferred
     if (c !== null) {
       const args = first[1]
-      const arg = first[0] === 'writeHead' ? (typeof args[1] === 'string' ? args[2] : args[1]) as HeaderArg : undefined
+      const arg = first[0] === 'writeHead' ? headersOf(args[1], args[2]) : undefined
       writeGrantHeaders(headerAccess(arg), res, arg, c, state.expiresHeader)
     }
     for (const [method, args] of queue) state.originals[method].apply(res, args)
@@ -245,7 +250,7 @@ function adoptApp<Req> (engine: GrantEngine<Req>, app: ExpressApp | undefined): 
         const state = stateOf(this)
         if (state === undefined) return originals.writeHead.call(this, a, b, c)
         if (state instanceof PreparedGrant) {
-          const headers = (typeof b === 'string' ? c : b) as HeaderArg
+          const headers = headersOf(b, c)
           carryPrepared(engine, this, state as PreparedGrant<Req>, Number(a) | 0, headers)
           return originals.writeHead.call(this, a, b, c)
         }
@@ -338,17 +343,20 @@ function answerError (res: ServerResponse, originals: Originals, err: unknown): 
 /** Per-request state, exposed to handlers as `req.cloudfront`; it is also the engine's view of the client. */
 /** What the engine may ask of the client behind a raw request. */
 class RawClient implements ClientInfo {
-  readonly cookieHeader: string | undefined
-  private readonly req: RawRequest
+  // Private, read through getters: a Cookie header may hold a presented set, and res.locals gets printed.
+  readonly #req: RawRequest
 
   constructor (req: RawRequest) {
-    this.req = req
-    this.cookieHeader = req.headers.cookie
+    this.#req = req
+  }
+
+  get cookieHeader (): string | undefined {
+    return this.#req.headers.cookie
   }
 
   // Read only when a grant is IP-bound or a presented set is checked: Express computes req.ip on access.
   get ip (): string | undefined {
-    const req = this.req
+    const req = this.#req
     return typeof req.ip === 'string' ? req.ip : req.socket?.remoteAddress
   }
 }

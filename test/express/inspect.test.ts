@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import fastifyCloudfrontCookies from '../../src/index.js'
 import { expressCloudfrontCookies } from '../../src/express/index.js'
 import { options } from '../behaviour/options.js'
-import { cloudfrontSetCookies } from '../helpers/cookies.js'
+import { cloudfrontSetCookies, cookieHeader } from '../helpers/cookies.js'
 import { serve } from './serve.js'
 import { rsaKey } from '../helpers/keys.js'
 
@@ -26,22 +26,37 @@ t.test('Express: res.locals printed by a handler holds no signed value, cached, 
   const app = express()
   app.use(expressCloudfrontCookies(options()))
   let seen = ''
-  app.get('/courses/:id/route', (req, res) => { seen = printed(res.locals); res.send('ok') })
+  let logged = ''
+  app.get('/courses/:id/route', (req, res) => {
+    seen = printed(res.locals)
+    logged = inspect(res.locals)
+    res.send('ok')
+  })
   app.get('/courses/:id/more', async (req, res) => {
     await req.cloudfront.grant('/books/1/', { authorized: true })
     seen = printed(res.locals)
+    logged = inspect(res.locals)
     res.send('ok')
   })
   const server = await serve(app)
   t.teardown(() => server.close())
   // The first request signs; the second is a cached (prepared) grant; the third takes it over with a grant().
+  let first: unknown
   for (const path of ['/courses/1/route', '/courses/1/route', '/courses/1/more']) {
     const answer = await server.request(path, { headers: { 'x-user': 'alice' } })
+    first ??= answer.headers['set-cookie']
     const values = signedValues(answer.headers['set-cookie'])
     t.ok(values.length >= 2, `${path}: the response carried a set`)
     t.ok(seen.length > 1000, 'the state was printed, deep')
     for (const v of values) t.notOk(seen.includes(v), `${path}: a signed value is not printed`)
     t.notOk(seen.includes(KEY_LINE), 'nor the private key')
+  }
+  // A set the client presents (its Cookie header) is a credential too: not printed by console.log(res.locals)
+  // (a deep print reaches the request and its headers, as for any Express app).
+  for (const path of ['/courses/1/route', '/courses/1/more']) {
+    await server.request(path, { headers: { 'x-user': 'alice', cookie: cookieHeader(first) } })
+    t.ok(logged.length > 100, 'the state was printed')
+    for (const v of signedValues(first)) t.notOk(logged.includes(v), `${path}: a presented value is not printed`)
   }
 })
 

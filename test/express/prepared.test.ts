@@ -106,6 +106,45 @@ t.test('a handler that replaces Set-Cookie or Cache-Control keeps its cookie and
   t.equal(inWriteHead.answer.headers['cache-control'], 'private, no-store, no-cache')
 })
 
+t.test('writeHead(status, undefined or null, headers): the headers Node writes are the ones made private', async (t) => {
+  for (const reason of [undefined, null, 'OK']) {
+    for (const full of [false, true]) {
+      const { answer } = await cachedCase(t, (req, res) => {
+        // Reading req.cloudfront takes the full per-request path instead of the prepared grant.
+        if (full) t.ok(req.cloudfront)
+        res.writeHead(200, reason as string, { 'Cache-Control': 'public, max-age=600', 'Set-Cookie': 'raw=1; Path=/' })
+        res.end('ok')
+      })
+      granted(t, answer)
+      t.ok(setCookies(answer.headers['set-cookie']).some((c) => c.startsWith('raw=1')), `reason ${reason}: kept`)
+    }
+  }
+})
+
+t.test('a getUser that rejects fails the response: no grant on the 2xx an error handler answers', async (t) => {
+  const decisions: GrantDecision[] = []
+  let calls = 0
+  const app = express()
+  app.use(expressCloudfrontCookies(options({
+    // Fails once, then answers: a retry at writeHead must not grant on the error page.
+    getUser: async (req: unknown) => {
+      if (calls++ === 0) throw new Error('session store down')
+      return (req as Request).headers['x-user'] as string
+    },
+    onDecision: (d) => { decisions.push(d) }
+  })))
+  app.get('/courses/:courseId/case', (req, res) => { res.send('ok') })
+  app.use((_err: Error, req: Request, res: Response, next: (err?: unknown) => void) => {
+    res.status(200).send('error page')
+  })
+  const server = await serve(app)
+  t.teardown(() => server.close())
+  const answer = await server.request('/courses/42/case', { headers: { 'x-user': 'alice' } })
+  t.equal(answer.body, 'error page')
+  withheld(t, answer)
+  t.same(decisions, [{ reason: 'failed', prefix: '/courses/42/' }])
+})
+
 t.test('a handler that asks req.cloudfront for more takes the prepared grant over', async (t) => {
   const more = await cachedCase(t, async (req, res) => {
     await req.cloudfront.grant('/books/7/', { authorized: true })

@@ -259,7 +259,11 @@ export class GrantResponse<Req> implements GrantApi {
       this.#routeResult = result
       return
     }
-    return Promise.resolve(result).then((r) => { this.#routeResult = r })
+    // A getUser or authorize that rejects fails the response: no grant, whatever status an error handler picks.
+    return Promise.resolve(result).then((r) => { this.#routeResult = r }, (err: unknown) => {
+      this.failed = true
+      throw err
+    })
   }
 
   /** The handler failed: nothing is granted, whatever status the error handler picks. */
